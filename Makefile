@@ -1,0 +1,80 @@
+# Nightshift: every command a developer or CI needs. `make help` lists them.
+# Everything runs from a virtual environment made here with Python 3.13 (the Lambda runtime),
+# found on PATH or under pyenv by scripts/find-python.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON313 := $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+# sam build looks for python3.13 on PATH; the venv's own tools come first.
+export PATH := $(abspath $(BIN)):$(dir $(PYTHON313)):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+SOURCES := layers/nightshift functions tools tests scripts bench
+BUILD_INPUTS := template.yaml $(shell find layers functions policy -type f -not -name '*.pyc' -not -path '*/__pycache__/*')
+
+.PHONY: help
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/dev.txt layers/nightshift/requirements.txt pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (see scripts/find-python)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+	$(BIN)/pip install --quiet --requirement requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --editable .
+	touch $@
+
+.PHONY: venv
+venv: $(BIN)/.installed ## create .venv with the pinned tools
+
+.PHONY: lock
+lock: ## re-pin requirements/dev.txt from requirements/dev.in
+	$(PYTHON313) -m venv /tmp/nightshift-lock && cd requirements && /tmp/nightshift-lock/bin/pip install --quiet -r dev.in
+	{ echo "# Pinned by 'make lock' from requirements/dev.in with Python 3.13. Do not edit by hand."; \
+	  /tmp/nightshift-lock/bin/pip freeze; } > requirements/dev.txt
+
+.aws-sam/build/template.yaml: $(BIN)/.installed $(BUILD_INPUTS)
+	$(BIN)/sam build --cached --parallel
+	@touch $@
+
+.PHONY: build
+build: .aws-sam/build/template.yaml ## sam build (python3.13, arm64, no Docker)
+
+.PHONY: lint
+lint: $(BIN)/.installed ## ruff, cfn-lint and sam validate --lint
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/cfn-lint template.yaml examples/*.yaml
+	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint
+
+.PHONY: test-unit
+test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O)
+	$(BIN)/pytest tests/unit
+
+.PHONY: test-functional
+test-functional: $(BIN)/.installed ## each handler x each events/ file under moto
+	$(BIN)/pytest tests/functional
+
+.PHONY: test-integration
+test-integration: build ## built functions in the local cloud (moto server + Lambda RIE)
+	$(BIN)/pytest tests/integration
+
+.PHONY: test
+test: lint test-unit test-functional test-integration ## everything CI runs: linters and all test tiers
+
+.PHONY: demo
+demo: build ## play the example app's day in the local cloud and show the chat messages
+	$(BIN)/python -m localcloud.demo
+
+.PHONY: format
+format: $(BIN)/.installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+.PHONY: clean
+clean: ## remove build output and the local cloud's state
+	rm -rf .aws-sam .localcloud

@@ -1,0 +1,152 @@
+"""Read, validate and model the policy file.
+
+Every mistake becomes one PolicyError that names the file, the path to the field and what was
+expected; an unknown field is answered with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import fastjsonschema
+import yaml
+
+from nightshift.errors import PolicyError
+from nightshift.policy.model import DEFAULT_PROTECT, Policy, ProtectRule
+
+SECTIONS = (
+    "protect",
+    "schedules",
+    "scheduler",
+    "redeploy",
+    "retention",
+    "pruner",
+    "canaries",
+    "notify",
+)
+SUPPORTED_VERSIONS = (1,)
+
+
+@cache
+def policy_schema() -> dict[str, Any]:
+    """The whole policy's JSON schema, composed from `schema/<section>.json`."""
+    folder = resources.files("nightshift.policy") / "schema"
+    properties: dict[str, Any] = {
+        "version": {"enum": list(SUPPORTED_VERSIONS), "description": "policy format version"}
+    }
+    for name in SECTIONS:
+        properties[name] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Nightshift policy",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version"],
+        "properties": properties,
+    }
+
+
+@cache
+def _validator() -> Any:
+    return fastjsonschema.compile(policy_schema())
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate the policy file at `path`."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(source, "(file)", f"cannot be read: {exc}") from exc
+    return parse_policy(text, source)
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Validate policy YAML text and return the model.
+
+    >>> parse_policy("version: 1").protect.tag
+    'Environment'
+    """
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
+        raise PolicyError(source, where, f"is not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise PolicyError(source, "(document)", "expected a mapping with at least `version: 1`")
+    data = _plain(document)
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
+    _check_references(data, source)
+    protect = data.get("protect")
+    return Policy(
+        source=source,
+        version=data["version"],
+        protect=(
+            ProtectRule(tag=protect["tag"], values=frozenset(protect["values"]))
+            if protect
+            else DEFAULT_PROTECT
+        ),
+        sections=MappingProxyType({k: v for k, v in data.items() if k in SECTIONS}),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """YAML turns 2026-12-24 into a date; the schema speaks JSON, so dates become ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _field_path(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    name = exc.name or "data"
+    path = name.removeprefix("data").lstrip(".")
+    return path or "(top level)"
+
+
+def _problem(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    if exc.rule == "additionalProperties" and isinstance(exc.value, Mapping):
+        allowed = sorted((exc.definition or {}).get("properties", {}))
+        unknown = sorted(set(exc.value) - set(allowed))
+        return f"unknown field {', '.join(map(repr, unknown))}; valid fields: {', '.join(allowed)}"
+    message = exc.message
+    name = exc.name or "data"
+    return message.removeprefix(name).strip()
+
+
+def _check_references(data: Mapping[str, Any], source: str) -> None:
+    """Cross-field checks the schema cannot express: routes name existing destinations."""
+    notify = data.get("notify")
+    if not notify:
+        return
+    known = set(notify["destinations"])
+    for index, route in enumerate(notify["routes"]):
+        for position, name in enumerate(route["to"]):
+            if name not in known:
+                raise PolicyError(
+                    source,
+                    f"notify.routes[{index}].to[{position}]",
+                    f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
+                )
+    for name, spec in notify["destinations"].items():
+        needs = "topic_arn" if spec["type"] == "email" else "secret"
+        if needs not in spec:
+            raise PolicyError(
+                source,
+                f"notify.destinations.{name}",
+                f"a {spec['type']} destination needs `{needs}`",
+            )
