@@ -25,7 +25,9 @@ def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     """Return a required true/false environment variable."""
     value = required(name, environ).strip().lower()
     if value not in {"true", "false"}:
-        raise ConfigurationError(f"environment variable {name} must be true or false, got {value!r}")
+        raise ConfigurationError(
+            f"environment variable {name} must be true or false, got {value!r}"
+        )
     return value == "true"
 
 

@@ -1,0 +1,97 @@
+"""A run's lines in the Nightshift report (pure): one ReportItem per check, and a summary.
+
+A check that is down is FAILED with every failing condition and what was observed
+("[BODY].services.database.status == up: got down"). A certificate close to expiry is a
+warning inside a DONE item (it has its own alarm); it is not downtime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nightshift.canary.metrics import dependencies_of
+from nightshift.canary.verdict import CheckResult, ProbeResults
+from nightshift.report import Outcome, ReportItem
+
+KIND = "http-check"
+ACTION = "probe"
+
+
+def report_items(results: ProbeResults) -> tuple[ReportItem, ...]:
+    """One report line per check, in policy order: resource is the check's name, kind
+    "http-check", action "probe", outcome DONE (up) or FAILED (down, or not probed), e.g.
+    ReportItem("api", "http-check", "probe", FAILED,
+               "down: [BODY].services.database.status == up: got down", {...})
+    """
+    return tuple(_item(result) for result in results.results)
+
+
+def run_summary(results: ProbeResults) -> str:
+    """One line for the report's summary.
+
+    >>> from nightshift.canary.verdict import ProbeResults
+    >>> import datetime as dt
+    >>> run_summary(ProbeResults(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), (), 0.0))
+    'no canary checks configured'
+    """
+    total = len(results.results)
+    if not total:
+        return "no canary checks configured"
+    down = [r.check.name for r in results.failing]
+    warned = [r.check.name for r in results.results if r.verdict is not None and r.verdict.warnings]
+    text = f"{total - len(down)} of {total} checks up"
+    if down:
+        text += f"; down: {', '.join(down)}"
+    if warned:
+        text += f"; certificate warning: {', '.join(warned)}"
+    return text
+
+
+def _item(result: CheckResult) -> ReportItem:
+    return ReportItem(
+        resource=result.check.name,
+        kind=KIND,
+        action=ACTION,
+        outcome=Outcome.DONE if result.up else Outcome.FAILED,
+        reason=result.reason,
+        details=_details(result),
+    )
+
+
+def _details(result: CheckResult) -> dict[str, Any]:
+    check = result.check
+    details: dict[str, Any] = {
+        "url": check.url,
+        "method": check.method,
+        "attempts": result.attempts,
+    }
+    verdict = result.verdict
+    if verdict is None:
+        return details
+    seen = verdict.observation
+    if result.first_failure:
+        details["first_attempt"] = result.first_failure
+    if seen.error is not None:
+        details["error"] = seen.error
+    else:
+        details["status"] = seen.status
+        details["latency_ms"] = round(seen.response_time_ms or 0.0, 1)
+    if seen.days_to_certificate_expiry is not None:
+        details["days_to_cert_expiry"] = round(seen.days_to_certificate_expiry, 2)
+    details["conditions"] = [
+        {"condition": r.condition, "ok": r.ok, "observed": r.observed} for r in verdict.results
+    ]
+    if verdict.failures:
+        details["failures"] = [r.reason for r in verdict.failures]
+    if verdict.warnings:
+        details["warnings"] = [r.reason for r in verdict.warnings]
+    if seen.connected:
+        dependencies = dependencies_of(seen.body_json)
+        if dependencies.kept:
+            details["dependencies"] = {
+                d.name: "unknown" if d.up is None else ("up" if d.up else "down")
+                for d in dependencies.kept
+            }
+        if dependencies.dropped:
+            details["dependencies_left_out"] = dependencies.dropped
+    return details

@@ -1,0 +1,231 @@
+"""The two EventBridge events redeploy reacts to, turned into typed objects at the edge.
+
+`ECR Image Action` (a push starts a redeploy) and `ECS Deployment State Change` (how it ended).
+Shapes: /work/shared/reference and events/redeploy/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+from nightshift.errors import EventError
+from nightshift.redeploy.image import EcrRegistry, ImageReference
+
+ECR_SOURCE = "aws.ecr"
+ECR_DETAIL_TYPE = "ECR Image Action"
+ECS_SOURCE = "aws.ecs"
+ECS_DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
+
+_SERVICE_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"service/(?:(?P<cluster>[^/]+)/)?(?P<service>[^/]+)"
+)
+# ECS says a rollback only in the reason of an IN_PROGRESS event; there is no other field for it.
+_ROLLBACK = re.compile(r"circuit breaker: rolling back to deploymentId (?P<target>\S+?)\.?$")
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """An event redeploy receives but must not act on, and why."""
+
+    reason: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImagePush:
+    """A successful push of one image (by digest, maybe with a tag) to an ECR repository.
+
+    >>> push = ImagePush.from_event({
+    ...     "id": "4f8e", "source": "aws.ecr", "detail-type": "ECR Image Action",
+    ...     "account": "111122223333", "region": "eu-central-1", "time": "2026-11-20T09:12:45Z",
+    ...     "detail": {"action-type": "PUSH", "result": "SUCCESS", "image-tag": "v1.2.3",
+    ...                "repository-name": "todoapp-backend",
+    ...                "image-digest": "sha256:" + "9b" * 32}})
+    >>> push.tag, str(push.image)[:70]
+    ('v1.2.3', '111122223333.dkr.ecr.eu-central-1.amazonaws.com/todoapp-backend@sha256')
+    """
+
+    registry: EcrRegistry
+    repository: str
+    digest: str
+    tag: str | None
+    time: dt.datetime
+    event_id: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> ImagePush | None:
+        """The push this event reports, or None for anything redeploy ignores (DELETE, FAILURE,
+        other sources); `read_image_action` says why it was ignored."""
+        read = read_image_action(event)
+        return read if isinstance(read, ImagePush) else None
+
+    @property
+    def image(self) -> ImageReference:
+        """The pushed image, pinned by digest."""
+        return ImageReference(self.registry.host, self.repository, digest=self.digest)
+
+    @property
+    def key(self) -> str:
+        """What makes two deliveries the same push: registry, repository, digest and tag (a
+        second tag on a pushed digest is a new push that may reach other services)."""
+        return f"{self.registry.host}/{self.repository}@{self.digest}#{self.tag or ''}"
+
+    def runs_in(self, reference: ImageReference) -> bool:
+        """Whether `reference` names this push's repository (with any tag, digest or none)."""
+        return reference.ecr_registry == self.registry and reference.repository == self.repository
+
+
+def read_image_action(event: Mapping[str, Any]) -> ImagePush | IgnoredEvent:
+    """Parse an `ECR Image Action` event: a PUSH that succeeded becomes an ImagePush, anything
+    else an IgnoredEvent with the reason.
+
+    >>> read_image_action({"source": "aws.s3", "detail-type": "Object Created"}).reason
+    "not an ECR image action (aws.s3 'Object Created')"
+    """
+    envelope = EventBridgeEvent(dict(event))
+    source, detail_type = envelope.get("source"), envelope.get("detail-type")
+    if (source, detail_type) != (ECR_SOURCE, ECR_DETAIL_TYPE):
+        return IgnoredEvent(
+            f"not an ECR image action ({source} {detail_type!r})", envelope.get("id")
+        )
+    detail = _mapping(envelope, "detail")
+    action, result = detail.get("action-type"), detail.get("result")
+    if action != "PUSH":
+        return IgnoredEvent(f"{action} of an image is not a push", envelope.get("id"))
+    if result != "SUCCESS":
+        return IgnoredEvent(f"push result is {result}, not SUCCESS", envelope.get("id"))
+    tag = detail.get("image-tag")
+    return ImagePush(
+        registry=EcrRegistry(account=_text(envelope, "account"), region=_text(envelope, "region")),
+        repository=_text(detail, "repository-name"),
+        digest=_text(detail, "image-digest"),
+        tag=str(tag) if tag else None,
+        time=_instant(_text(envelope, "time")),
+        event_id=_text(envelope, "id"),
+    )
+
+
+class DeploymentStatus(StrEnum):
+    """Where an ECS deployment stands. A circuit-breaker rollback is a failure of the deployment
+    being rolled back, even though ECS reports it as in progress."""
+
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ROLLBACK = "rollback"
+
+
+_EVENT_STATUS = {
+    "SERVICE_DEPLOYMENT_IN_PROGRESS": DeploymentStatus.IN_PROGRESS,
+    "SERVICE_DEPLOYMENT_COMPLETED": DeploymentStatus.COMPLETED,
+    "SERVICE_DEPLOYMENT_FAILED": DeploymentStatus.FAILED,
+}
+_FAILURES = frozenset({DeploymentStatus.FAILED, DeploymentStatus.ROLLBACK})
+_FINAL = frozenset({DeploymentStatus.COMPLETED, *_FAILURES})
+
+
+@dataclass(frozen=True)
+class DeploymentStateChange:
+    """One `ECS Deployment State Change` event.
+
+    `cluster` is None only for services with the old short ARN format (`service/<name>`).
+
+    >>> change = DeploymentStateChange.from_event({
+    ...     "id": "7c1e", "source": "aws.ecs", "detail-type": "ECS Deployment State Change",
+    ...     "time": "2026-11-20T09:19:40Z",
+    ...     "resources": ["arn:aws:ecs:eu-central-1:111122223333:service/todoapp/backend"],
+    ...     "detail": {"eventType": "INFO", "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS",
+    ...                "deploymentId": "ecs-svc/2", "updatedAt": "2026-11-20T09:19:40.451Z",
+    ...                "reason": "ECS deployment circuit breaker: rolling back to deploymentId"
+    ...                          " ecs-svc/1."}})
+    >>> change.cluster, change.status.value, change.is_failure, change.rollback_to
+    ('todoapp', 'rollback', True, 'ecs-svc/1')
+    """
+
+    service_arn: str
+    cluster: str | None
+    service: str
+    deployment_id: str
+    status: DeploymentStatus
+    event_name: str
+    event_type: str
+    reason: str
+    time: dt.datetime
+    rollback_to: str | None
+    event_id: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> DeploymentStateChange:
+        envelope = EventBridgeEvent(dict(event))
+        source, detail_type = envelope.get("source"), envelope.get("detail-type")
+        if (source, detail_type) != (ECS_SOURCE, ECS_DEPLOYMENT_DETAIL_TYPE):
+            raise EventError(f"not an ECS deployment state change ({source} {detail_type!r})")
+        resources = envelope.get("resources") or []
+        if not resources or not (arn := _SERVICE_ARN.fullmatch(str(resources[0]))):
+            raise EventError(f"resources[0] is not an ECS service ARN: {resources!r}")
+        detail = _mapping(envelope, "detail")
+        event_name = _text(detail, "eventName")
+        if event_name not in _EVENT_STATUS:
+            raise EventError(
+                f"unknown deployment eventName {event_name!r}; known: {', '.join(_EVENT_STATUS)}"
+            )
+        reason = str(detail.get("reason") or "")
+        rollback = _ROLLBACK.search(reason)
+        status = _EVENT_STATUS[event_name]
+        if status is DeploymentStatus.IN_PROGRESS and rollback:
+            status = DeploymentStatus.ROLLBACK
+        updated = detail.get("updatedAt")
+        return cls(
+            service_arn=arn.group(0),
+            cluster=arn["cluster"],
+            service=arn["service"],
+            deployment_id=_text(detail, "deploymentId"),
+            status=status,
+            event_name=event_name,
+            event_type=str(detail.get("eventType") or ""),
+            reason=reason,
+            time=_instant(str(updated) if updated else _text(envelope, "time")),
+            rollback_to=rollback["target"] if status is DeploymentStatus.ROLLBACK else None,
+            event_id=_text(envelope, "id"),
+        )
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in _FAILURES
+
+    @property
+    def is_final(self) -> bool:
+        """Whether this is the deployment's outcome (completed, failed or rolled back)."""
+        return self.status in _FINAL
+
+
+def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, Mapping):
+        raise EventError(f"event field {key!r} is missing or not an object")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise EventError(f"event field {key!r} is missing or empty")
+    return value
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise EventError(f"{text!r} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise EventError(f"{text!r} has no time zone")
+    return moment.astimezone(dt.UTC)

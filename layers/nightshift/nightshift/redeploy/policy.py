@@ -1,0 +1,99 @@
+"""The redeploy section of the policy, with the protect rule, as one typed model.
+
+ECS tag values may only hold letters, digits, spaces and `_ . : / = + - @`, so a glob such as
+`main-*` cannot be written into the `nightshift:redeploy` tag of an ECS service. A service names
+either a tag literally (`nightshift:redeploy=latest`) or a glob defined in git under
+`redeploy.follow` (`nightshift:redeploy=main` with `follow: {main: "main-*"}`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from types import MappingProxyType
+
+from nightshift.policy import DEFAULT_PROTECT, Policy, ProtectRule
+
+SECTION = "redeploy"
+# A release version, as semantic versioning writes it, with an optional `v`. Pre-releases
+# (`v2.0.0-rc.1`) are not releases: production waits for the release tag unless the policy says
+# otherwise. Build metadata (`+…`) cannot occur, `+` is not allowed in image tags.
+_RELEASE_VERSION = re.compile(r"v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)")
+
+
+class PatternKind(StrEnum):
+    GLOB = "glob"
+    RELEASE_VERSION = "release-version"
+
+
+_MATCHERS: Mapping[PatternKind, Callable[[str, str], bool]] = MappingProxyType(
+    {
+        PatternKind.GLOB: lambda pattern, tag: fnmatchcase(tag, pattern),
+        PatternKind.RELEASE_VERSION: lambda _, tag: _RELEASE_VERSION.fullmatch(tag) is not None,
+    }
+)
+
+
+@dataclass(frozen=True)
+class TagPattern:
+    """Which image tags something follows.
+
+    A push without a tag matches only a glob that matches every tag (`*`).
+
+    >>> TagPattern.glob("main-*").matches("main-4f1c2e7")
+    True
+    >>> RELEASE_VERSIONS.matches("v1.2.3"), RELEASE_VERSIONS.matches("v1.2.3-rc.1")
+    (True, False)
+    """
+
+    kind: PatternKind
+    pattern: str = ""
+
+    @classmethod
+    def glob(cls, pattern: str) -> TagPattern:
+        return cls(PatternKind.GLOB, pattern)
+
+    def matches(self, tag: str | None) -> bool:
+        if tag is None:
+            return self.kind is PatternKind.GLOB and fnmatchcase("", self.pattern)
+        return _MATCHERS[self.kind](self.pattern, tag)
+
+    def __str__(self) -> str:
+        return self.pattern if self.kind is PatternKind.GLOB else "release versions (v1.2.3)"
+
+
+RELEASE_VERSIONS = TagPattern(PatternKind.RELEASE_VERSION)
+
+
+@dataclass(frozen=True)
+class RedeployPolicy:
+    """How redeploy gates: what production is, what production may follow, named globs.
+
+    >>> rules = RedeployPolicy(follow={"main": "main-*"})
+    >>> str(rules.pattern_for("main")), str(rules.pattern_for("latest"))
+    ('main-*', 'latest')
+    """
+
+    protect: ProtectRule = DEFAULT_PROTECT
+    production_tags: TagPattern = RELEASE_VERSIONS
+    follow: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    dry_run: bool = False
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> RedeployPolicy:
+        """The model of a validated policy's `protect` and `redeploy` sections."""
+        section = policy.section(SECTION) or {}
+        production = section.get("production_tags")
+        return cls(
+            protect=policy.protect,
+            production_tags=TagPattern.glob(production) if production else RELEASE_VERSIONS,
+            follow=MappingProxyType(dict(section.get("follow") or {})),
+            dry_run=bool(section.get("dry_run", False)),
+        )
+
+    def pattern_for(self, follows: str) -> TagPattern:
+        """The pattern a `nightshift:redeploy=<follows>` tag stands for."""
+        return TagPattern.glob(self.follow.get(follows, follows))

@@ -1,0 +1,53 @@
+"""Fixtures every tier shares: events by name, handlers by function name."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+FUNCTIONS = ROOT / "functions"
+REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+def event_path(function: str, name: str) -> Path:
+    return EVENTS / function / f"{name}.json"
+
+
+def load_event(function: str, name: str) -> dict[str, Any]:
+    """The fixture `events/<function>/<name>.json`."""
+    return json.loads(event_path(function, name).read_text(encoding="utf-8"))
+
+
+def event_names(function: str) -> list[str]:
+    return sorted(path.stem for path in (EVENTS / function).glob("*.json"))
+
+
+def load_handler(function: str) -> ModuleType:
+    """Import `functions/<function>/app.py` fresh, under the module name `<function>_app`.
+
+    Lambda imports each handler as the top-level module `app`; we load it by path so handlers of
+    different functions can live side by side in one test session.
+    """
+    name = f"{function}_app"
+    sys.modules.pop(name, None)
+    spec = importlib.util.spec_from_file_location(name, FUNCTIONS / function / "app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def event() -> Callable[[str, str], dict[str, Any]]:
+    return load_event

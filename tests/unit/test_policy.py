@@ -1,0 +1,108 @@
+"""The policy loader: valid files become a model, every mistake names file, field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nightshift.errors import PolicyError
+from nightshift.policy import DEFAULT_PROTECT, SECTIONS, load_policy, parse_policy, policy_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+OFFICE_HOURS = """
+version: 1
+schedules:
+  office-hours:
+    timezone: Europe/Berlin
+    periods: [{days: mon-fri, start: "07:30", stop: "19:00"}]
+    except: [2026-12-24, 2026-12-25]
+    enforce: true
+"""
+
+
+def test_shipped_policy_file_is_valid() -> None:
+    policy = load_policy(ROOT / "policy" / "nightshift.yaml")
+
+    assert policy.version == 1
+    assert policy.protect.protects({"Environment": "production"})
+
+
+def test_missing_protect_section_defaults_to_production_tags() -> None:
+    assert parse_policy("version: 1").protect == DEFAULT_PROTECT
+
+
+def test_yaml_dates_become_iso_strings_for_the_schema() -> None:
+    policy = parse_policy(OFFICE_HOURS)
+
+    assert policy.section("schedules")["office-hours"]["except"] == ["2026-12-24", "2026-12-25"]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "problem"),
+    [
+        ("version: 2", "version", "must be one of [1]"),
+        ("{}", "(top level)", "must contain ['version'] properties"),
+        ("version: 1\nschedule: {}", "(top level)", "unknown field 'schedule'; valid fields:"),
+        (
+            (
+                "version: 1\nschedules:\n  o:\n    timezone: UTC\n"
+                '    periods: [{days: mon-fri, start: "7:30", stop: "19:00"}]'
+            ),
+            "schedules.o.periods[0].start",
+            "must match pattern",
+        ),
+        (
+            "version: 1\nnotify: {destinations: {ops: {type: slack, secret: s}}, routes: [{to: [oncall]}]}",
+            "notify.routes[0].to[0]",
+            "unknown destination 'oncall'; defined: ops",
+        ),
+        (
+            "version: 1\nnotify: {destinations: {ops: {type: teams}}, routes: [{to: [ops]}]}",
+            "notify.destinations.ops",
+            "a teams destination needs `secret`",
+        ),
+        (
+            "version: 1\nnotify: {destinations: {ops: {type: pager, secret: s}}, routes: [{to: [ops]}]}",
+            "notify.destinations.ops.type",
+            "must be one of ['slack', 'teams', 'email']",
+        ),
+        (
+            "version: 1\nprotect: {tag: Environment}",
+            "protect",
+            "must contain ['values'] properties",
+        ),
+    ],
+)
+def test_invalid_policy_names_file_field_and_expectation(
+    text: str, path: str, problem: str
+) -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text, "policy/nightshift.yaml")
+
+    assert raised.value.source == "policy/nightshift.yaml"
+    assert raised.value.path == path
+    assert problem in raised.value.problem
+
+
+def test_yaml_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy("version: 1\nschedules: [\n", "p.yaml")
+
+    assert raised.value.path.startswith("line ")
+    assert "not valid YAML" in raised.value.problem
+
+
+def test_document_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(PolicyError, match="expected a mapping"):
+        parse_policy("- version: 1")
+
+
+def test_unreadable_file_is_a_policy_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot be read"):
+        load_policy(tmp_path / "missing.yaml")
+
+
+def test_schema_has_one_property_per_section_and_version() -> None:
+    assert set(policy_schema()["properties"]) == {"version", *SECTIONS}
