@@ -36,6 +36,12 @@ class AwsError(NightshiftError):
         self.code = code
         super().__init__(f"{operation} failed with {code}: {message}")
 
+    @classmethod
+    def from_client_error(cls, operation: str, exc: Exception) -> AwsError:
+        """Translate botocore's ClientError, reading AWS's code from the response, not the text."""
+        error = getattr(exc, "response", {}).get("Error", {})
+        return cls(operation, error.get("Code", "Unknown"), error.get("Message", ""))
+
 
 class DeliveryError(NightshiftError):
     """A notification could not be delivered to a destination; the message must be retried."""

@@ -1,0 +1,57 @@
+"""Publish a run's report to the ops topic, where the notifier renders it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import ClientError
+
+from nightshift.errors import AwsError
+from nightshift.report import SCHEMA_ID, Report
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+# SNS limits a message to 256 KiB; a report larger than this keeps its counts and first items.
+MAX_REPORT_BYTES = 240 * 1024
+
+
+class ReportPublisher:
+    def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
+        self._topic_arn = topic_arn
+        self._client = client or boto3.client("sns")
+
+    def publish(self, report: Report) -> str:
+        """Publish `report`; return the SNS MessageId."""
+        body = fit(report)
+        subject = f"Nightshift {report.function}: {report.summary}"[:100]
+        try:
+            response = self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=subject,
+                Message=body,
+                MessageAttributes={
+                    "schema": {"DataType": "String", "StringValue": SCHEMA_ID},
+                    "function": {"DataType": "String", "StringValue": report.function},
+                },
+            )
+        except ClientError as exc:
+            raise AwsError.from_client_error("Publish", exc) from exc
+        return response["MessageId"]
+
+
+def fit(report: Report) -> str:
+    """The report's JSON, with items dropped from the end until it fits in one SNS message.
+    Counts and totals always describe the whole run."""
+    data = report.to_json()
+    body = report.dumps()
+    items = data["items"]
+    while len(body.encode("utf-8")) > MAX_REPORT_BYTES and items:
+        keep = len(items) // 2
+        data["items"] = items[:keep]
+        data["items_truncated"] = len(report.items) - keep
+        items = data["items"]
+        body = json.dumps(data, sort_keys=True)
+    return body

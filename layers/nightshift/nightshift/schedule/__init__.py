@@ -1,0 +1,65 @@
+"""The scheduler's pure core: schedules, overrides, the reconciling planner and the week plan.
+
+No boto3, no clock: time is an argument. The scheduler handler finds resources and parked
+records through its adapters, calls `plan_run` once, and carries out the returned RunPlan.
+"""
+
+from nightshift.schedule.model import (
+    Period,
+    Schedule,
+    SchedulerPolicy,
+    SchedulerSettings,
+    parse_days,
+)
+from nightshift.schedule.override import InvalidOverride, Override, parse_override
+from nightshift.schedule.planner import Action, Decision, RunPlan, plan_run
+from nightshift.schedule.resources import (
+    OVERRIDE_TAG,
+    SCHEDULE_TAG,
+    Capacity,
+    ParkedRecord,
+    PowerState,
+    ResourceKind,
+    ScheduledResource,
+)
+from nightshift.schedule.timeline import (
+    ScheduleState,
+    Transition,
+    is_running_at,
+    next_start,
+    next_transition,
+    previous_transition,
+    transitions,
+)
+from nightshift.schedule.week import PlannedAction, plan_week
+
+__all__ = [
+    "OVERRIDE_TAG",
+    "SCHEDULE_TAG",
+    "Action",
+    "Capacity",
+    "Decision",
+    "InvalidOverride",
+    "Override",
+    "ParkedRecord",
+    "Period",
+    "PlannedAction",
+    "PowerState",
+    "ResourceKind",
+    "RunPlan",
+    "Schedule",
+    "ScheduleState",
+    "ScheduledResource",
+    "SchedulerPolicy",
+    "SchedulerSettings",
+    "Transition",
+    "is_running_at",
+    "next_start",
+    "next_transition",
+    "parse_days",
+    "parse_override",
+    "plan_run",
+    "plan_week",
+    "previous_transition",
+    "transitions",
+]

@@ -1,0 +1,208 @@
+"""What the scheduler knows about a resource, and what it keeps about one it parked.
+
+Adapters build these from AWS responses; the core never sees a boto3 shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+SCHEDULE_TAG = "nightshift:schedule"
+OVERRIDE_TAG = "nightshift:override"
+ASG_MEMBER_TAG = "aws:autoscaling:groupName"  # AWS puts it on every instance of a group
+
+
+class ResourceKind(StrEnum):
+    ECS_SERVICE = "ecs-service"
+    RDS_INSTANCE = "rds-instance"
+    AURORA_CLUSTER = "aurora-cluster"
+    EC2_INSTANCE = "ec2-instance"
+    ASG = "autoscaling-group"
+
+
+class PowerState(StrEnum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+    OTHER = "other"  # in transition (starting, backing-up, ...) or broken: not acted on
+
+
+# Databases start first and stop last; compute starts after them and stops before them.
+DATABASE_KINDS = frozenset({ResourceKind.RDS_INSTANCE, ResourceKind.AURORA_CLUSTER})
+CAPACITY_KINDS = frozenset({ResourceKind.ECS_SERVICE, ResourceKind.ASG})
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How much of a service or group runs: ECS desiredCount with the Application Auto Scaling
+    target's min/max (None when the service has no scalable target), or ASG min/desired/max.
+
+    >>> str(Capacity(desired=2, minimum=1, maximum=4).parked())
+    'desired 0, min 0, max 0'
+    """
+
+    desired: int
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def parked(self) -> Capacity:
+        """What parking sets: zero everywhere, so no autoscaler can undo the stop."""
+        return Capacity(
+            desired=0,
+            minimum=None if self.minimum is None else 0,
+            maximum=None if self.maximum is None else 0,
+        )
+
+    def __str__(self) -> str:
+        parts = [f"desired {self.desired}"]
+        if self.minimum is not None:
+            parts.append(f"min {self.minimum}")
+        if self.maximum is not None:
+            parts.append(f"max {self.maximum}")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, int | None]:
+        return {"desired": self.desired, "minimum": self.minimum, "maximum": self.maximum}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Capacity:
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(value)
+
+        return cls(
+            desired=int(data["desired"]), minimum=number("minimum"), maximum=number("maximum")
+        )
+
+
+@dataclass(frozen=True)
+class ScheduledResource:
+    """One resource that carries (or may carry) a `nightshift:schedule` tag.
+
+    `status` is AWS's own word for it (RDS/Aurora `available`/`stopped`/..., EC2 `running`/
+    `stopped`/..., ECS service `ACTIVE`/`DRAINING`, ASG `Status` or empty). ECS services and
+    ASGs are running when their desired capacity is above zero.
+
+    >>> ScheduledResource("arn:aws:rds:eu-central-1:1:db:app", ResourceKind.RDS_INSTANCE,
+    ...     {}, status="stopped").power
+    <PowerState.STOPPED: 'stopped'>
+    """
+
+    arn: str
+    kind: ResourceKind
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    status: str = ""
+    capacity: Capacity | None = None
+    cluster: str | None = None  # RDS instance: the Aurora cluster it is a member of
+    replica_of: str | None = None  # RDS instance or Aurora cluster: the source it replicates
+    replicas: tuple[str, ...] = ()  # its read replicas
+
+    def __post_init__(self) -> None:
+        if self.kind in CAPACITY_KINDS and self.capacity is None:
+            raise ValueError(f"{self.kind} {self.arn} needs its capacity")
+        if (
+            self.kind is ResourceKind.ASG
+            and self.capacity is not None
+            and (self.capacity.minimum is None or self.capacity.maximum is None)
+        ):
+            raise ValueError(f"autoscaling group {self.arn} needs min, desired and max")
+
+    @property
+    def name(self) -> str:
+        """The short name people know: the last part of the ARN."""
+        return self.arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+    @property
+    def schedule_name(self) -> str | None:
+        value = self.tags.get(SCHEDULE_TAG, "").strip()
+        return value or None
+
+    @property
+    def override_text(self) -> str | None:
+        value = self.tags.get(OVERRIDE_TAG, "").strip()
+        return value or None
+
+    @property
+    def is_database(self) -> bool:
+        return self.kind in DATABASE_KINDS
+
+    @property
+    def power(self) -> PowerState:
+        return POWER_RULES[self.kind](self)
+
+
+def _by_status(running: str, stopped: str) -> Callable[[ScheduledResource], PowerState]:
+    def rule(resource: ScheduledResource) -> PowerState:
+        status = resource.status.lower()
+        if status == running:
+            return PowerState.RUNNING
+        if status == stopped:
+            return PowerState.STOPPED
+        return PowerState.OTHER
+
+    return rule
+
+
+def _by_capacity(*healthy: str) -> Callable[[ScheduledResource], PowerState]:
+    def rule(resource: ScheduledResource) -> PowerState:
+        if resource.status.lower() not in healthy or resource.capacity is None:
+            return PowerState.OTHER
+        return PowerState.RUNNING if resource.capacity.desired > 0 else PowerState.STOPPED
+
+    return rule
+
+
+POWER_RULES: Mapping[ResourceKind, Callable[[ScheduledResource], PowerState]] = MappingProxyType(
+    {
+        ResourceKind.RDS_INSTANCE: _by_status("available", "stopped"),
+        ResourceKind.AURORA_CLUSTER: _by_status("available", "stopped"),
+        ResourceKind.EC2_INSTANCE: _by_status("running", "stopped"),
+        ResourceKind.ECS_SERVICE: _by_capacity("active"),
+        ResourceKind.ASG: _by_capacity(""),  # an ASG has a Status only while being deleted
+    }
+)
+
+
+@dataclass(frozen=True)
+class ParkedRecord:
+    """What the scheduler keeps about a resource it parked, to restore it exactly.
+
+    Written when a stop succeeds (or when the scheduler finds the resource already stopped as
+    an off period begins), deleted when the resource runs again. `capacity` is None for kinds
+    that have none (RDS, Aurora, EC2).
+
+    >>> record = ParkedRecord("arn:svc", ResourceKind.ECS_SERVICE,
+    ...     dt.datetime(2026, 3, 2, 18, tzinfo=dt.UTC), "office-hours", Capacity(2, 1, 4))
+    >>> ParkedRecord.from_json(record.to_json()) == record
+    True
+    """
+
+    arn: str
+    kind: ResourceKind
+    parked_at: dt.datetime
+    schedule: str
+    capacity: Capacity | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "arn": self.arn,
+            "kind": self.kind.value,
+            "parked_at": self.parked_at.isoformat(),
+            "schedule": self.schedule,
+            "capacity": None if self.capacity is None else self.capacity.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ParkedRecord:
+        capacity = data.get("capacity")
+        return cls(
+            arn=str(data["arn"]),
+            kind=ResourceKind(data["kind"]),
+            parked_at=dt.datetime.fromisoformat(str(data["parked_at"])),
+            schedule=str(data["schedule"]),
+            capacity=None if capacity is None else Capacity.from_json(capacity),
+        )

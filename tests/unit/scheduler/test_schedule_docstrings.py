@@ -1,0 +1,18 @@
+"""The examples in the scheduler core's docstrings are true."""
+
+from __future__ import annotations
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from nightshift.schedule import model, override, planner, resources, timeline, week
+
+
+@pytest.mark.parametrize("module", [model, override, planner, resources, timeline, week])
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+
+    assert result.attempted > 0
+    assert result.failed == 0
