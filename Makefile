@@ -70,6 +70,10 @@ test: lint test-unit test-functional test-integration ## everything CI runs: lin
 demo: build ## play the example app's day in the local cloud and show the chat messages
 	$(BIN)/python -m localcloud.demo
 
+.PHONY: preview
+preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal
+	$(BIN)/python scripts/preview
+
 .PHONY: format
 format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(SOURCES)

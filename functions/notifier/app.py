@@ -1,2 +1,82 @@
-def lambda_handler(event, context):
-    return {}
+"""Notifier: SQS batch of ops-topic messages in, chat and email messages out.
+
+Each record is handled on its own; a record whose delivery failed is returned in
+batchItemFailures, so SQS retries only it and its dead-letter queue keeps it in the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nightshift.adapters.email import EmailTopic
+from nightshift.adapters.secrets import SecretReader
+from nightshift.adapters.state import NotifierState
+from nightshift.adapters.webhook import post_json
+from nightshift.notifier import Notifier, UndeliveredError
+from nightshift.notify.inbound import Inbound
+from nightshift.notify.model import Source
+from nightshift.notify.routing import NotifyPolicy
+from nightshift.policy import load_policy
+from nightshift.settings import CommonSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def notifier() -> Notifier:
+    """Built once per warm container; a policy error fails every record (nothing is lost)."""
+    settings = CommonSettings.from_environ()
+    policy = NotifyPolicy.from_section(load_policy(settings.policy_file).section("notify") or {})
+    secrets = SecretReader()
+    return Notifier(
+        policy=policy,
+        ledger=NotifierState(settings.state_table),
+        webhook_url=secrets.webhook_url,
+        post=post_json,
+        email=EmailTopic(),
+    )
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    inbound = Inbound.from_sqs_body(record.body, record.message_id)
+    arrived = dt.datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, tz=dt.UTC)
+    try:
+        outcome = notifier().handle(inbound, arrived=arrived)
+    except UndeliveredError as exc:
+        metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="NotificationsSent", unit=MetricUnit.Count, value=len(exc.outcome.delivered)
+        )
+        raise
+    if outcome.notification is not None and outcome.notification.source is Source.UNRECOGNISED:
+        metrics.add_metric(name="UnrecognisedMessages", unit=MetricUnit.Count, value=1)
+    if outcome.suppressed_reason:
+        metrics.add_metric(name="NotificationsSuppressed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="NotificationsSent", unit=MetricUnit.Count, value=len(outcome.delivered)
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,88 @@
+"""The notifier's memory in the shared DynamoDB table (keys `pk`, `sk`; TTL attribute `expiration`).
+
+- Delivery ledger: one item per (SNS MessageId, destination) once delivered, so a redelivered
+  message or a retried record never reaches the same destination twice, while a destination that
+  failed is retried alone.
+- Alarm memory: the last state sent per dedup key, for repeat suppression and OK-closes-ALARM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from nightshift.errors import AwsError
+from nightshift.notify.delivery import ledger_key
+from nightshift.notify.model import State
+from nightshift.notify.suppression import AlarmMemory
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DELIVERY_PK = "notifier#delivery"
+ALARM_PK = "notifier#alarm"
+# Longer than SQS keeps a message (4 days) plus its dead-letter queue (14 days).
+DELIVERY_TTL = dt.timedelta(days=19)
+ALARM_TTL = dt.timedelta(days=30)
+
+
+class NotifierState:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table
+        self._client = client or boto3.client("dynamodb")
+
+    def delivered(self, message_id: str, destination: str) -> bool:
+        return self._get(DELIVERY_PK, ledger_key(message_id, destination)) is not None
+
+    def record_delivery(self, message_id: str, destination: str, at: dt.datetime) -> None:
+        self._put(
+            {
+                "pk": {"S": DELIVERY_PK},
+                "sk": {"S": ledger_key(message_id, destination)},
+                "delivered_at": {"S": at.isoformat()},
+                "expiration": {"N": str(int((at + DELIVERY_TTL).timestamp()))},
+            }
+        )
+
+    def alarm_memory(self, dedup_key: str) -> AlarmMemory | None:
+        item = self._get(ALARM_PK, dedup_key)
+        if item is None:
+            return None
+        return AlarmMemory(
+            dedup_key=dedup_key,
+            state=State(item["state"]["S"]),
+            since=dt.datetime.fromisoformat(item["since"]["S"]),
+            message_id=item.get("message_id", {}).get("S"),
+        )
+
+    def remember(self, memory: AlarmMemory) -> None:
+        item = {
+            "pk": {"S": ALARM_PK},
+            "sk": {"S": memory.dedup_key},
+            "state": {"S": memory.state.value},
+            "since": {"S": memory.since.isoformat()},
+            "expiration": {"N": str(int((memory.since + ALARM_TTL).timestamp()))},
+        }
+        if memory.message_id:
+            item["message_id"] = {"S": memory.message_id}
+        self._put(item)
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise AwsError.from_client_error("GetItem", exc) from exc
+        return response.get("Item")
+
+    def _put(self, item: dict[str, Any]) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except ClientError as exc:
+            raise AwsError.from_client_error("PutItem", exc) from exc

@@ -1,0 +1,103 @@
+"""Every fixture rendered for every destination, as text a person can read in a terminal.
+
+`make preview` prints `preview_lines(Path("events/notifier"))`. The Slack and Teams views show
+roughly what the apps would: the header, the texts with their markup, fields as `label: value`,
+links as `[label] url`. The local cloud's webhook receiver can use `slack_lines` and
+`teams_lines` for what it records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from nightshift.notify.inbound import Inbound
+from nightshift.notify.model import Notification
+from nightshift.notify.render import email, slack, teams
+from nightshift.notify.sources import parse
+
+RULE = "─" * 78
+_SLACK_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def preview_lines(fixture_dir: Path) -> Iterator[str]:
+    """For each `*.json` SQS event in `fixture_dir` (sorted by name), each record: the parsed
+    notification's headline, then its Slack, Teams and email renderings."""
+    for path in sorted(fixture_dir.glob("*.json"), key=lambda path: path.stem):
+        event = json.loads(path.read_text(encoding="utf-8"))
+        for record in event.get("Records", ()):
+            inbound = Inbound.from_sqs_body(record.get("body", ""), record.get("messageId"))
+            yield from notification_lines(path.name, parse(inbound))
+
+
+def notification_lines(name: str, n: Notification) -> Iterator[str]:
+    yield "═" * 78
+    yield f"{name}: {n.source.value} · {n.severity.value} · {n.state.value} · {n.dedup_key}"
+    yield "═" * 78
+    yield "Slack"
+    yield RULE
+    yield from slack_lines(slack.render(n))
+    yield ""
+    yield "Teams"
+    yield RULE
+    yield from teams_lines(teams.render(n))
+    yield ""
+    yield "Email"
+    yield RULE
+    message = email.render(n)
+    yield f"Subject: {message.subject}"
+    yield ""
+    yield from message.text.splitlines()
+    yield ""
+
+
+def slack_lines(message: Mapping[str, Any]) -> Iterator[str]:
+    """A Slack Block Kit message as plain lines."""
+    yield f"(notification text) {_plain(message.get('text', ''))}"
+    for block in message.get("blocks", ()):
+        kind = block.get("type")
+        if kind == "header":
+            yield f"▌{block['text']['text']}"
+        elif kind == "section" and "fields" in block:
+            for item in block["fields"]:
+                label, _, value = _plain(item["text"]).partition("\n")
+                yield f"  {label}: {value}"
+        elif kind == "section":
+            yield from (f"  {line}" for line in _plain(block["text"]["text"]).splitlines())
+        elif kind == "context":
+            yield "  · " + " ".join(
+                _plain(element.get("text", "")) for element in block["elements"]
+            )
+        else:
+            yield f"  ({kind} block)"
+
+
+def teams_lines(payload: Mapping[str, Any]) -> Iterator[str]:
+    """A Teams Adaptive Card message as plain lines."""
+    for attachment in payload.get("attachments", ()):
+        card = attachment.get("content", {})
+        for element in card.get("body", ()):
+            kind = element.get("type")
+            if kind == "TextBlock":
+                marker = "▌" if element.get("size") == "Large" else " "
+                yield from (f"{marker} {line}" for line in element["text"].splitlines())
+            elif kind == "FactSet":
+                yield from (f"  {fact['title']}: {fact['value']}" for fact in element["facts"])
+            elif kind == "RichTextBlock":
+                text = "".join(inline.get("text", "") for inline in element["inlines"])
+                yield from (f"  │ {line}" for line in text.splitlines())
+            else:
+                yield f"  ({kind})"
+        for action in card.get("actions", ()):
+            yield f"  [{action.get('title')}] {action.get('url')}"
+
+
+def _plain(mrkdwn: str) -> str:
+    text = _SLACK_LINK.sub(lambda match: f"[{match[2]}] {match[1]}", mrkdwn)
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return text

@@ -1,0 +1,177 @@
+"""Where a notification goes: the policy's `notify` section as a typed model, and the routes.
+
+Routes are tried in order. A route matches when every criterion it states holds (`source`,
+`severity`, `name_prefix`; any listed value will do) and a route that states none matches
+everything. The first match wins unless it says `continue: true`, in which case the routes after
+it are tried too. The destinations of all matching routes are returned once each, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from nightshift.errors import PolicyError
+from nightshift.notify.model import Notification, Severity, Source
+
+DEFAULT_REPEAT_WINDOW = timedelta(minutes=60)
+_SECTION = "<policy notify section>"
+
+
+class DestinationType(StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A named place messages go: a webhook URL kept in Secrets Manager (`secret`, for Slack and
+    Teams) or an SNS topic with email subscriptions (`topic_arn`)."""
+
+    name: str
+    type: DestinationType
+    secret: str | None = None
+    topic_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """What a route matches; an empty criterion matches everything."""
+
+    sources: frozenset[Source] = frozenset()
+    severities: frozenset[Severity] = frozenset()
+    name_prefixes: tuple[str, ...] = ()
+
+    def matches(self, n: Notification) -> bool:
+        return (
+            (not self.sources or n.source in self.sources)
+            and (not self.severities or n.severity in self.severities)
+            and (not self.name_prefixes or n.name.startswith(self.name_prefixes))
+        )
+
+    def describe(self) -> str:
+        """>>> RouteMatch(severities=frozenset({Severity.CRITICAL})).describe()
+        'severity critical'
+        """
+        parts = [
+            ("source", sorted(self.sources)),
+            ("severity", sorted(self.severities)),
+            ("name_prefix", list(self.name_prefixes)),
+        ]
+        stated = [f"{key} {'|'.join(values)}" for key, values in parts if values]
+        return ", ".join(stated) or "everything"
+
+
+@dataclass(frozen=True)
+class Route:
+    position: int
+    match: RouteMatch
+    to: tuple[str, ...]
+    keep_going: bool = False  # the policy's `continue: true`
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    destinations: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotifyPolicy:
+    destinations: Mapping[str, Destination] = field(default_factory=lambda: MappingProxyType({}))
+    routes: tuple[Route, ...] = ()
+    repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> NotifyPolicy:
+        """The model of a schema-validated `notify` section; `{}` (no section) routes nowhere.
+
+        >>> policy = NotifyPolicy.from_section({
+        ...     "destinations": {"oncall": {"type": "slack", "secret": "nightshift/slack"}},
+        ...     "routes": [{"match": {"severity": ["critical"]}, "to": ["oncall"]}],
+        ...     "repeat_window_minutes": 30})
+        >>> policy.destinations["oncall"].type.value, policy.repeat_window.seconds
+        ('slack', 1800)
+        """
+        destinations = {
+            name: Destination(
+                name=name,
+                type=DestinationType(spec["type"]),
+                secret=spec.get("secret"),
+                topic_arn=spec.get("topic_arn"),
+            )
+            for name, spec in (section.get("destinations") or {}).items()
+        }
+        routes = tuple(
+            _route(position, route, destinations)
+            for position, route in enumerate(section.get("routes") or ())
+        )
+        minutes = section.get("repeat_window_minutes")
+        return cls(
+            destinations=MappingProxyType(destinations),
+            routes=routes,
+            repeat_window=DEFAULT_REPEAT_WINDOW if minutes is None else timedelta(minutes=minutes),
+        )
+
+    def route(self, n: Notification) -> RoutingDecision:
+        """The destinations for `n`, and which routes chose them.
+
+        >>> from nightshift.notify.model import State
+        >>> policy = NotifyPolicy.from_section({
+        ...     "destinations": {"oncall": {"type": "slack", "secret": "s1"},
+        ...                      "ops": {"type": "teams", "secret": "s2"}},
+        ...     "routes": [{"match": {"severity": ["critical"]}, "to": ["oncall"],
+        ...                 "continue": True}, {"to": ["ops", "oncall"]}]})
+        >>> n = Notification(Source.BUDGET, Severity.CRITICAL, State.ALARM, "t", "b", "", (), (),
+        ...                  "k", "")
+        >>> decision = policy.route(n)
+        >>> decision.destinations
+        ('oncall', 'ops')
+        >>> decision.reason
+        'routes[0] (severity critical), routes[1] (everything) matched'
+        """
+        chosen: list[str] = []
+        matched: list[str] = []
+        for route in self.routes:
+            if not route.match.matches(n):
+                continue
+            matched.append(f"routes[{route.position}] ({route.match.describe()})")
+            chosen.extend(name for name in route.to if name not in chosen)
+            if not route.keep_going:
+                break
+        if not matched:
+            reason = "no route matched" if self.routes else "the policy has no notify routes"
+            return RoutingDecision((), reason)
+        return RoutingDecision(tuple(chosen), ", ".join(matched) + " matched")
+
+    def destinations_for(self, n: Notification) -> tuple[str, ...]:
+        """Destination names for `n`, each once, in route order."""
+        return self.route(n).destinations
+
+
+def _route(position: int, spec: Mapping[str, Any], destinations: Mapping[str, Any]) -> Route:
+    to = tuple(spec["to"])
+    for name in to:
+        if name not in destinations:
+            known = ", ".join(sorted(destinations)) or "none"
+            raise PolicyError(
+                _SECTION,
+                f"notify.routes[{position}].to",
+                f"unknown destination {name!r}; defined: {known}",
+            )
+    match = spec.get("match") or {}
+    return Route(
+        position=position,
+        match=RouteMatch(
+            sources=frozenset(Source(value) for value in match.get("source", ())),
+            severities=frozenset(Severity(value) for value in match.get("severity", ())),
+            name_prefixes=tuple(match.get("name_prefix", ())),
+        ),
+        to=to,
+        keep_going=bool(spec.get("continue", False)),
+    )

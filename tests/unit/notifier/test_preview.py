@@ -1,0 +1,38 @@
+"""`make preview`: every fixture for every destination, readable in a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nightshift.notify.preview import preview_lines, slack_lines, teams_lines
+from nightshift.notify.render import slack, teams
+
+from .fixtures import FIXTURE_DIR, fixture_names, notification
+
+
+def test_preview_shows_each_fixture_for_each_destination() -> None:
+    lines = list(preview_lines(FIXTURE_DIR))
+
+    headlines = [line for line in lines if line.endswith(".json") or ".json: " in line]
+    assert [line.split(":")[0] for line in headlines] == [f"{n}.json" for n in fixture_names()]
+    assert lines.count("Slack") == lines.count("Teams") == lines.count("Email") == len(headlines)
+
+
+def test_slack_view_reads_like_the_message() -> None:
+    lines = list(slack_lines(slack.render(notification("cloudwatch-alarm-metric"))))
+
+    assert lines[1] == "▌:red_circle: ALARM: todoapp-backend-high-cpu"
+    assert "  *State*: OK → ALARM" in lines
+    assert "  *Value*: 91.4 vs threshold > 80" in lines
+    assert any(line.startswith("  [Alarm] https://eu-central-1.console.aws") for line in lines)
+
+
+def test_teams_view_reads_like_the_card() -> None:
+    lines = list(teams_lines(teams.render(notification("cloudwatch-alarm-metric-ok"))))
+
+    assert lines[:2] == ["  🟢 RESOLVED · CloudWatch alarm", "▌ RESOLVED: todoapp-backend-high-cpu"]
+    assert "  State: ALARM → OK" in lines
+
+
+def test_preview_of_an_empty_folder_is_empty(tmp_path: Path) -> None:
+    assert list(preview_lines(tmp_path)) == []

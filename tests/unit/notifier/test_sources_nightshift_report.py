@@ -1,0 +1,112 @@
+"""Nightshift's own reports (nightshift.report/v1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nightshift.notify.inbound import Inbound
+from nightshift.notify.model import Severity, Source, State
+from nightshift.notify.sources import parse
+from nightshift.report import Outcome, Report, ReportItem
+
+from .fixtures import notification
+
+
+def report(**changes: object) -> Report:
+    base = {
+        "function": "pruner",
+        "run_id": "r-1",
+        "time": "2026-11-20T03:00:00Z",
+        "environment": "staging",
+        "dry_run": False,
+        "summary": "pruned",
+    }
+    return Report(**{**base, **changes})
+
+
+def parsed(r: Report) -> object:
+    return parse(Inbound("m-1", "Nightshift report", r.dumps(), None, None))
+
+
+@pytest.mark.parametrize(
+    ("case", "severity", "title"),
+    [
+        (
+            "nightshift-report-scheduler",
+            Severity.WARNING,
+            "scheduler (staging): stopped 2 resources for the night",
+        ),
+        (
+            "nightshift-report-pruner-failed",
+            Severity.CRITICAL,
+            "pruner (staging): deleted 1 snapshot, 1 deletion failed",
+        ),
+    ],
+)
+def test_report_fixtures_take_the_reports_own_severity(
+    case: str, severity: Severity, title: str
+) -> None:
+    n = notification(case)
+
+    assert (n.source, n.state, n.severity, n.title) == (
+        Source.NIGHTSHIFT_REPORT,
+        State.INFO,
+        severity,
+        title,
+    )
+
+
+def test_failures_come_first_then_refusals_then_done_then_skips() -> None:
+    n = notification("nightshift-report-scheduler")
+
+    outcomes = [fact.value.split(": ")[1].split(" ")[0] for fact in n.facts[1:]]
+    assert outcomes == ["REFUSED", "DONE", "DONE", "SKIPPED"]
+    assert n.facts[1].label == "ec2-instance i-0a1b2c3d4e5f60718"
+    assert n.facts[1].value == "stop: REFUSED — protected: Environment=production"
+
+
+def test_summary_counts_every_outcome() -> None:
+    n = notification("nightshift-report-scheduler")
+
+    assert n.summary == "4 items: 2 done, 0 planned, 1 skipped, 1 refused, 0 failed."
+
+
+def test_totals_are_shown_in_their_units() -> None:
+    n = notification("nightshift-report-pruner-failed")
+
+    shown = {fact.label: fact.value for fact in n.facts}
+    assert shown["Deleted"] == "20 GiB"
+    assert shown["Estimated monthly savings"] == "$1.90"
+
+
+def test_errors_are_the_first_facts_and_make_it_critical() -> None:
+    n = parsed(report(errors=("policy file unreadable",)))
+
+    assert n.severity is Severity.CRITICAL
+    assert n.facts[0].label == "Error"
+    assert n.summary.endswith("1 error stopped part of the run.")
+
+
+def test_a_dry_run_says_so_in_the_title() -> None:
+    n = parsed(report(dry_run=True))
+
+    assert n.title == "pruner (staging, dry run): pruned"
+
+
+def test_each_run_is_its_own_dedup_key() -> None:
+    assert parsed(report(run_id="a")).dedup_key != parsed(report(run_id="b")).dedup_key
+    assert parsed(report(run_id="a")).dedup_key == "nightshift-report:pruner:a"
+
+
+def test_a_report_item_with_an_unknown_outcome_falls_back_to_raw() -> None:
+    document = report(
+        items=(ReportItem("x", "ebs-snapshot", "delete", Outcome.DONE, "old"),)
+    ).to_json()
+    document["items"][0]["outcome"] = "exploded"
+
+    n = parse(Inbound("m-1", None, json.dumps(document), None, None))
+
+    assert n.source is Source.UNRECOGNISED
+    assert "Nightshift report" in n.facts[0].value
