@@ -45,9 +45,10 @@ lock: ## re-pin requirements/dev.txt from requirements/dev.in
 build: .aws-sam/build/template.yaml ## sam build (python3.13, arm64, no Docker)
 
 .PHONY: lint
-lint: $(BIN)/.installed ## ruff, cfn-lint and sam validate --lint
+lint: $(BIN)/.installed ## ruff, the policy files, cfn-lint and sam validate --lint
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/python scripts/check-policy
 	$(BIN)/cfn-lint template.yaml examples/*.yaml
 	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint
 

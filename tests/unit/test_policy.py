@@ -8,6 +8,7 @@ import pytest
 
 from nightshift.errors import PolicyError
 from nightshift.policy import DEFAULT_PROTECT, SECTIONS, load_policy, parse_policy, policy_schema
+from nightshift.policy_check import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +107,21 @@ def test_unreadable_file_is_a_policy_error(tmp_path: Path) -> None:
 
 def test_schema_has_one_property_per_section_and_version() -> None:
     assert set(policy_schema()["properties"]) == {"version", *SECTIONS}
+
+
+def test_every_section_model_is_checked_beyond_the_schema(tmp_path: Path) -> None:
+    policy_file = tmp_path / "bad-zone.yaml"
+    policy_file.write_text(
+        "version: 1\nschedules:\n  office-hours:\n    timezone: Europe/Atlantis\n"
+        '    periods: [{days: mon-fri, start: "07:30", stop: "19:00"}]\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(PolicyError) as raised:
+        check_policy(policy_file)
+
+    assert "schedules.office-hours.timezone" in raised.value.path
+
+
+def test_shipped_policy_file_passes_every_section_model() -> None:
+    assert check_policy(ROOT / "policy" / "nightshift.yaml").version == 1
