@@ -53,6 +53,31 @@ def policy_schema() -> dict[str, Any]:
     }
 
 
+def field_paths(schema: dict[str, Any] | None = None) -> list[str]:
+    """Every field a policy can hold, as dotted paths (`schedules.<name>.timezone`,
+    `retention[].keep.daily`); list items and named entries that only hold fields are not listed
+    on their own.
+
+    >>> "notify.routes[].match.severity" in field_paths()
+    True
+    """
+    paths: list[str] = []
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        container = path.endswith("[]") or (path.endswith(".<name>") and "properties" in node)
+        if path and not container:
+            paths.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, f"{path}.{key}" if path else key)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{path}.<name>")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]")
+
+    walk(schema or policy_schema(), "")
+    return paths
+
+
 @cache
 def _validator() -> Any:
     return fastjsonschema.compile(policy_schema())
@@ -123,6 +148,10 @@ def _problem(exc: fastjsonschema.JsonSchemaValueException) -> str:
         allowed = sorted((exc.definition or {}).get("properties", {}))
         unknown = sorted(set(exc.value) - set(allowed))
         return f"unknown field {', '.join(map(repr, unknown))}; valid fields: {', '.join(allowed)}"
+    description = (exc.definition or {}).get("description")
+    if exc.rule == "pattern" and description:
+        # A regular expression tells people little; the field's description says the form.
+        return f"{exc.value!r} is not valid: expected {description}"
     message = exc.message
     name = exc.name or "data"
     return message.removeprefix(name).strip()
