@@ -52,7 +52,7 @@ def test_yaml_dates_become_iso_strings_for_the_schema() -> None:
                 '    periods: [{days: mon-fri, start: "7:30", stop: "19:00"}]'
             ),
             "schedules.o.periods[0].start",
-            "must match pattern",
+            "'7:30' is not valid: expected local time",
         ),
         (
             "version: 1\nnotify: {destinations: {ops: {type: slack, secret: s}}, routes: [{to: [oncall]}]}",
