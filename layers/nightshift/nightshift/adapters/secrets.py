@@ -37,6 +37,24 @@ class SecretReader:
             raise ConfigurationError(f"secret {name} does not hold a webhook URL")
         return value
 
+    def value(self, name: str) -> str:
+        """A secret value, e.g. a canary's header: the secret string itself, or the `value` field
+        of a JSON secret. Thread-safe enough for the canary's probe threads (a dict cache)."""
+        value = self._read(name)
+        if value.startswith("{"):
+            try:
+                document = json.loads(value)
+            except json.JSONDecodeError:
+                document = None
+            if isinstance(document, dict):
+                if not isinstance(document.get("value"), str):
+                    raise ConfigurationError(f"secret {name} is JSON without a `value` string")
+                value = document["value"].strip()
+        if not value or "\r" in value or "\n" in value:
+            # Never echo the value: it is a credential.
+            raise ConfigurationError(f"secret {name} is empty or holds a line break")
+        return value
+
     def _read(self, name: str) -> str:
         try:
             if self._provider is not None:

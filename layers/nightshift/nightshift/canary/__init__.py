@@ -1,8 +1,10 @@
 """The canary: HTTP(S) health checks with gatus-like conditions, probed concurrently.
 
 Pure core: `conditions` (the language), `checks` (typed checks from the policy), `verdict`
-(judging one observation), `metrics` and `reporting` (what a run publishes). Shell:
-`probe` (the concurrent probe engine, standard library only). Reference: docs/canary.md.
+(judging one observation), `metrics` and `reporting` (what a run publishes), `trigger` (the
+scheduled input), `alarms` (the alarms each check calls for, and the plan that keeps them in
+step), `status` (when a run is worth a report). Shell: `probe` (the concurrent probe engine,
+standard library only), `run` (one run wired to its ports), `settings`. Reference: docs/canary.md.
 """
 
 from nightshift.canary.checks import Check, Header, from_section
