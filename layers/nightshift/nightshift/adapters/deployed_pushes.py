@@ -1,0 +1,107 @@
+"""Redeploy's memory in the shared DynamoDB table (keys `pk`, `sk`; TTL attribute `expiration`).
+
+- Last deployed push per service: pk `redeploy#last-push`, sk the service ARN, with the push's
+  time. The planner refuses a push older than it (stale), and `claim` moves it forward with a
+  conditional write just before UpdateService, so of two pushes racing for one service the older
+  one cannot overwrite the newer one.
+- Idempotency records of pushes (Powertools), pk `redeploy#push`, sk `push#<hash of the push key>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botocore.exceptions import ClientError
+
+from nightshift.errors import AwsError
+from nightshift.redeploy import ImagePush
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LAST_PUSH_PK = "redeploy#last-push"
+IDEMPOTENCY_PK = "redeploy#push"
+# A service not redeployed for this long loses its record, and with it the stale check
+# (ECS keeps no memory of pushes either); the record is renewed by every deployment.
+LAST_PUSH_TTL = dt.timedelta(days=400)
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class DeployedPushes:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table
+        self._client = client or boto3.client("dynamodb")
+
+    def last_pushes(self) -> dict[str, dt.datetime]:
+        """Per service ARN, the time of the last push deployed to it (one paginated Query)."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": LAST_PUSH_PK}},
+            ProjectionExpression="sk, pushed_at",
+            ConsistentRead=True,
+        )
+        try:
+            return {
+                item["sk"]["S"]: _instant(item["pushed_at"])
+                for page in pages
+                for item in page.get("Items", ())
+            }
+        except ClientError as exc:
+            raise AwsError.from_client_error("Query", exc) from exc
+
+    def claim(self, service_arn: str, push: ImagePush) -> dt.datetime | None:
+        """Record `push` as the last one deployed to the service, unless a newer push is already
+        recorded: then return that push's time and change nothing. A push at the same time as
+        the recorded one may claim (a retry of the same push, or a second tag on it)."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_record(service_arn, push),
+                ConditionExpression="attribute_not_exists(sk) OR pushed_at <= :pushed_at",
+                ExpressionAttributeValues={":pushed_at": _number(push.time)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+                held = exc.response.get("Item") or {}
+                return _instant(held["pushed_at"]) if "pushed_at" in held else push.time
+            raise AwsError.from_client_error("PutItem", exc) from exc
+        return None
+
+
+def push_idempotency_store(
+    table: str, client: DynamoDBClient | None = None
+) -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency store for pushes, in the shared table under redeploy's own pk."""
+    return DynamoDBPersistenceLayer(
+        table_name=table,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value=IDEMPOTENCY_PK,
+        expiry_attr="expiration",
+        boto3_client=client or boto3.client("dynamodb"),
+    )
+
+
+def _record(service_arn: str, push: ImagePush) -> dict[str, Any]:
+    return {
+        "pk": {"S": LAST_PUSH_PK},
+        "sk": {"S": service_arn},
+        "pushed_at": _number(push.time),
+        "pushed_at_iso": {"S": push.time.isoformat()},
+        "push": {"S": push.key},
+        "expiration": {"N": str(int((push.time + LAST_PUSH_TTL).timestamp()))},
+    }
+
+
+def _number(moment: dt.datetime) -> dict[str, str]:
+    return {"N": repr(moment.timestamp())}
+
+
+def _instant(value: dict[str, str]) -> dt.datetime:
+    return dt.datetime.fromtimestamp(float(value["N"]), tz=dt.UTC)
