@@ -24,6 +24,7 @@ from nightshift.adapters.email import EmailTopic
 from nightshift.adapters.secrets import SecretReader
 from nightshift.adapters.state import NotifierState
 from nightshift.adapters.webhook import post_json
+from nightshift.errors import NightshiftError
 from nightshift.notifier import Notifier, UndeliveredError
 from nightshift.notify.inbound import Inbound
 from nightshift.notify.model import Source
@@ -34,7 +35,10 @@ from nightshift.settings import CommonSettings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is answered like any other (all in batchItemFailures):
+# failed deliveries are reported per record and counted by the NotificationsFailed alarm, and
+# the function's own Errors alarm stays for real crashes.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache
@@ -59,10 +63,13 @@ def record_handler(record: SQSRecord) -> None:
     try:
         outcome = notifier().handle(inbound, arrived=arrived)
     except UndeliveredError as exc:
+        sent = len(exc.outcome.delivered)
+        metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=sent)
         metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(
-            name="NotificationsSent", unit=MetricUnit.Count, value=len(exc.outcome.delivered)
-        )
+        raise
+    except NightshiftError:
+        # The policy or a setting is wrong: the record stays in the queue, and then the DLQ.
+        metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
         raise
     if outcome.notification is not None and outcome.notification.source is Source.UNRECOGNISED:
         metrics.add_metric(name="UnrecognisedMessages", unit=MetricUnit.Count, value=1)

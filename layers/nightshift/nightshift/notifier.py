@@ -68,7 +68,7 @@ class Notifier:
             source=notification.source.value,
             severity=notification.severity.value,
             state=notification.state.value,
-            name=notification.name,
+            subject=notification.name,
             message_id=inbound.message_id,
         )
         memory = (
@@ -84,7 +84,7 @@ class Notifier:
             message_id=inbound.message_id,
         )
         if not decision.send:
-            logger.info("message suppressed", reason=decision.reason, name=notification.name)
+            logger.info("message suppressed", reason=decision.reason, subject=notification.name)
             return Outcome(notification=notification, suppressed_reason=decision.reason)
         notification = decision.applied_to(notification)
 

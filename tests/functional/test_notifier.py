@@ -1,0 +1,227 @@
+"""The notifier handler under moto, posting to a real local webhook receiver."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from localcloud.receiver import ScriptedResponse, WebhookReceiver
+from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+
+REGION = "eu-central-1"
+TABLE = "nightshift-state"
+POLICY = """
+version: 1
+notify:
+  destinations:
+    oncall: {type: slack, secret: nightshift/slack-oncall}
+    ops: {type: teams, secret: nightshift/teams-ops}
+  routes:
+    - {match: {severity: [critical]}, to: [oncall, ops]}
+    - {to: [oncall]}
+  repeat_window_minutes: 60
+"""
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as running:
+        yield running
+
+
+@pytest.fixture
+def notifier(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, receiver: WebhookReceiver
+) -> Iterator[ModuleType]:
+    policy_file = tmp_path / "nightshift.yaml"
+    policy_file.write_text(POLICY, encoding="utf-8")
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "NIGHTSHIFT_ENVIRONMENT": "staging",
+        "NIGHTSHIFT_POLICY_FILE": str(policy_file),
+        "NIGHTSHIFT_STATE_TABLE": TABLE,
+        "NIGHTSHIFT_OPS_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:nightshift-ops",
+        "POWERTOOLS_SERVICE_NAME": "notifier",
+        "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    parameters.clear_caches()
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(Name="nightshift/slack-oncall", SecretString=receiver.url_for("oncall"))
+        secrets.create_secret(
+            Name="nightshift/teams-ops", SecretString=json.dumps({"url": receiver.url_for("ops")})
+        )
+        yield load_handler("notifier")
+    parameters.clear_caches()
+
+
+def invoke(handler: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+    return handler.lambda_handler(copy.deepcopy(event), FakeLambdaContext())
+
+
+def slack_requests(receiver: WebhookReceiver) -> list[dict[str, Any]]:
+    return [r.json for r in receiver.requests if r.destination == "oncall"]
+
+
+@pytest.mark.parametrize("name", event_names("notifier"))
+def test_every_fixture_is_delivered_and_nothing_fails(
+    notifier: ModuleType, receiver: WebhookReceiver, name: str
+) -> None:
+    event = load_event("notifier", name)
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": []}
+    slack = slack_requests(receiver)
+    assert len(slack) == len(event["Records"])
+    assert all(body["text"] and body["blocks"] for body in slack)
+
+
+def test_metric_alarm_reaches_slack_with_every_fact_a_responder_needs(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+
+    (slack,) = slack_requests(receiver)
+    text = json.dumps(slack, ensure_ascii=False)
+    for expected in (
+        "todoapp-backend-high-cpu",
+        "OK → ALARM",
+        "Threshold Crossed: 2 out of the last 2 datapoints",
+        "CPUUtilization",
+        "ServiceName=todoapp-backend-service",
+        "ClusterName=todoapp-cluster",
+        "91.4 vs threshold &gt; 80",
+        "eu-central-1",
+        "https://eu-central-1.console.aws.amazon.com/cloudwatch/home?region=eu-central-1#alarmsV2:alarm/todoapp-backend-high-cpu",
+    ):
+        assert expected in text
+    assert "Europe (Frankfurt)" not in slack["text"]
+
+
+def test_critical_alarm_also_reaches_teams_as_an_adaptive_card(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+
+    (teams,) = [r.json for r in receiver.requests if r.destination == "ops"]
+    attachment = teams["attachments"][0]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "todoapp-backend-high-cpu" in json.dumps(attachment["content"])
+
+
+def test_ok_after_alarm_renders_as_resolved(notifier: ModuleType, receiver: WebhookReceiver) -> None:
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric-ok"))
+
+    resolved = [r for r in slack_requests(receiver) if r["text"].startswith("RESOLVED:")]
+    assert len(resolved) == 1
+    assert "Resolved after" in json.dumps(resolved[0], ensure_ascii=False)
+
+
+def test_sns_redelivery_of_the_same_message_reaches_nobody_twice(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    event = load_event("notifier", "cloudwatch-alarm-metric")
+
+    invoke(notifier, event)
+    second = invoke(notifier, event)
+
+    assert second == {"batchItemFailures": []}
+    assert len(slack_requests(receiver)) == 1
+
+
+def test_failing_destination_fails_only_its_record_and_does_not_block_the_others(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    receiver.always(500, destination="ops")
+    alarm = load_event("notifier", "cloudwatch-alarm-metric")
+    budget = load_event("notifier", "budgets-actual")
+    event = {"Records": alarm["Records"] + budget["Records"]}
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": alarm["Records"][0]["messageId"]}]}
+    assert len(slack_requests(receiver)) == 2
+
+
+def test_retry_after_a_failure_sends_only_to_the_destination_that_failed(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    receiver.always(500, destination="ops")
+    event = load_event("notifier", "cloudwatch-alarm-metric")
+    invoke(notifier, event)
+    receiver.always(200, destination="ops")
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": []}
+    assert len(slack_requests(receiver)) == 1
+    assert [r.status for r in receiver.requests if r.destination == "ops"] == [500, 200]
+
+
+def test_rate_limited_webhook_is_retried_after_its_retry_after(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    receiver.script(ScriptedResponse(429, {"Retry-After": "0"}), 200, destination="oncall")
+
+    result = invoke(notifier, load_event("notifier", "budgets-actual"))
+
+    assert result == {"batchItemFailures": []}
+    assert [r.status for r in receiver.requests if r.destination == "oncall"] == [429, 200]
+
+
+def test_policy_with_unknown_destination_fails_every_record_so_nothing_is_lost(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    (tmp_path / "nightshift.yaml").write_text(
+        POLICY.replace("to: [oncall]}", "to: [on-call]}"), encoding="utf-8"
+    )
+    event = load_event("notifier", "budgets-actual")
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert receiver.requests == []
+
+
+def test_webhook_urls_never_appear_in_logs(
+    notifier: ModuleType,
+    receiver: WebhookReceiver,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver.always(500, destination="ops")
+
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+
+    output = capsys.readouterr()
+    # Every record with its extra keys, as well as whatever reached stdout and stderr.
+    logged = output.out + output.err + "\n".join(str(vars(r)) for r in caplog.records)
+    assert "delivery failed" in logged
+    assert receiver.url not in logged
