@@ -72,7 +72,9 @@ def notifier(
             ],
         )
         secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name="nightshift/slack-oncall", SecretString=receiver.url_for("oncall"))
+        secrets.create_secret(
+            Name="nightshift/slack-oncall", SecretString=receiver.url_for("oncall")
+        )
         secrets.create_secret(
             Name="nightshift/teams-ops", SecretString=json.dumps({"url": receiver.url_for("ops")})
         )
@@ -135,7 +137,9 @@ def test_critical_alarm_also_reaches_teams_as_an_adaptive_card(
     assert "todoapp-backend-high-cpu" in json.dumps(attachment["content"])
 
 
-def test_ok_after_alarm_renders_as_resolved(notifier: ModuleType, receiver: WebhookReceiver) -> None:
+def test_ok_after_alarm_renders_as_resolved(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
     invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
     invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric-ok"))
 

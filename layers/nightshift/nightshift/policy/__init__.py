@@ -13,9 +13,9 @@ from nightshift.policy.model import DEFAULT_PROTECT, Policy, ProtectRule
 __all__ = [
     "DEFAULT_PROTECT",
     "SECTIONS",
-    "field_paths",
     "Policy",
     "ProtectRule",
+    "field_paths",
     "load_policy",
     "parse_policy",
     "policy_schema",
