@@ -229,3 +229,34 @@ def test_webhook_urls_never_appear_in_logs(
     logged = output.out + output.err + "\n".join(str(vars(r)) for r in caplog.records)
     assert "delivery failed" in logged
     assert receiver.url not in logged
+
+
+def test_email_destination_publishes_plain_text_to_its_topic(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    sns = boto3.client("sns")
+    sqs = boto3.client("sqs")
+    topic_arn = sns.create_topic(Name="ops-email")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=inbox_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    (tmp_path / "nightshift.yaml").write_text(
+        "version: 1\nnotify:\n  destinations:\n"
+        f"    mail: {{type: email, topic_arn: '{topic_arn}'}}\n"
+        "  routes: [{to: [mail]}]\n",
+        encoding="utf-8",
+    )
+
+    result = invoke(notifier, load_event("notifier", "budgets-forecasted"))
+
+    assert result == {"batchItemFailures": []}
+    (mail,) = sqs.receive_message(QueueUrl=inbox)["Messages"]
+    assert "todoapp-monthly" in mail["Body"]
+    assert "$63.12" in mail["Body"]
+    assert not mail["Body"].lstrip().startswith("{")
+    assert receiver.requests == []

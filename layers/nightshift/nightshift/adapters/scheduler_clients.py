@@ -14,6 +14,14 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_rds import RDSClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sns import SNSClient
 
 # Standard mode retries throttling and transient errors with backoff; the run is short and
 # every action is retried by the next run anyway, so a handful of attempts is enough.
@@ -22,29 +30,30 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 
 @dataclass(frozen=True)
 class SchedulerClients:
-    tagging: Any  # resourcegroupstaggingapi
-    ecs: Any
-    application_autoscaling: Any
-    rds: Any
-    ec2: Any
-    autoscaling: Any
-    dynamodb: Any
-    sns: Any
+    tagging: ResourceGroupsTaggingAPIClient
+    ecs: ECSClient
+    application_autoscaling: ApplicationAutoScalingClient
+    rds: RDSClient
+    ec2: EC2Client
+    autoscaling: AutoScalingClient
+    dynamodb: DynamoDBClient
+    sns: SNSClient
 
     @classmethod
     def create(cls, session: boto3.Session | None = None) -> SchedulerClients:
-        """Clients for the session's region; AWS_ENDPOINT_URL (the local cloud) is honoured by
+        """Clients for the session's region (boto3's default session unless given, so service
+        models are loaded once per process); AWS_ENDPOINT_URL (the local cloud) is honoured by
         botocore itself."""
-        made = session or boto3.Session()
+        client: Any = boto3.client if session is None else session.client
         return cls(
-            tagging=made.client("resourcegroupstaggingapi", config=RETRIES),
-            ecs=made.client("ecs", config=RETRIES),
-            application_autoscaling=made.client("application-autoscaling", config=RETRIES),
-            rds=made.client("rds", config=RETRIES),
-            ec2=made.client("ec2", config=RETRIES),
-            autoscaling=made.client("autoscaling", config=RETRIES),
-            dynamodb=made.client("dynamodb", config=RETRIES),
-            sns=made.client("sns", config=RETRIES),
+            tagging=client("resourcegroupstaggingapi", config=RETRIES),
+            ecs=client("ecs", config=RETRIES),
+            application_autoscaling=client("application-autoscaling", config=RETRIES),
+            rds=client("rds", config=RETRIES),
+            ec2=client("ec2", config=RETRIES),
+            autoscaling=client("autoscaling", config=RETRIES),
+            dynamodb=client("dynamodb", config=RETRIES),
+            sns=client("sns", config=RETRIES),
         )
 
     def each(self) -> tuple[BaseClient, ...]:

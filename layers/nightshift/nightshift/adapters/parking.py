@@ -1,0 +1,142 @@
+"""The scheduler's memory in the shared DynamoDB table (keys `pk`, `sk`).
+
+- Parked records: pk `scheduler#parked`, sk the resource's ARN, one item per parked resource with
+  its capacity as readable attributes (kind, parked_at, schedule, capacity.{desired,minimum,
+  maximum}), so people can read and fix them in the console during an incident.
+- The last run: pk `scheduler#run`, sk `last`, attribute `scheduled_time` (ISO 8601, UTC). It
+  only moves forward: the write is conditional, so a replayed or late event cannot move it back.
+
+Reading costs one Query (paginated) and one GetItem per run, however many resources are parked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from nightshift.errors import AwsError
+from nightshift.schedule import ParkedRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+logger = Logger(child=True)
+
+PARKED_PK = "scheduler#parked"
+RUN_PK = "scheduler#run"
+LAST_RUN_SK = "last"
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+
+
+def _instant(at: dt.datetime) -> str:
+    """One fixed format (UTC, seconds) so that stored times also compare correctly as text."""
+    return at.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+class ParkingStore:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table
+        self._client = client or boto3.client("dynamodb")
+
+    # -- parked records -----------------------------------------------------------------------
+
+    def parked(self) -> dict[str, ParkedRecord]:
+        """Every parked record, by ARN."""
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": PARKED_PK}},
+            ConsistentRead=True,
+        )
+        records: dict[str, ParkedRecord] = {}
+        try:
+            for page in pages:
+                for item in page.get("Items", ()):
+                    record = _record(item)
+                    records[record.arn] = record
+        except ClientError as exc:
+            raise AwsError.from_client_error("Query", exc) from exc
+        return records
+
+    def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool:
+        """Write `record`; with `keep_existing`, only if the resource has no record yet (a
+        record of a real stop is never overwritten by one of a resource found stopped).
+        Returns False when an existing record was kept."""
+        item = {
+            "pk": {"S": PARKED_PK},
+            "sk": {"S": record.arn},
+            **{key: _serialize(value) for key, value in record.to_json().items() if key != "arn"},
+            "parked_at": {"S": _instant(record.parked_at)},
+        }
+        condition = {"ConditionExpression": "attribute_not_exists(sk)"} if keep_existing else {}
+        try:
+            self._client.put_item(TableName=self._table, Item=item, **condition)
+        except ClientError as exc:
+            if keep_existing and _code(exc) == CONDITION_FAILED:
+                return False
+            raise AwsError.from_client_error("PutItem", exc) from exc
+        return True
+
+    def release(self, arn: str) -> None:
+        """Delete the resource's parked record (none is fine)."""
+        try:
+            self._client.delete_item(
+                TableName=self._table, Key={"pk": {"S": PARKED_PK}, "sk": {"S": arn}}
+            )
+        except ClientError as exc:
+            raise AwsError.from_client_error("DeleteItem", exc) from exc
+
+    # -- the last run ---------------------------------------------------------------------------
+
+    def last_run(self) -> dt.datetime | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": RUN_PK}, "sk": {"S": LAST_RUN_SK}},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise AwsError.from_client_error("GetItem", exc) from exc
+        item = response.get("Item")
+        if item is None:
+            return None
+        return dt.datetime.fromisoformat(item["scheduled_time"]["S"])
+
+    def record_run(self, scheduled_time: dt.datetime) -> bool:
+        """Store the run's scheduled time unless a later one is stored already (returns False)."""
+        at = _instant(scheduled_time)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": RUN_PK},
+                    "sk": {"S": LAST_RUN_SK},
+                    "scheduled_time": {"S": at},
+                },
+                ConditionExpression="attribute_not_exists(sk) OR scheduled_time <= :at",
+                ExpressionAttributeValues={":at": {"S": at}},
+            )
+        except ClientError as exc:
+            if _code(exc) == CONDITION_FAILED:
+                logger.warning("a later run is already recorded", scheduled_time=at)
+                return False
+            raise AwsError.from_client_error("PutItem", exc) from exc
+        return True
+
+
+def _record(item: Mapping[str, Any]) -> ParkedRecord:
+    data = {key: _deserialize(value) for key, value in item.items()}
+    return ParkedRecord.from_json({**data, "arn": data["sk"]})
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

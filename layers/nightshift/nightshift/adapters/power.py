@@ -1,0 +1,165 @@
+"""Carry out one start or stop decided by the core, per kind of resource.
+
+- ECS service: RegisterScalableTarget min/max (if it has a target), then UpdateService
+  desiredCount: zeros on a stop, exactly the parked values on a start;
+- Auto Scaling group: UpdateAutoScalingGroup min/desired/max, zeros or the parked values;
+- RDS instance: StopDBInstance / StartDBInstance;
+- Aurora cluster: StopDBCluster / StartDBCluster;
+- EC2 instance: StopInstances / StartInstances.
+
+The scalable target is set first both ways: while its max is still above 0 the autoscaler would
+undo a stop, and while its max is still 0 it would undo a start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from nightshift.adapters.scheduled_resources import ECS_DIMENSION, ecs_service_id
+from nightshift.adapters.scheduler_clients import SchedulerClients
+from nightshift.errors import AwsError
+from nightshift.schedule import Action, Capacity, Decision, ResourceKind, ScheduledResource
+
+logger = Logger(child=True)
+
+ASG_NAME_MARKER = "autoScalingGroupName/"
+
+
+class PowerSwitch:
+    def __init__(self, clients: SchedulerClients) -> None:
+        self._clients = clients
+        self._switches: Mapping[
+            tuple[ResourceKind, Action], Callable[[ScheduledResource, Capacity | None], None]
+        ] = MappingProxyType(
+            {
+                (ResourceKind.ECS_SERVICE, Action.STOP): self._set_service,
+                (ResourceKind.ECS_SERVICE, Action.START): self._set_service,
+                (ResourceKind.ASG, Action.STOP): self._set_group,
+                (ResourceKind.ASG, Action.START): self._set_group,
+                (ResourceKind.RDS_INSTANCE, Action.STOP): self._stop_db_instance,
+                (ResourceKind.RDS_INSTANCE, Action.START): self._start_db_instance,
+                (ResourceKind.AURORA_CLUSTER, Action.STOP): self._stop_db_cluster,
+                (ResourceKind.AURORA_CLUSTER, Action.START): self._start_db_cluster,
+                (ResourceKind.EC2_INSTANCE, Action.STOP): self._stop_instance,
+                (ResourceKind.EC2_INSTANCE, Action.START): self._start_instance,
+            }
+        )
+
+    def apply(self, decision: Decision) -> None:
+        """Start or stop the decision's resource; raises AwsError when AWS refuses."""
+        switch = self._switches.get((decision.kind, decision.action))
+        if switch is None:
+            raise ValueError(f"no {decision.action} for {decision.kind} {decision.arn}")
+        switch(decision.resource, decision.target_capacity)
+        logger.info(
+            "resource switched",
+            arn=decision.arn,
+            action=decision.action.value,
+            capacity=None if decision.target_capacity is None else str(decision.target_capacity),
+        )
+
+    # -- capacity kinds -------------------------------------------------------------------------
+
+    def _set_service(self, resource: ScheduledResource, capacity: Capacity | None) -> None:
+        target = _required(resource, capacity)
+        cluster, service = ecs_service_id(resource.arn)
+        resource_id = f"service/{cluster}/{service}"
+        has_target = target.minimum is not None and target.maximum is not None
+        if has_target:
+            self._register_target(resource_id, target.minimum, target.maximum)
+        try:
+            _call(
+                "UpdateService",
+                self._clients.ecs.update_service,
+                cluster=cluster,
+                service=service,
+                desiredCount=target.desired,
+            )
+        except AwsError:
+            before = resource.capacity
+            if has_target and before is not None:
+                # Put the target back as it was: half a stop would be parked by the next run
+                # as if min/max 0 were the service's own.
+                self._restore_target(resource_id, before)
+            raise
+
+    def _register_target(self, resource_id: str, minimum: int | None, maximum: int | None) -> None:
+        _call(
+            "RegisterScalableTarget",
+            self._clients.application_autoscaling.register_scalable_target,
+            ServiceNamespace="ecs",
+            ResourceId=resource_id,
+            ScalableDimension=ECS_DIMENSION,
+            MinCapacity=minimum,
+            MaxCapacity=maximum,
+        )
+
+    def _restore_target(self, resource_id: str, before: Capacity) -> None:
+        try:
+            self._register_target(resource_id, before.minimum, before.maximum)
+        except AwsError as exc:
+            logger.error(
+                "scalable target left changed after a failed update",
+                resource_id=resource_id,
+                minimum=before.minimum,
+                maximum=before.maximum,
+                error=str(exc),
+            )
+
+    def _set_group(self, resource: ScheduledResource, capacity: Capacity | None) -> None:
+        target = _required(resource, capacity)
+        _call(
+            "UpdateAutoScalingGroup",
+            self._clients.autoscaling.update_auto_scaling_group,
+            AutoScalingGroupName=resource.arn.split(ASG_NAME_MARKER, 1)[-1],
+            MinSize=target.minimum,
+            DesiredCapacity=target.desired,
+            MaxSize=target.maximum,
+        )
+
+    # -- power kinds ----------------------------------------------------------------------------
+
+    def _stop_db_instance(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call(
+            "StopDBInstance",
+            self._clients.rds.stop_db_instance,
+            DBInstanceIdentifier=resource.name,
+        )
+
+    def _start_db_instance(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call(
+            "StartDBInstance",
+            self._clients.rds.start_db_instance,
+            DBInstanceIdentifier=resource.name,
+        )
+
+    def _stop_db_cluster(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call("StopDBCluster", self._clients.rds.stop_db_cluster, DBClusterIdentifier=resource.name)
+
+    def _start_db_cluster(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call(
+            "StartDBCluster", self._clients.rds.start_db_cluster, DBClusterIdentifier=resource.name
+        )
+
+    def _stop_instance(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call("StopInstances", self._clients.ec2.stop_instances, InstanceIds=[resource.name])
+
+    def _start_instance(self, resource: ScheduledResource, _: Capacity | None) -> None:
+        _call("StartInstances", self._clients.ec2.start_instances, InstanceIds=[resource.name])
+
+
+def _required(resource: ScheduledResource, capacity: Capacity | None) -> Capacity:
+    if capacity is None:
+        raise ValueError(f"{resource.kind} {resource.arn} needs a target capacity")
+    return capacity
+
+
+def _call(operation: str, method: Callable[..., object], **parameters: object) -> None:
+    try:
+        method(**parameters)
+    except ClientError as exc:
+        raise AwsError.from_client_error(operation, exc) from exc

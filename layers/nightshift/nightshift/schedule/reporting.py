@@ -1,0 +1,283 @@
+"""A scheduler run as the Nightshift report (pure), and whether it is worth publishing.
+
+The handler carries out the RunPlan and records what happened to each decision as a
+DecisionOutcome; everything people read about the run is built here from those.
+
+When a run's report goes to the ops topic (every 5 minutes would drown the channel):
+- something was started, stopped, deferred or failed, or a resource was changed while parked:
+  always;
+- a dry run plans starts or stops, or the circuit breaker refused the run's stops: on the first
+  run of each hour (UTC) this stays so (a dry run repeats its plan every run);
+- refusals that repeat every run (protect tag, unknown schedule): on the first run of each day
+  (UTC), as a reminder; they are also listed in every report published for another reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from types import MappingProxyType
+from typing import Any
+
+from nightshift.report import Outcome, Report, ReportItem
+from nightshift.schedule.planner import Action, Decision, RunPlan
+from nightshift.schedule.resources import ParkedRecord
+
+FUNCTION = "scheduler"
+SWITCHES = frozenset({Action.START, Action.STOP})
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What became of one decision: DONE or FAILED for a start or stop (SKIPPED if deferred),
+    SKIPPED for nothing to do or out of scope, REFUSED for a refusal, PLANNED in a dry run.
+    `problem` says why it failed or was deferred."""
+
+    decision: Decision
+    outcome: Outcome
+    problem: str | None = None
+
+    @property
+    def deferred(self) -> bool:
+        return self.decision.action in SWITCHES and self.outcome is Outcome.SKIPPED
+
+    def report_item(self) -> ReportItem:
+        item = self.decision.report_item(self.outcome)
+        if self.problem is None:
+            return item
+        details = {**item.details, "error": self.problem}
+        return replace(
+            item,
+            reason=f"{item.reason}; {self.problem}",
+            details=MappingProxyType(details),
+        )
+
+
+@dataclass(frozen=True)
+class SchedulerRun:
+    """One run: the plan and what became of each of its decisions, in execution order."""
+
+    plan: RunPlan
+    outcomes: tuple[DecisionOutcome, ...]
+    errors: tuple[str, ...] = ()  # what went wrong beside the decisions (state not stored)
+
+    @classmethod
+    def planned(cls, plan: RunPlan) -> SchedulerRun:
+        """A run that changed nothing: every decision with its dry-run outcome."""
+        return cls(plan, tuple(DecisionOutcome(d, d.report_item().outcome) for d in plan.decisions))
+
+    def count(self, action: Action, outcome: Outcome) -> int:
+        return sum(1 for o in self.outcomes if o.decision.action is action and o.outcome is outcome)
+
+    @property
+    def stopped(self) -> int:
+        return self.count(Action.STOP, Outcome.DONE)
+
+    @property
+    def started(self) -> int:
+        return self.count(Action.START, Outcome.DONE)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.outcome is Outcome.FAILED)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for o in self.outcomes if o.decision.conflict is not None)
+
+    @property
+    def hours_saved(self) -> float:
+        """Hours saved by the stops done (or, in a dry run, planned)."""
+        return round(
+            sum(
+                o.decision.hours_saved or 0.0
+                for o in self.outcomes
+                if o.decision.action is Action.STOP and o.outcome in (Outcome.DONE, Outcome.PLANNED)
+            ),
+            2,
+        )
+
+
+def run_summary(run: SchedulerRun) -> str:
+    """One line for people.
+
+    >>> from nightshift.schedule.planner import RunPlan
+    >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
+    >>> run_summary(SchedulerRun(RunPlan(now, None, False, ()), ()))
+    'nothing to do; 0 resources checked'
+    """
+    phrases = (
+        ("stopped", run.stopped),
+        ("started", run.started),
+        ("would stop", run.count(Action.STOP, Outcome.PLANNED)),
+        ("would start", run.count(Action.START, Outcome.PLANNED)),
+    )
+    parts = [f"{verb} {n}" for verb, n in phrases if n]
+    tallies = (
+        ("failed", run.failed),
+        ("deferred", sum(1 for o in run.outcomes if o.deferred)),
+        ("refused", sum(1 for o in run.outcomes if o.outcome is Outcome.REFUSED)),
+        ("changed while parked", run.conflicts),
+    )
+    parts.extend(f"{n} {what}" for what, n in tallies if n)
+    text = ", ".join(parts) or "nothing to do"
+    if run.plan.refused:
+        text += "; circuit breaker tripped"
+    if run.hours_saved:
+        text += f"; {run.hours_saved:g} hours saved"
+    return f"{text}; {len(run.outcomes)} resources checked"
+
+
+def run_report(run: SchedulerRun, environment: str) -> Report:
+    """The run's report: every decision with its outcome, then the parked records whose
+    resource was not found (orphans), with the capacity a person may want to restore."""
+    plan = run.plan
+    items = [outcome.report_item() for outcome in run.outcomes]
+    items.extend(_orphan_item(record) for record in plan.orphaned)
+    return Report(
+        function=FUNCTION,
+        run_id=run_id(plan.now, plan.dry_run),
+        time=_instant(plan.now),
+        environment=environment,
+        dry_run=plan.dry_run,
+        summary=run_summary(run),
+        items=tuple(items),
+        totals=MappingProxyType({"hours_saved": run.hours_saved}),
+        errors=((plan.refused,) if plan.refused else ()) + run.errors,
+    )
+
+
+def publication_reason(run: SchedulerRun) -> str | None:
+    """Why the run's report goes to the ops topic, or None: see the module's docstring.
+
+    >>> from nightshift.schedule.planner import RunPlan
+    >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
+    >>> publication_reason(SchedulerRun(RunPlan(now, now, False, ()), ())) is None
+    True
+    """
+    for reason, (applies, cadence) in PUBLICATION_RULES.items():
+        # A dry run repeats the same plan every run: at most hourly.
+        due = CADENCES[max(cadence, Cadence.HOURLY) if run.plan.dry_run else cadence]
+        if applies(run) and due(run.plan):
+            return reason
+    return None
+
+
+class Cadence(IntEnum):
+    EVERY_RUN = 0
+    HOURLY = 1
+    DAILY = 2
+
+
+def _first_run_of(period: Callable[[dt.datetime], tuple[int, ...]]) -> Callable[[RunPlan], bool]:
+    def first(plan: RunPlan) -> bool:
+        if plan.last_run is None:
+            return True
+        return period(plan.last_run.astimezone(dt.UTC)) != period(plan.now.astimezone(dt.UTC))
+
+    return first
+
+
+CADENCES: Mapping[Cadence, Callable[[RunPlan], bool]] = MappingProxyType(
+    {
+        Cadence.EVERY_RUN: lambda plan: True,
+        Cadence.HOURLY: _first_run_of(lambda at: (at.year, at.month, at.day, at.hour)),
+        Cadence.DAILY: _first_run_of(lambda at: (at.year, at.month, at.day)),
+    }
+)
+
+PUBLICATION_RULES: Mapping[str, tuple[Callable[[SchedulerRun], bool], Cadence]] = MappingProxyType(
+    {
+        "resources were started, stopped or deferred": (
+            lambda run: any(
+                o.decision.action in SWITCHES and o.outcome is not Outcome.PLANNED
+                for o in run.outcomes
+            ),
+            Cadence.EVERY_RUN,
+        ),
+        "something failed": (lambda run: run.failed > 0, Cadence.EVERY_RUN),
+        "a resource was changed while parked": (
+            lambda run: run.conflicts > 0,
+            Cadence.EVERY_RUN,
+        ),
+        "the dry run plans starts or stops": (
+            lambda run: any(o.outcome is Outcome.PLANNED for o in run.outcomes),
+            Cadence.HOURLY,
+        ),
+        "the circuit breaker is tripped": (lambda run: bool(run.plan.refused), Cadence.HOURLY),
+        "resources are refused": (
+            lambda run: any(o.outcome is Outcome.REFUSED for o in run.outcomes),
+            Cadence.DAILY,
+        ),
+    }
+)
+
+
+def stale_event_report(
+    scheduled_time: dt.datetime, last_run: dt.datetime, environment: str, dry_run: bool
+) -> Report:
+    """An event older than the last run is refused: replayed, it would see no schedule
+    boundary crossed and could undo what the later run did."""
+    return Report(
+        function=FUNCTION,
+        run_id=run_id(scheduled_time, dry_run),
+        time=_instant(scheduled_time),
+        environment=environment,
+        dry_run=dry_run,
+        summary=(
+            f"refused: the event for {_instant(scheduled_time)} is older than the last run "
+            f"({_instant(last_run)}); nothing was done"
+        ),
+    )
+
+
+def policy_failure_report(
+    scheduled_time: dt.datetime, environment: str, error: str, dry_run: bool = False
+) -> Report:
+    """The policy could not be loaded: nothing was changed, and the error says why."""
+    return Report(
+        function=FUNCTION,
+        run_id=run_id(scheduled_time, dry_run),
+        time=_instant(scheduled_time),
+        environment=environment,
+        dry_run=dry_run,
+        summary="the policy could not be loaded; nothing was started or stopped",
+        errors=(error,),
+    )
+
+
+def run_id(scheduled_time: dt.datetime, dry_run: bool) -> str:
+    """`scheduler-2026-11-20T18:00:00Z`: one id per scheduled time (a redelivered event
+    gets the same id, so the notifier sends its report once).
+
+    >>> run_id(dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC), dry_run=True)
+    'scheduler-2026-11-20T18:00:00Z-dry-run'
+    """
+    return f"{FUNCTION}-{_instant(scheduled_time)}{'-dry-run' if dry_run else ''}"
+
+
+def _instant(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _orphan_item(record: ParkedRecord) -> ReportItem:
+    details: dict[str, Any] = {
+        "schedule": record.schedule,
+        "parked_at": record.parked_at.isoformat(),
+    }
+    if record.capacity is not None:
+        details["capacity_stored"] = record.capacity.to_json()
+    return ReportItem(
+        resource=record.arn,
+        kind=record.kind.value,
+        action=Action.NONE.value,
+        outcome=Outcome.SKIPPED,
+        reason=(
+            "parked, but no longer found with a nightshift:schedule tag (deleted, or the tag "
+            "removed while parked); left as it is"
+            + (f": restore {record.capacity} by hand if needed" if record.capacity else "")
+        ),
+        details=MappingProxyType(details),
+    )
