@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -119,6 +120,9 @@ class MotoServer:
                 [*command, "-H", self.host, "-p", str(self.port)],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                # An account starts with no AMIs of its own; moto's 1,285 public ones would show
+                # up in listings it does not filter by owner (the pruner's DescribeImages).
+                env={**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
             )
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not answers(self.url, timeout=0.5):

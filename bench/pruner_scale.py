@@ -1,0 +1,404 @@
+"""How long, and how many API calls, to plan and prune thousands of snapshots (not a test).
+
+    .venv/bin/python bench/pruner_scale.py [--ebs 5000] [--rds 1000]
+                                           [--rate-scale 1] [--sleep simulated|real]
+
+Starts a moto server on a free loopback port, creates `--ebs` EBS snapshots (50 volumes, one
+snapshot a day) and `--rds` RDS snapshots (10 instances, one a day), then runs the pruner's
+handler against it as Lambda would, with a 900 s budget: once as a dry run (plan only), then for
+real, run after run (each resuming the cursor), until nothing is deferred. Every HTTP request
+the handler's clients send is counted with a botocore `before-send` hook.
+
+Pacing: at the documented rates (EC2 DeleteSnapshot 5/s, RDS 12/s) deleting ~5,000 snapshots
+waits about 15 minutes whatever the endpoint. `--sleep simulated` (the default) adds those
+waits to the Lambda clock the deadline is measured on instead of sleeping them, so the runs make
+the same calls in the same order, against the same deadline, in about two minutes.
+`--rate-scale` multiplies both refill rates (bursts stay as documented); with `--sleep real`
+the waits are slept. Results and their reading: docs/pruner.md, "Scale".
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT_TIME = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+BUDGET_SECONDS = 900  # the template's Timeout for PrunerFunction
+POLICY = """
+version: 1
+protect: {tag: Environment, values: [production, prod]}
+retention:
+  - name: fleet
+    resources: [rds-snapshot, ebs-snapshot]
+    match: {tags: {Environment: staging}}
+    keep: {last: 3, daily: 7, weekly: 4, monthly: 3}
+pruner:
+  max_delete_share: 0.95
+"""
+STAGING = [{"Key": "Environment", "Value": "staging"}]
+
+
+@dataclass
+class Run:
+    """One invocation: its Lambda time (real + simulated waits), what it called, its report."""
+
+    label: str
+    lambda_seconds: float
+    waited: float
+    planning: float
+    calls: Counter[str]
+    seconds: Counter[str]
+    report: dict[str, Any]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ebs", type=int, default=5000, help="EBS snapshots (default 5000)")
+    parser.add_argument("--rds", type=int, default=1000, help="RDS snapshots (default 1000)")
+    parser.add_argument(
+        "--rate-scale", type=float, default=1.0, help="multiply the documented refill rates"
+    )
+    parser.add_argument(
+        "--sleep",
+        choices=["simulated", "real"],
+        default="simulated",
+        help="simulated: pacing waits count against the deadline without blocking (default)",
+    )
+    parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, help="seconds per run")
+    arguments = parser.parse_args()
+
+    scratch = Path(tempfile.gettempdir()) / "nightshift-pruner-bench"
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "eu-central-1",
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+            "MOTO_RDS_SNAPSHOT_LIMIT": str(arguments.rds * 2 + 100),
+            "POWERTOOLS_SERVICE_NAME": "pruner",
+            "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "NIGHTSHIFT_ENVIRONMENT": "bench",
+            "NIGHTSHIFT_POLICY_FILE": str(scratch / "policy.yaml"),
+            "NIGHTSHIFT_STATE_TABLE": "nightshift-state",
+            "NIGHTSHIFT_PRUNER_DRY_RUN": "false",
+            "NIGHTSHIFT_PRUNER_PRICE_EBS_SNAPSHOT": "0.05",
+            "NIGHTSHIFT_PRUNER_PRICE_RDS_SNAPSHOT": "0.095",
+            "NIGHTSHIFT_PRUNER_PRICE_AURORA_SNAPSHOT": "0.021",
+        }
+    )
+    # Imported after the environment is set: moto reads some settings at import.
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    # One line per request otherwise, and a traceback for DescribeLockedSnapshots, which moto
+    # does not implement (the pruner then reports locks as unknown).
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+    try:
+        boto3.setup_default_session()
+        started = time.monotonic()
+        topic = build_account(boto3, arguments.ebs, arguments.rds)
+        os.environ["NIGHTSHIFT_OPS_TOPIC_ARN"] = topic
+        print(
+            f"created {arguments.ebs} EBS and {arguments.rds} RDS snapshots in"
+            f" {time.monotonic() - started:.0f} s (moto server {host}:{port})",
+            file=sys.stderr,
+        )
+        simulated = arguments.sleep == "simulated"
+        runs = measure(boto3, arguments.rate_scale, arguments.budget, simulated)
+    finally:
+        server.stop()
+    print_table(runs, arguments.rate_scale, simulated)
+    return 0
+
+
+def build_account(boto3: ModuleType, ebs: int, rds: int) -> str:
+    """Volumes and instances with one snapshot a day, oldest first; returns the ops topic ARN."""
+    ec2, rds_client = boto3.client("ec2"), boto3.client("rds")
+    volumes = [
+        ec2.create_volume(Size=100, AvailabilityZone="eu-central-1a")["VolumeId"] for _ in range(50)
+    ]
+    instances = [f"db-{n:02d}" for n in range(10)]
+    for instance in instances:
+        rds_client.create_db_instance(
+            DBInstanceIdentifier=instance,
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            AllocatedStorage=50,
+            MasterUsername="app",
+            MasterUserPassword="correct-horse-battery",
+            BackupRetentionPeriod=0,
+        )
+    ebs_days, rds_days = -(-ebs // len(volumes)), -(-rds // len(instances))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for day in range(max(ebs_days, rds_days), 0, -1):
+            work = []
+            if day <= ebs_days:
+                work += [(ec2_snapshot, ec2, volume) for volume in volumes]
+            if day <= rds_days:
+                work += [(rds_snapshot, rds_client, instance, day) for instance in instances]
+            with moto_clock(EVENT_TIME - timedelta(days=day, hours=1)):
+                list(pool.map(lambda job: job[0](*job[1:]), work))
+    boto3.client("dynamodb").create_table(
+        TableName="nightshift-state",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )
+    return boto3.client("sns").create_topic(Name="nightshift-ops-bench")["TopicArn"]
+
+
+def ec2_snapshot(ec2: Any, volume: str) -> None:
+    ec2.create_snapshot(
+        VolumeId=volume, TagSpecifications=[{"ResourceType": "snapshot", "Tags": STAGING}]
+    )
+
+
+def rds_snapshot(rds: Any, instance: str, day: int) -> None:
+    rds.create_db_snapshot(
+        DBInstanceIdentifier=instance, DBSnapshotIdentifier=f"{instance}-d{day:04d}", Tags=STAGING
+    )
+
+
+@contextlib.contextmanager
+def moto_clock(moment: datetime) -> Iterator[None]:
+    """Snapshots created meanwhile carry `moment` (the server runs in this process)."""
+    import moto.ec2.models.elastic_block_store as ebs_models
+    import moto.rds.models as rds_models
+
+    naive = moment.replace(tzinfo=None)
+    saved = ebs_models.utcnow, rds_models.utcnow
+    ebs_models.utcnow = rds_models.utcnow = lambda: naive
+    try:
+        yield
+    finally:
+        ebs_models.utcnow, rds_models.utcnow = saved
+
+
+class PacingClock:
+    """The handler's `time` module, with pacing waits either slept (`real`) or only added up
+    (`simulated`): at the documented rates a 5,000-snapshot prune waits about 15 minutes, and
+    simulating those waits runs the same calls in the same order, against the same deadline."""
+
+    def __init__(self, simulated: bool) -> None:
+        self.simulated = simulated
+        self.waited = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.waited += seconds
+        if not self.simulated:
+            time.sleep(seconds)
+
+    @staticmethod
+    def time() -> float:
+        return time.time()
+
+
+class BenchContext:
+    """The Lambda context attributes the handler reads. Remaining time runs down with the real
+    clock and with simulated waits, as it would in Lambda with those waits slept."""
+
+    function_name = "nightshift-pruner-bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:bench"
+    aws_request_id = "bench-0000"
+
+    def __init__(self, budget_seconds: float, clock: PacingClock) -> None:
+        self._clock = clock
+        self._started = time.monotonic()
+        self._waited_before = clock.waited
+        self._budget = budget_seconds
+
+    def elapsed(self) -> float:
+        real = time.monotonic() - self._started
+        simulated = self._clock.waited - self._waited_before if self._clock.simulated else 0.0
+        return real + simulated
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._budget - self.elapsed()) * 1000)
+
+
+@dataclass
+class Meter:
+    """HTTP requests and seconds per operation, from botocore's before-send / after-call."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)
+    started: dict[str, float] = field(default_factory=dict)
+
+    def before_send(self, event_name: str, **_: Any) -> None:
+        self.calls[operation_of(event_name)] += 1
+
+    def before_call(self, event_name: str, **_: Any) -> None:
+        self.started[operation_of(event_name)] = time.monotonic()
+
+    def after_call(self, event_name: str, **_: Any) -> None:
+        operation = operation_of(event_name)
+        self.seconds[operation] += time.monotonic() - self.started.pop(operation)
+
+
+def operation_of(event_name: str) -> str:
+    _, service, operation = event_name.split(".")
+    return f"{service}:{operation}"
+
+
+def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool) -> list[Run]:
+    from botocore.config import Config
+
+    from nightshift import pacing
+    from nightshift.adapters import snapshots
+    from nightshift.retention import SnapshotKind
+
+    # moto answers DescribeSnapshots with every snapshot in one page (AWS: 1000 a page), and
+    # takes longer than the adapter's read timeout to render 5,000.
+    snapshots.DESCRIBE = snapshots.DESCRIBE.merge(Config(read_timeout=600))
+    meter = Meter()
+    events = boto3.DEFAULT_SESSION.events
+    events.register("before-send", meter.before_send)
+    events.register("before-call", meter.before_call)
+    events.register("after-call", meter.after_call)
+    handler = load_handler()
+    clock = PacingClock(simulated)
+    handler.time = clock
+
+    def scaled_pacers(*, clock: Any, sleep: Any, rand: Any) -> dict[SnapshotKind, pacing.Pacer]:
+        def pacer(limit: pacing.RateLimit) -> pacing.Pacer:
+            scaled = replace(limit, rate=limit.rate * rate_scale)
+            return pacing.Pacer(scaled, clock=clock, sleep=sleep, rand=rand)
+
+        rds = pacer(pacing.RDS_API)
+        return {
+            SnapshotKind.EBS: pacer(pacing.EC2_DELETE_SNAPSHOT),
+            SnapshotKind.RDS: rds,
+            SnapshotKind.AURORA: rds,
+        }
+
+    handler.pruner_pacers = scaled_pacers
+    planning = Counter[str]()
+    plan_retention = handler.plan_retention
+
+    def timed_plan(*args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return plan_retention(*args, **kwargs)
+        finally:
+            planning["seconds"] += time.monotonic() - started
+
+    handler.plan_retention = timed_plan
+    runs = []
+    events_to_run = [("plan (dry run)", {"time": EVENT_TIME.isoformat(), "dry_run": True})]
+    events_to_run += [(f"prune #{n}", {"time": EVENT_TIME.isoformat()}) for n in range(1, 10)]
+    for label, event in events_to_run:
+        meter.calls.clear()
+        meter.seconds.clear()
+        planning.clear()
+        context = BenchContext(budget, clock)
+        waited = clock.waited
+        with contextlib.redirect_stdout(io.StringIO()):  # Powertools' EMF and log lines
+            report = handler.lambda_handler(event, context)
+        runs.append(
+            Run(
+                label=label,
+                lambda_seconds=context.elapsed(),
+                waited=clock.waited - waited,
+                planning=planning["seconds"],
+                calls=Counter(meter.calls),
+                seconds=Counter(meter.seconds),
+                report=report,
+            )
+        )
+        if label.startswith("prune") and not report["totals"]["deferred"]:
+            break
+    return runs
+
+
+def load_handler() -> ModuleType:
+    """functions/pruner/app.py, imported by path as Lambda imports it (as a top-level module)."""
+    spec = importlib.util.spec_from_file_location("pruner_app", ROOT / "functions/pruner/app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def print_table(runs: list[Run], rate_scale: float, simulated: bool) -> None:
+    waits = "simulated" if simulated else "slept"
+    print(
+        f"pacing at {rate_scale:g}x the documented rates (EC2 DeleteSnapshot 5/s burst 100,"
+        f" RDS 12/s burst 300); pacing waits {waits}; moto server on loopback\n"
+    )
+    header = ["run", "Lambda s", "of it waiting", "planning s", "deleted", "deferred", "requests"]
+    rows = [
+        [
+            run.label,
+            f"{run.lambda_seconds:.1f}",
+            f"{run.waited:.1f}",
+            f"{run.planning:.2f}",
+            str(int(run.report["totals"]["deleted"])),
+            str(int(run.report["totals"]["deferred"])),
+            str(sum(run.calls.values())),
+        ]
+        for run in runs
+    ]
+    print_rows([header, *rows])
+    operations = sorted({operation for run in runs for operation in run.calls})
+    header = ["operation", *(f"{run.label} requests" for run in runs), "seconds in moto"]
+    rows = [
+        [
+            operation,
+            *(str(run.calls.get(operation, 0)) for run in runs),
+            f"{sum(run.seconds.get(operation, 0.0) for run in runs):.1f}",
+        ]
+        for operation in operations
+    ]
+    print()
+    print_rows([header, *rows])
+    first = runs[0].report["totals"]
+    savings = first["planned_monthly_savings_usd"]
+    print(
+        f"\nplan: {int(first['snapshots'])} snapshots, {int(first['delete_planned'])} to delete"
+        f" ({first['planned_gib']:.0f} GiB, up to ${savings:.2f}/month)"
+    )
+
+
+def print_rows(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        print("  ".join(cells))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
