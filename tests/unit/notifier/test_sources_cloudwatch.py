@@ -333,3 +333,17 @@ def test_missing_state_fixture_reaches_people_as_raw_with_its_subject() -> None:
     assert n.source is Source.UNRECOGNISED
     assert n.title == 'Unrecognised message: ALARM: "todoapp-backend-high-cpu" in EU (Frankfurt)'
     assert '"AlarmName":"todoapp-backend-high-cpu"' in n.raw
+
+
+@pytest.mark.parametrize("state", ["ALARM", "OK"])
+def test_alarm_described_as_a_warning_is_a_warning_in_both_states(state: str) -> None:
+    body = alarm_body(
+        NewStateValue=state,
+        AlarmDescription="Warning: the TLS certificate of canary check api expires in 14 days.",
+    )
+
+    assert parsed(body).severity is Severity.WARNING
+
+
+def test_alarm_without_the_warning_prefix_stays_critical() -> None:
+    assert parsed(alarm_body(AlarmDescription="A warning about CPU")).severity is Severity.CRITICAL

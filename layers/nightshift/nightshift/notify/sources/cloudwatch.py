@@ -145,7 +145,7 @@ def read(message: Message) -> Notification:
     was = f" from {old_state}" if old_state else ""
     return Notification(
         source=Source.CLOUDWATCH_ALARM,
-        severity=_SEVERITIES[state],
+        severity=_severity(state, description),
         state=state,
         title=f"{_TITLE_WORDS[state]}: {name}",
         name=name,
@@ -397,3 +397,17 @@ def _dimension_pairs(metric: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _console_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _severity(state: State, description: str | None) -> Severity:
+    """An alarm whose description starts with "Warning:" is a warning, not a page (the canary's
+    certificate alarms do; any alarm can). INSUFFICIENT_DATA is always a warning.
+
+    >>> _severity(State.ALARM, "Warning: the certificate expires in 14 days").value
+    'warning'
+    >>> _severity(State.OK, "CPU utilization is too high").value
+    'critical'
+    """
+    if description and description.lstrip().lower().startswith("warning:"):
+        return Severity.WARNING
+    return _SEVERITIES[state]
