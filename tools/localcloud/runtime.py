@@ -33,6 +33,7 @@ import samcli
 
 from localcloud.artifacts import FunctionPackage, function_package
 from localcloud.errors import RuntimeSetupError
+from localcloud.metrics import publish_emf
 from localcloud.project import Project
 from localcloud.server import free_port
 from localcloud.stack import Stack
@@ -260,6 +261,7 @@ def invoke(
     if text is None:
         text = f"Task timed out after {timeout_s:.2f} seconds"
     payload, error_type, error_message = interpret_response(text)
+    publish_emf(stack.endpoint, logs)  # what CloudWatch Logs does with the function's EMF lines
     return InvokeResult(
         function=logical_id,
         payload=payload,
