@@ -1,0 +1,146 @@
+"""`make demo` (`python -m localcloud.demo`): one scripted day of the example app, locally.
+
+    python -m localcloud.demo [--date YYYY-MM-DD]
+
+Exit status: 0 every step done, 1 a step failed, 2 the local cloud could not be set up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localcloud.demo.cloud import DemoCloud, StepFailed
+from localcloud.demo.day import DayError, DemoDay, choose_day, playable
+from localcloud.demo.health_app import HealthApp
+from localcloud.demo.steps import THE_DAY, Evening
+from localcloud.demo.timeline import DayReview, StepResult, Timeline
+from localcloud.errors import LocalCloudError
+from localcloud.example_app import deploy_example_app
+from localcloud.project import Project
+from localcloud.receiver import WebhookReceiver
+from localcloud.server import MotoServer
+from localcloud.stack import ensure_stack
+from localcloud.webhooks import seed_webhook_secrets
+from nightshift.policy import load_policy
+
+# The demo stack: the demo policy (its canary probes the health app), and a pruner that deletes.
+PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
+SCHEDULE = "office-hours"  # the policy schedule the example app's resources are tagged with
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _arguments(argv)
+    logging.basicConfig(level=logging.WARNING, format="localcloud: %(message)s", stream=sys.stderr)
+    started = time.monotonic()
+    try:
+        return play(options.date, started)
+    except (DayError, LocalCloudError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+
+
+def play(date: dt.date | None, started: float) -> int:
+    project = Project.at()
+    policy = load_policy(project.root / "policy" / PARAMETERS["PolicyFile"])
+    schedule = policy.section("schedules")[SCHEDULE]
+    zone = ZoneInfo(schedule["timezone"])
+    holidays = {dt.date.fromisoformat(str(d)) for d in schedule.get("except", [])}
+    now = dt.datetime.now(dt.UTC)
+    day = choose_day(now, zone, holidays) if date is None else DemoDay(date, zone)
+    if (why := playable(day, now, holidays)) is not None:
+        raise DayError(f"{day.date} cannot be played: {why}")
+    timeline = Timeline(sys.stdout, day)
+    canaries = policy.section("canaries")
+    print("Setting up the local cloud (moto, the built stack, the example app) ...", flush=True)
+    # The health app first: its address is fixed by the policy, and a taken port should fail fast.
+    with (
+        HealthApp.for_url(canaries[0]["url"]) as health,
+        MotoServer() as endpoint,
+        WebhookReceiver() as receiver,
+    ):
+        stack = ensure_stack(endpoint, project, parameters=PARAMETERS)
+        seed_webhook_secrets(stack, receiver.url)
+        app = deploy_example_app(
+            endpoint, parameters={"NightshiftOpsTopicArn": stack.outputs["OpsTopicArn"]}
+        )
+        cloud = DemoCloud(
+            stack=stack,
+            app=app,
+            receiver=receiver,
+            health=health,
+            day=day,
+            timeline=timeline,
+            canaries=canaries,
+        )
+        _banner(cloud, endpoint.url)
+        results = _play_steps(cloud)
+        review = DayReview(
+            tuple(results),
+            messages=len(receiver.requests),
+            invocations=cloud.invoker.count,
+            seconds=time.monotonic() - started,
+        )
+        timeline.review(review)
+        return 0 if review.done else 1
+
+
+def _banner(cloud: DemoCloud, moto_url: str) -> None:
+    stack, app = cloud.stack, cloud.app
+    parameters = " ".join(f"{k}={v}" for k, v in PARAMETERS.items())
+    cloud.timeline.banner(
+        "Nightshift demo: one day of todoapp staging in the local cloud",
+        [
+            ("day", f"{cloud.day.label()}, on a simulated clock"),
+            ("moto", moto_url),
+            ("stack", f"{stack.name} {parameters} (deployed in {stack.deploy_seconds:.0f} s)"),
+            ("example app", f"{app.stack_name}: {app.service_name}, {app.db_instance_id}"),
+            ("chat", f"Slack webhooks -> {cloud.receiver.url}"),
+            ("health app", f"{cloud.health.url} (policy/{PARAMETERS['PolicyFile']}'s canary)"),
+        ],
+    )
+
+
+def _play_steps(cloud: DemoCloud) -> list[StepResult]:
+    evening = Evening()
+    results = []
+    for step in THE_DAY:
+        label = step.label(cloud.day)
+        cloud.timeline.step(label, step.title)
+        began = time.monotonic()
+        try:
+            done, summary = True, step.play(cloud, evening)
+        except StepFailed as exc:
+            done, summary = False, str(exc)
+        except (LocalCloudError, ClientError, BotoCoreError) as exc:
+            done, summary = False, f"{type(exc).__name__}: {exc}"
+        if not done:
+            cloud.show_chat()  # whatever did arrive
+        result = StepResult(label, step.title, done, summary, time.monotonic() - began)
+        cloud.timeline.verdict(result)
+        results.append(result)
+    return results
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.demo",
+        description="Play one scripted day of the example app in the local cloud.",
+    )
+    parser.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        help="the office day to play (Mon-Thu, its 13:00 in the last 13 days); default: the "
+        "latest such day",
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
