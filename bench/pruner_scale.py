@@ -1,6 +1,6 @@
 """How long, and how many API calls, to plan and prune thousands of snapshots (not a test).
 
-    .venv/bin/python bench/pruner_scale.py [--ebs 5000] [--rds 1000]
+    .venv/bin/python -m bench.pruner_scale [--ebs 5000] [--rds 1000]
                                            [--rate-scale 1] [--sleep simulated|real]
 
 Starts a moto server on a free loopback port, creates `--ebs` EBS snapshots (50 volumes, one
@@ -37,7 +37,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tests.support.nightshift import FAKE_CREDENTIALS, create_state_table, function_variables
+
 ROOT = Path(__file__).resolve().parent.parent
+REGION = "eu-central-1"
+TABLE = "nightshift-state"
 EVENT_TIME = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 BUDGET_SECONDS = 900  # the template's Timeout for PrunerFunction
 POLICY = """
@@ -88,22 +92,10 @@ def main() -> int:
     (scratch / "policy.yaml").write_text(POLICY, encoding="utf-8")
     os.environ.update(
         {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "eu-central-1",
+            "AWS_DEFAULT_REGION": REGION,
+            **FAKE_CREDENTIALS,
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
             "MOTO_RDS_SNAPSHOT_LIMIT": str(arguments.rds * 2 + 100),
-            "POWERTOOLS_SERVICE_NAME": "pruner",
-            "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-            "NIGHTSHIFT_ENVIRONMENT": "bench",
-            "NIGHTSHIFT_POLICY_FILE": str(scratch / "policy.yaml"),
-            "NIGHTSHIFT_STATE_TABLE": "nightshift-state",
-            "NIGHTSHIFT_PRUNER_DRY_RUN": "false",
-            "NIGHTSHIFT_PRUNER_PRICE_EBS_SNAPSHOT": "0.05",
-            "NIGHTSHIFT_PRUNER_PRICE_RDS_SNAPSHOT": "0.095",
-            "NIGHTSHIFT_PRUNER_PRICE_AURORA_SNAPSHOT": "0.021",
         }
     )
     # Imported after the environment is set: moto reads some settings at import.
@@ -121,7 +113,17 @@ def main() -> int:
         boto3.setup_default_session()
         started = time.monotonic()
         topic = build_account(boto3, arguments.ebs, arguments.rds)
-        os.environ["NIGHTSHIFT_OPS_TOPIC_ARN"] = topic
+        os.environ.update(
+            function_variables(
+                service="pruner",
+                policy_file=scratch / "policy.yaml",
+                table=TABLE,
+                topic_arn=topic,
+                environment="bench",
+                region=REGION,
+                extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "NIGHTSHIFT_PRUNER_DRY_RUN": "false"},
+            )
+        )
         print(
             f"created {arguments.ebs} EBS and {arguments.rds} RDS snapshots in"
             f" {time.monotonic() - started:.0f} s (moto server {host}:{port})",
@@ -139,7 +141,7 @@ def build_account(boto3: ModuleType, ebs: int, rds: int) -> str:
     """Volumes and instances with one snapshot a day, oldest first; returns the ops topic ARN."""
     ec2, rds_client = boto3.client("ec2"), boto3.client("rds")
     volumes = [
-        ec2.create_volume(Size=100, AvailabilityZone="eu-central-1a")["VolumeId"] for _ in range(50)
+        ec2.create_volume(Size=100, AvailabilityZone=f"{REGION}a")["VolumeId"] for _ in range(50)
     ]
     instances = [f"db-{n:02d}" for n in range(10)]
     for instance in instances:
@@ -162,18 +164,7 @@ def build_account(boto3: ModuleType, ebs: int, rds: int) -> str:
                 work += [(rds_snapshot, rds_client, instance, day) for instance in instances]
             with moto_clock(EVENT_TIME - timedelta(days=day, hours=1)):
                 list(pool.map(lambda job: job[0](*job[1:]), work))
-    boto3.client("dynamodb").create_table(
-        TableName="nightshift-state",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
+    create_state_table(boto3.client("dynamodb"), TABLE)
     return boto3.client("sns").create_topic(Name="nightshift-ops-bench")["TopicArn"]
 
 

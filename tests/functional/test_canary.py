@@ -30,7 +30,14 @@ from tests.support.health_server import (
     refused_url,
     self_signed_certificate,
 )
+from tests.support.nightshift import (
+    OpsTopic,
+    create_ops_topic,
+    create_state_table,
+    function_environment,
+)
 
+REGION = "eu-central-1"
 ENVIRONMENT = "staging"
 NAMESPACE = "Nightshift"
 HEALTH_CONDITIONS = [
@@ -57,12 +64,15 @@ class Stack:
 
     tmp_path: Path
     capsys: pytest.CaptureFixture[str]
-    topic_arn: str
-    queue_url: str
+    ops: OpsTopic
     table: str
     policy_file: Path
     invocations: int = 0
     stdout: list[str] = field(default_factory=list)
+
+    @property
+    def topic_arn(self) -> str:
+        return self.ops.arn
 
     def write_policy(self, *checks: dict[str, Any]) -> None:
         document: dict[str, Any] = {"version": 1}
@@ -111,18 +121,7 @@ class Stack:
 
     def reports(self) -> list[dict[str, Any]]:
         """Every report published to the ops topic so far (drained from the queue)."""
-        sqs = boto3.client("sqs")
-        bodies = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return bodies
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                bodies.append(json.loads(envelope["Message"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return self.ops.reports()
 
     def alarms(self) -> dict[str, dict[str, Any]]:
         pages = (
@@ -137,48 +136,24 @@ class Stack:
 def stack(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Stack]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_SERVICE_NAME": "canary",
-        "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "NIGHTSHIFT_ENVIRONMENT": ENVIRONMENT,
-        "NIGHTSHIFT_CANARY_RATE": "rate(1 minute)",
-        "NIGHTSHIFT_CANARY_ALARM_DATAPOINTS": "3",
-        "NIGHTSHIFT_CANARY_ALARM_PERIODS": "5",
-    }.items():
-        monkeypatch.setenv(name, value)
     with mock_aws():
-        topic_arn = boto3.client("sns").create_topic(Name=f"nightshift-ops-{ENVIRONMENT}")[
-            "TopicArn"
-        ]
-        sqs = boto3.client("sqs")
-        queue_url = sqs.create_queue(QueueName="ops-reader")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        table = "nightshift-state"
-        boto3.client("dynamodb").create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
+        ops = create_ops_topic(
+            boto3.client("sns", region_name=REGION),
+            boto3.client("sqs", region_name=REGION),
+            f"nightshift-ops-{ENVIRONMENT}",
         )
+        table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
         policy_file = tmp_path / "nightshift.yaml"
-        monkeypatch.setenv("NIGHTSHIFT_POLICY_FILE", str(policy_file))
-        monkeypatch.setenv("NIGHTSHIFT_STATE_TABLE", table)
-        monkeypatch.setenv("NIGHTSHIFT_OPS_TOPIC_ARN", topic_arn)
-        yield Stack(tmp_path, capsys, topic_arn, queue_url, table, policy_file)
+        function_environment(
+            monkeypatch,
+            service="canary",
+            policy_file=policy_file,
+            table=table,
+            topic_arn=ops.arn,
+            environment=ENVIRONMENT,
+            region=REGION,
+        )
+        yield Stack(tmp_path, capsys, ops, table, policy_file)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
 from localcloud.intrinsics import Resolver, parameter_values, pseudo_parameters
+from tests.support.nightshift import fake_credentials
 
 # moto warns about each resource type it skips; which ones it skips is asserted below.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
@@ -223,17 +224,10 @@ def apply_what_moto_leaves_out(stack: CoreStack) -> None:
 @pytest.fixture(scope="module")
 def aws_environment() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "MOTO_ACCOUNT_ID": ACCOUNT,
-            # The stack uses no AMI; loading moto's catalogue of them costs a third of a second.
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        }.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_SESSION_TOKEN", raising=False)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        fake_credentials(patch, REGION)
+        patch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+        # The stack uses no AMI; loading moto's catalogue of them costs a third of a second.
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         yield
 
 

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from localcloud.receiver import ScriptedResponse, WebhookReceiver
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.nightshift import create_state_table, function_environment, subscribe_queue
 
 REGION = "eu-central-1"
 TABLE = "nightshift-state"
@@ -44,33 +45,17 @@ def notifier(
 ) -> Iterator[ModuleType]:
     policy_file = tmp_path / "nightshift.yaml"
     policy_file.write_text(POLICY, encoding="utf-8")
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "NIGHTSHIFT_ENVIRONMENT": "staging",
-        "NIGHTSHIFT_POLICY_FILE": str(policy_file),
-        "NIGHTSHIFT_STATE_TABLE": TABLE,
-        "NIGHTSHIFT_OPS_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:nightshift-ops",
-        "POWERTOOLS_SERVICE_NAME": "notifier",
-        "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    function_environment(
+        monkeypatch,
+        service="notifier",
+        policy_file=policy_file,
+        table=TABLE,
+        topic_arn=f"arn:aws:sns:{REGION}:123456789012:nightshift-ops",
+        region=REGION,
+    )
     parameters.clear_caches()
     with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_state_table(boto3.client("dynamodb"), TABLE)
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(
             Name="nightshift/slack-oncall", SecretString=receiver.url_for("oncall")
@@ -237,14 +222,7 @@ def test_email_destination_publishes_plain_text_to_its_topic(
     sns = boto3.client("sns")
     sqs = boto3.client("sqs")
     topic_arn = sns.create_topic(Name="ops-email")["TopicArn"]
-    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=inbox_arn["Attributes"]["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    inbox = subscribe_queue(sns, sqs, topic_arn, "inbox", raw=True)
     (tmp_path / "nightshift.yaml").write_text(
         "version: 1\nnotify:\n  destinations:\n"
         f"    mail: {{type: email, topic_arn: '{topic_arn}'}}\n"

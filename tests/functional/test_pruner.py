@@ -33,6 +33,12 @@ from moto import mock_aws
 
 from nightshift.errors import EventError, PolicyError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.nightshift import (
+    OpsTopic,
+    create_ops_topic,
+    create_state_table,
+    function_environment,
+)
 
 REGION = "eu-central-1"
 EVENT_TIME = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -61,7 +67,7 @@ class Cloud:
 
     monkeypatch: pytest.MonkeyPatch
     policy_file: Path
-    queue_url: str
+    ops: OpsTopic
     locked: dict[str, str] = field(default_factory=dict)  # snapshot id -> LockState
     refuse: dict[str, str] = field(default_factory=dict)  # snapshot id -> error code of its delete
     delete_calls: list[str] = field(default_factory=list)  # every delete call, by snapshot id
@@ -71,7 +77,6 @@ class Cloud:
         self.ec2 = boto3.client("ec2")
         self.rds = boto3.client("rds")
         self.dynamodb = boto3.client("dynamodb")
-        self.sqs = boto3.client("sqs")
 
     @contextmanager
     def at(self, moment: datetime) -> Iterator[None]:
@@ -178,18 +183,7 @@ class Cloud:
 
     def reports(self) -> list[dict[str, Any]]:
         """Reports published to the ops topic since the last call, read from its SQS subscriber."""
-        found = []
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10
-            ).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        return self.ops.reports()
 
     def saved_cursor(self) -> dict[str, Any] | None:
         return self.dynamodb.get_item(
@@ -226,48 +220,26 @@ class Cloud:
 def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     policy_file = tmp_path / "nightshift.yaml"
     policy_file.write_text(POLICY, encoding="utf-8")
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        "POWERTOOLS_SERVICE_NAME": "pruner",
-        "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "NIGHTSHIFT_ENVIRONMENT": "staging",
-        "NIGHTSHIFT_POLICY_FILE": str(policy_file),
-        "NIGHTSHIFT_STATE_TABLE": "nightshift-state",
-        "NIGHTSHIFT_PRUNER_DRY_RUN": "false",
-        "NIGHTSHIFT_PRUNER_PRICE_EBS_SNAPSHOT": "0.05",
-        "NIGHTSHIFT_PRUNER_PRICE_RDS_SNAPSHOT": "0.095",
-        "NIGHTSHIFT_PRUNER_PRICE_AURORA_SNAPSHOT": "0.021",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     # A default session of our own: the hooks below must not outlive this test.
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     with mock_aws():
         boto3.setup_default_session()
-        sns, sqs, dynamodb = boto3.client("sns"), boto3.client("sqs"), boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName="nightshift-state",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
+        table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
+        ops = create_ops_topic(
+            boto3.client("sns", region_name=REGION),
+            boto3.client("sqs", region_name=REGION),
+            "nightshift-ops-staging",
         )
-        topic = sns.create_topic(Name="nightshift-ops-staging")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="ops-reader")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-        monkeypatch.setenv("NIGHTSHIFT_OPS_TOPIC_ARN", topic)
-        made = Cloud(monkeypatch, policy_file, queue_url)
+        function_environment(
+            monkeypatch,
+            service="pruner",
+            policy_file=policy_file,
+            table=table,
+            topic_arn=ops.arn,
+            region=REGION,
+            extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "NIGHTSHIFT_PRUNER_DRY_RUN": "false"},
+        )
+        made = Cloud(monkeypatch, policy_file, ops)
         events = boto3.DEFAULT_SESSION.events
         events.register("before-call.ec2.DescribeLockedSnapshots", made._answer_locks)
         for operation in DELETE_OPERATIONS:

@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.loaders import Loader
 from moto import mock_aws
@@ -28,7 +27,14 @@ from moto.events.models import EventPattern, EventPatternParser
 
 from nightshift.errors import EventError, PolicyError
 from nightshift.redeploy.outcome import RedeployIncompleteError
-from tests.conftest import ROOT, FakeLambdaContext, event_names, load_event, load_handler
+from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.nightshift import (
+    OpsTopic,
+    create_ops_topic,
+    create_state_table,
+    function_environment,
+    template_resource,
+)
 
 ACCOUNT = "111122223333"
 REGION = "eu-central-1"
@@ -155,7 +161,7 @@ class CoreStack:
     """The todoapp core stack in moto, and what Nightshift's template creates beside it."""
 
     session: boto3.Session
-    queue_url: str
+    ops: OpsTopic
     policy_file: Path
     counter: CallCounter = field(default_factory=CallCounter)
 
@@ -176,15 +182,7 @@ class CoreStack:
 
     def reports(self) -> list[dict[str, Any]]:
         """Every report published to the ops topic so far (drains the subscribed queue)."""
-        sqs = self.session.client("sqs")
-        found = []
-        while messages := sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages"):
-            for message in messages:
-                found.append(json.loads(json.loads(message["Body"])["Message"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return found
+        return self.ops.reports()
 
     def state(self, pk: str) -> list[dict[str, Any]]:
         dynamodb = self.session.client("dynamodb")
@@ -220,32 +218,6 @@ def create_service(
         },
         tags=[{"key": key, "value": value} for key, value in tags.items()],
     )
-
-
-def build_nightshift(session: boto3.Session) -> str:
-    """The state table and the ops topic as template.yaml makes them; returns the URL of an SQS
-    queue subscribed to the topic."""
-    dynamodb = session.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
-    sns, sqs = session.client("sns"), session.client("sqs")
-    topic = sns.create_topic(Name=TOPIC)["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="ops-topic-reader")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    return queue_url
 
 
 def build_core_stack(session: boto3.Session) -> None:
@@ -295,22 +267,15 @@ def core(models: Loader) -> botocore.session.Session:
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, models: Loader) -> Iterator[CoreStack]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "MOTO_ACCOUNT_ID": ACCOUNT,
-        "NIGHTSHIFT_ENVIRONMENT": "staging",
-        "NIGHTSHIFT_POLICY_FILE": str(policy),
-        "NIGHTSHIFT_STATE_TABLE": TABLE,
-        "NIGHTSHIFT_OPS_TOPIC_ARN": TOPIC_ARN,
-        "POWERTOOLS_SERVICE_NAME": "redeploy",
-        "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    function_environment(
+        monkeypatch,
+        service="redeploy",
+        policy_file=policy,
+        table=TABLE,
+        topic_arn=TOPIC_ARN,
+        region=REGION,
+        extra={"MOTO_ACCOUNT_ID": ACCOUNT},
+    )
     with mock_aws():
         # The handler's clients come from the default session; the test's own from another, so
         # the counter sees only the handler's calls.
@@ -318,9 +283,11 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, models: Loader) -> Iter
         counter = CallCounter()
         boto3.DEFAULT_SESSION.events.register("before-call.*.*", counter)
         session = boto3.Session(botocore_session=core(models))
-        queue_url = build_nightshift(session)
+        # The state table and the ops topic as template.yaml makes them.
+        create_state_table(session.client("dynamodb"), TABLE)
+        ops = create_ops_topic(session.client("sns"), session.client("sqs"), TOPIC)
         build_core_stack(session)
-        yield CoreStack(session=session, queue_url=queue_url, policy_file=policy, counter=counter)
+        yield CoreStack(session=session, ops=ops, policy_file=policy, counter=counter)
 
 
 @pytest.fixture
@@ -783,12 +750,7 @@ def test_event_of_another_kind_raises_and_names_what_redeploy_handles(app: Modul
 def template_rules() -> dict[str, dict[str, Any]]:
     """The EventBridge patterns of the function's rules, read from template.yaml."""
 
-    class TemplateLoader(yaml.SafeLoader):
-        pass
-
-    TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), TemplateLoader)
-    events = template["Resources"]["RedeployFunction"]["Properties"]["Events"]
+    events = template_resource("RedeployFunction")["Properties"]["Events"]
     return {name: rule["Properties"]["Pattern"] for name, rule in events.items()}
 
 

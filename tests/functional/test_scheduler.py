@@ -39,6 +39,12 @@ from nightshift.adapters import scheduled_resources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.nightshift import (
+    OpsTopic,
+    create_ops_topic,
+    create_state_table,
+    function_environment,
+)
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
@@ -82,7 +88,7 @@ class Cloud:
 
     def __init__(self, policy: Path) -> None:
         self.policy = policy
-        self.queue_url = ""
+        self.ops: OpsTopic | None = None
         self.app: ModuleType | None = None
 
     @cached_property
@@ -127,25 +133,8 @@ class Cloud:
 
     def create_nightshift(self) -> None:
         # As template.yaml's StateTable and OpsTopic (a queue subscribed to read the reports).
-        self.dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
-        sns = boto3.client("sns")
-        topic = sns.create_topic(Name=TOPIC)["TopicArn"]
-        self.queue_url = self.sqs.create_queue(QueueName="ops-reader")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        create_state_table(self.dynamodb, TABLE)
+        self.ops = create_ops_topic(boto3.client("sns"), self.sqs, TOPIC)
 
     # -- the core stack -------------------------------------------------------------------------
 
@@ -300,18 +289,8 @@ class Cloud:
 
     def reports(self) -> list[dict[str, Any]]:
         """The reports published to the ops topic since the last call."""
-        found = []
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10
-            ).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        assert self.ops is not None, "create_nightshift() first"
+        return self.ops.reports()
 
     # -- the function ---------------------------------------------------------------------------
 
@@ -334,23 +313,16 @@ def shared_session() -> boto3.Session:
 def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cloud]:
     policy = tmp_path / "nightshift.yaml"
     write_policy(policy)
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "NIGHTSHIFT_ENVIRONMENT": "staging",
-        "NIGHTSHIFT_POLICY_FILE": str(policy),
-        "NIGHTSHIFT_STATE_TABLE": TABLE,
-        "NIGHTSHIFT_OPS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}",
-        "POWERTOOLS_SERVICE_NAME": "scheduler",
-        "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-        "POWERTOOLS_TRACE_DISABLED": "1",
+    function_environment(
+        monkeypatch,
+        service="scheduler",
+        policy_file=policy,
+        table=TABLE,
+        topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}",
+        region=REGION,
         # moto's EC2 loads hundreds of public AMIs into every fresh account; none is needed.
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
+    )
     with mock_aws():
         # moto gives each test a fresh default session, which would load every service model
         # again; one shared session keeps the file fast (moto restores the default on exit).

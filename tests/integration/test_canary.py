@@ -250,7 +250,7 @@ def test_degraded_app_raises_the_down_alarm_in_slack_and_recovery_resolves_it(
     assert titles == [f"RESOLVED: {down}", f"ALARM: {down}", f"RESOLVED: {down}"]
     (_, alarm_text), (_, resolved_text) = chat_messages(receiver, down)[1:]
     for fact in (
-        f"Canary check {check} is down",
+        f"Canary check {check}: in ALARM while it fails",
         "OK → ALARM",
         f"{m} out of the last {n} datapoints",
         "Success",

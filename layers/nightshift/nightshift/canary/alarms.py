@@ -329,9 +329,10 @@ def _down_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
     return AlarmSpec(
         name=rules.name(AlarmKind.DOWN, check.name),
         description=_description(
-            f"Canary check {check.name} is down: it failed in {rules.datapoints_to_alarm} of the "
-            f"last {rules.evaluation_periods} runs (one run every {every}). The canary's report "
-            f"on the ops topic names the failing conditions. Probes {check.method} {check.url}. "
+            f"Canary check {check.name}: in ALARM while it fails {rules.datapoints_to_alarm} of "
+            f"the last {rules.evaluation_periods} runs (one run every {every}). The canary's "
+            f"report on the ops topic names the failing conditions. Probes {check.method} "
+            f"{check.url}. "
             "Kept by the canary from the policy file; see docs/canary.md."
         ),
         namespace=rules.namespace,
