@@ -47,7 +47,7 @@ from localcloud.errors import LocalCloudError, TemplateError
 from localcloud.intrinsics import Resolver, parameter_values, pseudo_parameters
 from localcloud.project import Project
 from localcloud.server import Endpoint
-from localcloud.stack import ARTIFACT_BUCKET
+from localcloud.stack import ARTIFACT_BUCKET, ensure_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -715,17 +715,8 @@ def _read_state(endpoint: Endpoint, stack_name: str) -> dict[str, Any] | None:
 
 
 def _write_state(endpoint: Endpoint, stack_name: str, state: Mapping[str, Any]) -> None:
+    ensure_bucket(endpoint, ARTIFACT_BUCKET)
     s3 = endpoint.client("s3")
-    location = (
-        {}
-        if endpoint.region == "us-east-1"
-        else {"CreateBucketConfiguration": {"LocationConstraint": endpoint.region}}
-    )
-    try:
-        s3.create_bucket(Bucket=ARTIFACT_BUCKET, **location)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-            raise
     s3.put_object(
         Bucket=ARTIFACT_BUCKET,
         Key=_STATE_KEY.format(stack=stack_name),

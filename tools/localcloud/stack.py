@@ -278,7 +278,7 @@ def deploy(
     """Package, translate and create the stack in moto; then emulate what moto skips."""
     started = time.monotonic()
     built = project.require_build()
-    _ensure_bucket(endpoint, ARTIFACT_BUCKET)
+    ensure_bucket(endpoint, ARTIFACT_BUCKET)
     packaged = _package(endpoint, project, built, stack_name, build_fingerprint(project))
     template = translate(packaged.read_text(encoding="utf-8"), parameters, endpoint.region)
     cloudformation = endpoint.client("cloudformation")
@@ -545,7 +545,8 @@ def _sam_executable() -> str:
     return found
 
 
-def _ensure_bucket(endpoint: Endpoint, bucket: str) -> None:
+def ensure_bucket(endpoint: Endpoint, bucket: str) -> None:
+    """Create `bucket` in the endpoint's region unless it exists."""
     s3 = endpoint.client("s3")
     options = (
         {}
