@@ -10,11 +10,8 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
-import boto3
-from botocore.exceptions import ClientError
-
+from nightshift.adapters.state_table import StateTable
 from nightshift.canary.status import StatusBoard
-from nightshift.errors import AwsError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,19 +22,10 @@ STATUS_SK = "last-report"
 
 class CanaryMemory:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table
-        self._client = client or boto3.client("dynamodb")
+        self._state = StateTable(table, client)
 
     def last(self) -> StatusBoard | None:
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": STATUS_PK}, "sk": {"S": STATUS_SK}},
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("GetItem", exc) from exc
-        item = response.get("Item")
+        item = self._state.get(STATUS_PK, STATUS_SK)
         if item is None:
             return None
         try:
@@ -47,16 +35,12 @@ class CanaryMemory:
             return None
 
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": STATUS_PK},
-                    "sk": {"S": STATUS_SK},
-                    "board": {"S": json.dumps(board.to_json(), sort_keys=True)},
-                    "reported_at": {"S": at.isoformat()},
-                    "run_id": {"S": run_id},
-                },
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("PutItem", exc) from exc
+        self._state.put(
+            {
+                "pk": {"S": STATUS_PK},
+                "sk": {"S": STATUS_SK},
+                "board": {"S": json.dumps(board.to_json(), sort_keys=True)},
+                "reported_at": {"S": at.isoformat()},
+                "run_id": {"S": run_id},
+            }
+        )

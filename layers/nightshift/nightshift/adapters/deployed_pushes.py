@@ -16,6 +16,7 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
+from nightshift.adapters.state_table import ConditionFailed, StateTable
 from nightshift.errors import AwsError
 from nightshift.redeploy import ImagePush
 
@@ -27,13 +28,13 @@ IDEMPOTENCY_PK = "redeploy#push"
 # A service not redeployed for this long loses its record, and with it the stale check
 # (ECS keeps no memory of pushes either); the record is renewed by every deployment.
 LAST_PUSH_TTL = dt.timedelta(days=400)
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class DeployedPushes:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self._table = table
         self._client = client or boto3.client("dynamodb")
+        self._state = StateTable(table, self._client)
 
     def last_pushes(self) -> dict[str, dt.datetime]:
         """Per service ARN, the time of the last push deployed to it (one paginated Query)."""
@@ -59,18 +60,15 @@ class DeployedPushes:
         recorded: then return that push's time and change nothing. A push at the same time as
         the recorded one may claim (a retry of the same push, or a second tag on it)."""
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_record(service_arn, push),
-                ConditionExpression="attribute_not_exists(sk) OR pushed_at <= :pushed_at",
-                ExpressionAttributeValues={":pushed_at": _number(push.time)},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            self._state.put(
+                _record(service_arn, push),
+                condition="attribute_not_exists(sk) OR pushed_at <= :pushed_at",
+                values={":pushed_at": _number(push.time)},
+                return_held=True,
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
-                held = exc.response.get("Item") or {}
-                return _instant(held["pushed_at"]) if "pushed_at" in held else push.time
-            raise AwsError.from_client_error("PutItem", exc) from exc
+        except ConditionFailed as failed:
+            held = failed.held or {}
+            return _instant(held["pushed_at"]) if "pushed_at" in held else push.time
         return None
 
 

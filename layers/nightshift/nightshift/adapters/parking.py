@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from nightshift.adapters.state_table import ConditionFailed, StateTable
 from nightshift.errors import AwsError
 from nightshift.schedule import ParkedRecord
 
@@ -31,7 +32,6 @@ logger = Logger(child=True)
 PARKED_PK = "scheduler#parked"
 RUN_PK = "scheduler#run"
 LAST_RUN_SK = "last"
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -46,6 +46,7 @@ class ParkingStore:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self._table = table
         self._client = client or boto3.client("dynamodb")
+        self._state = StateTable(table, self._client)
 
     # -- parked records -----------------------------------------------------------------------
 
@@ -77,36 +78,20 @@ class ParkingStore:
             **{key: _serialize(value) for key, value in record.to_json().items() if key != "arn"},
             "parked_at": {"S": _instant(record.parked_at)},
         }
-        condition = {"ConditionExpression": "attribute_not_exists(sk)"} if keep_existing else {}
         try:
-            self._client.put_item(TableName=self._table, Item=item, **condition)
-        except ClientError as exc:
-            if keep_existing and _code(exc) == CONDITION_FAILED:
-                return False
-            raise AwsError.from_client_error("PutItem", exc) from exc
+            self._state.put(item, condition="attribute_not_exists(sk)" if keep_existing else None)
+        except ConditionFailed:
+            return False
         return True
 
     def release(self, arn: str) -> None:
         """Delete the resource's parked record (none is fine)."""
-        try:
-            self._client.delete_item(
-                TableName=self._table, Key={"pk": {"S": PARKED_PK}, "sk": {"S": arn}}
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("DeleteItem", exc) from exc
+        self._state.delete(PARKED_PK, arn)
 
     # -- the last run ---------------------------------------------------------------------------
 
     def last_run(self) -> dt.datetime | None:
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": RUN_PK}, "sk": {"S": LAST_RUN_SK}},
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("GetItem", exc) from exc
-        item = response.get("Item")
+        item = self._state.get(RUN_PK, LAST_RUN_SK)
         if item is None:
             return None
         return dt.datetime.fromisoformat(item["scheduled_time"]["S"])
@@ -115,28 +100,17 @@ class ParkingStore:
         """Store the run's scheduled time unless a later one is stored already (returns False)."""
         at = _instant(scheduled_time)
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": RUN_PK},
-                    "sk": {"S": LAST_RUN_SK},
-                    "scheduled_time": {"S": at},
-                },
-                ConditionExpression="attribute_not_exists(sk) OR scheduled_time <= :at",
-                ExpressionAttributeValues={":at": {"S": at}},
+            self._state.put(
+                {"pk": {"S": RUN_PK}, "sk": {"S": LAST_RUN_SK}, "scheduled_time": {"S": at}},
+                condition="attribute_not_exists(sk) OR scheduled_time <= :at",
+                values={":at": {"S": at}},
             )
-        except ClientError as exc:
-            if _code(exc) == CONDITION_FAILED:
-                logger.warning("a later run is already recorded", scheduled_time=at)
-                return False
-            raise AwsError.from_client_error("PutItem", exc) from exc
+        except ConditionFailed:
+            logger.warning("a later run is already recorded", scheduled_time=at)
+            return False
         return True
 
 
 def _record(item: Mapping[str, Any]) -> ParkedRecord:
     data = {key: _deserialize(value) for key, value in item.items()}
     return ParkedRecord.from_json({**data, "arn": data["sk"]})
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

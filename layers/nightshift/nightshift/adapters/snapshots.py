@@ -29,6 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from nightshift.adapters.state_table import StateTable
 from nightshift.errors import AwsError
 from nightshift.retention import DeletionCursor, Snapshot, SnapshotKind, ebs_copy_source
 
@@ -245,21 +246,12 @@ class CursorStore:
     """
 
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table
-        self._client = client or boto3.client("dynamodb")
+        self._state = StateTable(table, client)
 
     def unfinished(self) -> DeletionCursor | None:
         """The cursor of a cycle that stopped before its end (the deadline), to continue; None
         when the last cycle finished or nothing is stored."""
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": CURSOR_PK}, "sk": {"S": CURSOR_SK}},
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("GetItem", exc) from exc
-        item = response.get("Item")
+        item = self._state.get(CURSOR_PK, CURSOR_SK)
         if item is None or item.get("finished", {}).get("BOOL", True):
             return None
         data = json.loads(zlib.decompress(bytes(item["cursor"]["B"])).decode("utf-8"))
@@ -279,10 +271,7 @@ class CursorStore:
             "cursor": {"B": zlib.compress(body, 9)},
             "expiration": {"N": str(int((at + CURSOR_TTL).timestamp()))},
         }
-        try:
-            self._client.put_item(TableName=self._table, Item=item)
-        except ClientError as exc:
-            raise AwsError.from_client_error("PutItem", exc) from exc
+        self._state.put(item)
 
 
 # ----------------------------------------------------------------------- AWS shapes → Snapshot

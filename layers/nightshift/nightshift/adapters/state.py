@@ -9,12 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
-from botocore.exceptions import ClientError
-
-from nightshift.errors import AwsError
+from nightshift.adapters.state_table import StateTable
 from nightshift.notify.delivery import ledger_key
 from nightshift.notify.model import State
 from nightshift.notify.suppression import AlarmMemory
@@ -31,14 +28,13 @@ ALARM_TTL = dt.timedelta(days=30)
 
 class NotifierState:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table
-        self._client = client or boto3.client("dynamodb")
+        self._state = StateTable(table, client)
 
     def delivered(self, message_id: str, destination: str) -> bool:
-        return self._get(DELIVERY_PK, ledger_key(message_id, destination)) is not None
+        return self._state.get(DELIVERY_PK, ledger_key(message_id, destination)) is not None
 
     def record_delivery(self, message_id: str, destination: str, at: dt.datetime) -> None:
-        self._put(
+        self._state.put(
             {
                 "pk": {"S": DELIVERY_PK},
                 "sk": {"S": ledger_key(message_id, destination)},
@@ -48,7 +44,7 @@ class NotifierState:
         )
 
     def alarm_memory(self, dedup_key: str) -> AlarmMemory | None:
-        item = self._get(ALARM_PK, dedup_key)
+        item = self._state.get(ALARM_PK, dedup_key)
         if item is None:
             return None
         return AlarmMemory(
@@ -68,21 +64,4 @@ class NotifierState:
         }
         if memory.message_id:
             item["message_id"] = {"S": memory.message_id}
-        self._put(item)
-
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise AwsError.from_client_error("GetItem", exc) from exc
-        return response.get("Item")
-
-    def _put(self, item: dict[str, Any]) -> None:
-        try:
-            self._client.put_item(TableName=self._table, Item=item)
-        except ClientError as exc:
-            raise AwsError.from_client_error("PutItem", exc) from exc
+        self._state.put(item)
