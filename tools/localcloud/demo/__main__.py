@@ -12,10 +12,12 @@ import datetime as dt
 import logging
 import sys
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localcloud.dashboard import WallClockRecorder, render_dashboard
 from localcloud.demo.cloud import DemoCloud, StepFailed
 from localcloud.demo.day import DayError, DemoDay, choose_day, playable
 from localcloud.demo.health_app import HealthApp
@@ -80,7 +82,9 @@ def play(date: dt.date | None, started: float) -> int:
             canaries=canaries,
         )
         _banner(cloud, endpoint.url)
-        results = _play_steps(cloud)
+        clock = WallClockRecorder()
+        results = _play_steps(cloud, clock)
+        _draw_dashboard(cloud, clock, project.root / ".localcloud" / "demo")
         review = DayReview(
             tuple(results),
             messages=len(receiver.requests),
@@ -107,11 +111,27 @@ def _banner(cloud: DemoCloud, moto_url: str) -> None:
     )
 
 
-def _play_steps(cloud: DemoCloud) -> list[StepResult]:
+def _draw_dashboard(cloud: DemoCloud, clock: WallClockRecorder, out_dir: Path) -> None:
+    """The template's dashboard over the simulated day, as PNG charts (docs/architecture.md)."""
+    start, end = cloud.day.at("08:00"), cloud.day.at("08:00", next_day=True)
+    try:
+        paths = render_dashboard(
+            cloud.stack, start, end, out_dir, clock=clock.finish(), zone=cloud.day.zone
+        )
+    except (LocalCloudError, ClientError, BotoCoreError) as exc:
+        print(f"dashboard not drawn: {exc}", flush=True)
+        return
+    print(f"Dashboard ({len(paths)} PNG):", flush=True)
+    for path in paths:
+        print(f"  {path}", flush=True)
+
+
+def _play_steps(cloud: DemoCloud, clock: WallClockRecorder) -> list[StepResult]:
     evening = Evening()
     results = []
     for step in THE_DAY:
         label = step.label(cloud.day)
+        clock.mark(cloud.day.at(step.clock, next_day=step.next_day))
         cloud.timeline.step(label, step.title)
         began = time.monotonic()
         try:
