@@ -75,6 +75,27 @@ demo: build ## play the example app's day in the local cloud and show the chat m
 preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal
 	$(BIN)/python scripts/preview
 
+BENCH_DIR := .bench
+
+$(BIN)/.bench-installed: $(BIN)/.installed bench/requirements.txt
+	$(BIN)/pip install --quiet --requirement bench/requirements.txt
+	touch $@
+
+$(BENCH_DIR)/c7n-venv/.installed: bench/requirements-c7n.txt
+	rm -rf $(BENCH_DIR)/c7n-venv
+	$(PYTHON313) -m venv $(BENCH_DIR)/c7n-venv
+	$(BENCH_DIR)/c7n-venv/bin/pip install --quiet --requirement bench/requirements-c7n.txt
+	touch $@
+
+$(BENCH_DIR)/lambda-runtime/.installed: $(BIN)/.installed bench/requirements-lambda-runtime.txt
+	rm -rf $(BENCH_DIR)/lambda-runtime
+	$(BIN)/pip install --quiet --compile --target $(BENCH_DIR)/lambda-runtime --requirement bench/requirements-lambda-runtime.txt
+	touch $@
+
+.PHONY: bench
+bench: build $(BIN)/.bench-installed $(BENCH_DIR)/c7n-venv/.installed $(BENCH_DIR)/lambda-runtime/.installed ## pruner and scheduler vs Cloud Custodian, cold start, canary -> docs/benchmarks.md (~15 min)
+	$(BIN)/python -m bench.run
+
 .PHONY: format
 format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(SOURCES)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
 # PutMetricAlarm allows a few calls a second per account: adaptive mode paces us when throttled.
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 5})
+RETRIES = Config(retries={"mode": "adaptive", "total_max_attempts": 5})
 DELETE_BATCH = 100  # DeleteAlarms takes at most 100 names
 
 

@@ -49,7 +49,7 @@ DESCRIBE_SERVICES_CHUNK = 10
 PRIMARY = "PRIMARY"
 # RegisterTaskDefinition and UpdateService have low rate limits; adaptive mode retries throttling
 # with backoff and slows this client down instead of failing a deployment halfway.
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8})
+RETRIES = Config(retries={"mode": "adaptive", "total_max_attempts": 8})
 
 _SERVICE_ARN = re.compile(
     r"arn:[^:]+:ecs:[^:]+:\d{12}:service/(?:(?P<cluster>[^/]+)/)?(?P<name>.+)"

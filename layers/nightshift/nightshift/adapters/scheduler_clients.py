@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Standard mode retries throttling and transient errors with backoff; the run is short and
 # every action is retried by the next run anyway, so a handful of attempts is enough.
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 
 @dataclass(frozen=True)

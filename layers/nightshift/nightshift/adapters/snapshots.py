@@ -43,14 +43,17 @@ Page = dict[str, Any]
 Pace = Callable[[Callable[[], Page]], Page]
 """Runs one AWS call when the rate limit allows, retrying it on throttling (a Pacer's `call`)."""
 
-# A call through a pacer is tried once by botocore; the pacer waits, backs off and retries.
+# A call through a pacer is tried once by botocore (total_max_attempts counts the first try;
+# max_attempts would count retries only); the pacer waits, backs off and retries.
 # The timeouts bound the last call before the Lambda deadline (docs/pruner.md, "Deadline and
 # cycles").
-PACED = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=15)
+PACED = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15
+)
 # EC2 Describe calls have a bucket of their own that the pruner's few pages never empty; botocore's
 # standard retries cover the rare throttle there.
 DESCRIBE = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30
+    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=30
 )
 
 EC2_PAGE = 1000  # DescribeSnapshots / DescribeImages / DescribeLockedSnapshots: at most 1000

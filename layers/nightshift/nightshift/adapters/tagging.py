@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 # GetResources allows 100 resources per page, the most it returns in one call.
 RESOURCES_PER_PAGE = 100
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 
 class TaggedResources:

@@ -1,0 +1,17 @@
+"""Benchmarks (issue 9): speed, API cost and cold start, side by side with Cloud Custodian.
+
+Run them all with `make bench` (or `.venv/bin/python -m bench.run`); the results land in
+docs/benchmarks.md with charts in docs/img/benchmarks/. Benchmarks are not tests: nothing here
+asserts a time, and `make test` does not run them.
+
+- run.py: the orchestrator; stores each benchmark's JSON in .bench/results/, then report.py
+  renders the page and charts.py the PNGs.
+- cloud.py: the bench cloud, a moto server in its own process behind throttle_proxy.py (counts
+  every request, enforces AWS's token buckets on demand); fleets.py: what is seeded into it.
+- tools.py: runs one tool once in its own process: Nightshift's handler through invoke.py,
+  Cloud Custodian through c7n/launch.py in .bench/c7n-venv.
+- pruner_vs_custodian.py, scheduler_vs_custodian.py, cold_start.py, canary.py: the five
+  measurements of the issue; policies/ and c7n/ hold the policies both tools ran.
+- pruner_scale.py: a separate study of one pruner invocation against the Lambda budget at the
+  documented rates (docs/pruner.md, "Scale").
+"""

@@ -1,0 +1,274 @@
+"""Cold start: how long Python 3.13 takes to import each handler, against a bare handler that
+only imports boto3 (what every Python function pays), and how big the built layer is.
+
+    .venv/bin/python -m bench.cold_start [--repeat 10]
+
+Each sample is a fresh interpreter without site-packages (`python -I -S`) whose sys.path is
+what Lambda's is: the function's folder (/var/task), the layer's `python/` folder (/opt/python),
+then the runtime's boto3 (/var/runtime), here `.bench/lambda-runtime`: boto3 and its
+dependencies installed precompiled from bench/requirements-lambda-runtime.txt. It times
+`import app`. The artifacts are `sam build`'s (`.aws-sam/build`), copied to a scratch folder so
+that nothing is written into them; without a build the sources are used and the results say so.
+
+Two ways the layer can be shipped, both measured:
+- as built: `sam build` ships sources only, and Lambda's /opt is read-only, so every cold start
+  compiles the layer's modules again (the runtime's own boto3 is precompiled);
+- precompiled: the same files with their `__pycache__` (`python -m compileall`).
+One run with `-X importtime` per handler says which packages the time goes to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / ".aws-sam" / "build"
+LAYER_BUILD = BUILD / "NightshiftLayer" / "python"
+RUNTIME = ROOT / ".bench" / "lambda-runtime"
+BARE = "bare (import boto3)"
+BARE_HANDLER = '''"""The floor: a handler that only imports boto3."""
+
+import boto3  # noqa: F401
+
+
+def lambda_handler(event, context):
+    return {}
+'''
+SAMPLE = """
+import json, sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+import app
+elapsed = time.perf_counter() - started
+print(json.dumps({{
+    "import_s": elapsed,
+    # VmHWM: this image's own peak (ru_maxrss would include the parent's size at fork).
+    "max_rss_mib": int(next(line for line in open("/proc/self/status")
+                            if line.startswith("VmHWM")).split()[1]) / 1024,
+    "botocore": getattr(sys.modules.get("botocore"), "__file__", None),
+    "nightshift": getattr(sys.modules.get("nightshift"), "__file__", None),
+}}))
+"""
+ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "AWS_REGION": "eu-central-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+def functions() -> dict[str, Path]:
+    """Function name -> the folder holding its app.py (built if there is a build)."""
+    found = {}
+    for source in sorted((ROOT / "functions").glob("*/app.py")):
+        name = source.parent.name
+        built = BUILD / f"{name.capitalize()}Function"
+        found[name] = built if (built / "app.py").exists() else source.parent
+    return found
+
+
+def stage(scratch: Path, built: bool) -> dict[str, Any]:
+    """Copy the layer and the functions to `scratch`: `layer/` sources only, `layer-compiled/`
+    with bytecode, `functions/<name>/`, and `bare/` (the floor)."""
+    layer_source = LAYER_BUILD if built else ROOT / "layers" / "nightshift"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(layer_source, scratch / "layer", ignore=ignore)
+    shutil.copytree(layer_source, scratch / "layer-compiled", ignore=ignore)
+    compileall.compile_dir(scratch / "layer-compiled", quiet=1, workers=0)
+    folders = {}
+    for name, folder in functions().items():
+        shutil.copytree(folder, scratch / "functions" / name, ignore=ignore)
+        shutil.copytree(folder, scratch / "functions-compiled" / name, ignore=ignore)
+        compileall.compile_dir(scratch / "functions-compiled" / name, quiet=1, workers=0)
+        folders[name] = name
+    (scratch / "bare").mkdir()
+    (scratch / "bare" / "app.py").write_text(BARE_HANDLER, encoding="utf-8")
+    return folders
+
+
+def sample(paths: list[str], *, write_bytecode: bool, importtime: bool = False) -> dict[str, Any]:
+    command = [sys.executable, "-I", "-S"]
+    if not write_bytecode:
+        command.append("-B")
+    if importtime:
+        command += ["-X", "importtime"]
+    command += ["-c", SAMPLE.format(paths=paths)]
+    started = time.perf_counter()
+    process = subprocess.run(
+        command, env={**_base_environment(), **ENVIRONMENT}, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"import failed for {paths}:\n{process.stderr[-2000:]}")
+    result = json.loads(process.stdout.strip().splitlines()[-1])
+    result["process_s"] = wall
+    if importtime:
+        result["by_package"] = packages_of(process.stderr)
+    return result
+
+
+def _base_environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
+
+
+def packages_of(importtime: str) -> dict[str, float]:
+    """Self time in seconds per top-level package, from `-X importtime`'s report."""
+    totals: Counter[str] = Counter()
+    for line in importtime.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        totals[name.strip().split(".")[0]] += int(self_us) / 1e6
+    return dict(totals.most_common())
+
+
+def layer_size(built: bool) -> dict[str, Any]:
+    """Unzipped and zipped bytes of the layer, and the largest top-level packages in it."""
+    folder = LAYER_BUILD if built else ROOT / "layers" / "nightshift"
+    sizes: Counter[str] = Counter()
+    total = 0
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            size = path.stat().st_size
+            total += size
+            top = path.relative_to(folder).parts[0]
+            sizes[top.split("-")[0].removesuffix(".py")] += size
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = Path(scratch, "layer.zip")
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    zipped.write(path, Path("python") / path.relative_to(folder))
+        zipped_bytes = archive.stat().st_size
+    return {
+        "built": built,
+        "unzipped_bytes": total,
+        "zipped_bytes": zipped_bytes,
+        "largest": dict(sizes.most_common(6)),
+    }
+
+
+def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
+    if not (RUNTIME / "boto3").exists():
+        raise SystemExit(
+            f"no {RUNTIME.relative_to(ROOT)}: pip install --target {RUNTIME.relative_to(ROOT)}"
+            " -r bench/requirements-lambda-runtime.txt"
+        )
+    built = (LAYER_BUILD / "nightshift").exists() and all(
+        (folder / "app.py").exists() and folder.is_relative_to(BUILD)
+        for folder in functions().values()
+    )
+    modes = {"as built (no bytecode)": False, "precompiled": True}
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch_name:
+        scratch = Path(scratch_name)
+        names = stage(scratch, built)
+
+        def paths(name: str, compiled: bool) -> list[str]:
+            if name == BARE:
+                return [str(scratch / "bare"), str(RUNTIME)]
+            functions_folder = "functions-compiled" if compiled else "functions"
+            layer = "layer-compiled" if compiled else "layer"
+            return [
+                str(scratch / functions_folder / names[name]),
+                str(scratch / layer),
+                str(RUNTIME),
+            ]
+
+        subjects = [BARE, *names]
+        samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+            mode: {name: [] for name in subjects} for mode in modes
+        }
+        for mode, compiled in modes.items():
+            for name in subjects:  # warm the file cache; not counted
+                sample(paths(name, compiled), write_bytecode=False)
+            for _ in range(repeat):
+                for name in subjects:  # round robin, so drift hits every subject alike
+                    samples[mode][name].append(sample(paths(name, compiled), write_bytecode=False))
+            if progress:
+                progress(f"cold start {mode}: {repeat} samples each")
+        breakdown = {
+            name: sample(paths(name, True), write_bytecode=False, importtime=True)["by_package"]
+            for name in subjects
+        }
+        where = samples["as built (no bytecode)"][subjects[-1]][0]
+    startup = statistics.median(_interpreter_startup() for _ in range(repeat))
+    results: dict[str, Any] = {
+        "repeat": repeat,
+        "built": built,
+        "python": sys.version.split()[0],
+        "arch": platform.machine(),
+        "interpreter_startup_s": startup,
+        "resolved": {
+            "botocore": _relative(where["botocore"]),
+            "nightshift": _relative(where["nightshift"]),
+        },
+        "modes": {},
+        "by_package": breakdown,
+        "layer": layer_size(built),
+    }
+    for mode in modes:
+        floor = statistics.median(s["import_s"] for s in samples[mode][BARE])
+        results["modes"][mode] = {
+            name: {
+                "import_s": statistics.median(s["import_s"] for s in found),
+                "import_s_min": min(s["import_s"] for s in found),
+                "import_s_max": max(s["import_s"] for s in found),
+                "max_rss_mib": statistics.median(s["max_rss_mib"] for s in found),
+                "vs_bare": statistics.median(s["import_s"] for s in found) / floor,
+            }
+            for name, found in samples[mode].items()
+        }
+    return results
+
+
+def _relative(path: str | None) -> str | None:
+    """A module's file, relative to the repository or to the scratch folder."""
+    if path is None:
+        return None
+    if Path(path).is_relative_to(ROOT):
+        return str(Path(path).relative_to(ROOT))
+    return "<scratch>/" + "/".join(Path(path).parts[3:])
+
+
+def _interpreter_startup() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True)
+    return time.perf_counter() - started
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--out", type=Path)
+    options = parser.parse_args(arguments)
+    results = measure(options.repeat, progress=lambda line: print(line, file=sys.stderr))
+    text = json.dumps(results, indent=1)
+    if options.out:
+        options.out.write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""What the bench puts in the moto account before each run: a snapshot fleet for the pruner
+comparison and a fleet of scheduled resources for the scheduler comparison.
+
+The fleets are described by frozen dataclasses (shared by the orchestrator, which computes what
+each run must do, and by the cloud host, which creates them). Creation runs inside the host
+process (bench/cloud.py): snapshots are made directly in moto's backends with their creation time
+set, which takes a second where 6,000 API calls would take minutes; everything else goes through
+boto3 to the host's own endpoint.
+
+Every resource carries the tags of both tools: Nightshift's (`nightshift:schedule`, the
+`Environment` the retention rule matches) and Cloud Custodian's (`maid_offhours`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGION = "eu-central-1"
+ZONE = f"{REGION}a"
+STAGING = "staging"
+PRODUCTION = "production"
+# Nightshift's schedule tag and Cloud Custodian's offhours tag: `tz=cet` takes the policy's
+# default hours (off 19, on 7, Monday to Friday) in Europe/Berlin, the same as `office-hours`.
+SCHEDULE_TAGS = {"nightshift:schedule": "office-hours", "maid_offhours": "tz=cet"}
+# Instances boot from this id; moto does not check it against its (unloaded) AMI catalogue.
+IMAGE_ID = "ami-12c6146b"
+
+
+@dataclass(frozen=True)
+class SnapshotFleet:
+    """EBS snapshots of `volumes` volumes and RDS snapshots of `instances` DB instances, one a day
+    for as many days as the counts need; the last `production_share` of volumes and instances are
+    tagged production (neither tool may delete those), the others staging.
+
+    >>> fleet = SnapshotFleet(ebs=5000, rds=1000, older_than_days=30)
+    >>> fleet.ebs_days, fleet.expected_deletions()
+    (100, {'ebs': 3195, 'rds': 639})
+    """
+
+    ebs: int = 5000
+    rds: int = 1000
+    volumes: int = 50
+    instances: int = 10
+    production_volumes: int = 5
+    production_instances: int = 1
+    older_than_days: int = 30
+
+    @property
+    def ebs_days(self) -> int:
+        return -(-self.ebs // self.volumes)
+
+    @property
+    def rds_days(self) -> int:
+        return -(-self.rds // self.instances)
+
+    def ebs_plan(self) -> list[tuple[int, int]]:
+        """(volume index, days before now) of every EBS snapshot, `ebs` in all."""
+        return _spread(self.ebs, self.volumes)
+
+    def rds_plan(self) -> list[tuple[int, int]]:
+        return _spread(self.rds, self.instances)
+
+    def expected_deletions(self) -> dict[str, int]:
+        """Staging snapshots older than `older_than_days` (each is `days` days and one hour old,
+        so a snapshot of day N is older than N days)."""
+        return {
+            "ebs": sum(
+                1
+                for volume, day in self.ebs_plan()
+                if volume < self.volumes - self.production_volumes and day >= self.older_than_days
+            ),
+            "rds": sum(
+                1
+                for instance, day in self.rds_plan()
+                if instance < self.instances - self.production_instances
+                and day >= self.older_than_days
+            ),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _spread(count: int, lineages: int) -> list[tuple[int, int]]:
+    """One snapshot a day per lineage, newest (day 1) first, until `count` are placed."""
+    return [(n % lineages, 1 + n // lineages) for n in range(count)]
+
+
+@dataclass(frozen=True)
+class ScheduledFleet:
+    """ECS services (each with an Application Auto Scaling target), RDS instances and EC2
+    instances, all running and all tagged for office hours.
+
+    >>> ScheduledFleet().total
+    1000
+    """
+
+    ecs_services: int = 400
+    rds_instances: int = 200
+    ec2_instances: int = 400
+    clusters: int = 4
+    desired: int = 2
+    target: tuple[int, int] = (1, 4)
+
+    @property
+    def total(self) -> int:
+        return self.ecs_services + self.rds_instances + self.ec2_instances
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------ creation, in the host process
+def seed_snapshots(fleet: SnapshotFleet, now: dt.datetime, clients: Any) -> dict[str, int]:
+    """Create the snapshot fleet; snapshot times are `now` minus their day and one hour."""
+    from moto.ec2.models import ec2_backends
+    from moto.rds.models import rds_backends
+
+    ec2 = ec2_backends[ACCOUNT][REGION]
+    volumes = [ec2.create_volume(size=100, zone_name=ZONE) for _ in range(fleet.volumes)]
+    naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)  # moto keeps naive UTC times
+    for index, day in fleet.ebs_plan():
+        snapshot = ec2.create_snapshot(volumes[index].id, f"daily backup, day {day}")
+        snapshot.start_time = naive_now - dt.timedelta(days=day, hours=1)
+        ec2.create_tags([snapshot.id], {"Environment": _environment(index, fleet.volumes, fleet)})
+    instances = [f"db-{n:02d}" for n in range(fleet.instances)]
+    for index, name in enumerate(instances):
+        clients.rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            AllocatedStorage=50,
+            MasterUsername="app",
+            MasterUserPassword="correct-horse-battery",
+            BackupRetentionPeriod=0,
+            Tags=[{"Key": "Environment", "Value": _db_environment(index, fleet)}],
+        )
+    rds = rds_backends[ACCOUNT][REGION]
+    for index, day in fleet.rds_plan():
+        snapshot = rds.create_db_snapshot(
+            instances[index],
+            f"{instances[index]}-day-{day:04d}",
+            tags=[{"Key": "Environment", "Value": _db_environment(index, fleet)}],
+        )
+        snapshot.created = naive_now - dt.timedelta(days=day, hours=1)
+        snapshot.original_snapshot_create_time = snapshot.created
+    return snapshot_inventory()
+
+
+def _environment(index: int, count: int, fleet: SnapshotFleet) -> str:
+    return PRODUCTION if index >= count - fleet.production_volumes else STAGING
+
+
+def _db_environment(index: int, fleet: SnapshotFleet) -> str:
+    return PRODUCTION if index >= fleet.instances - fleet.production_instances else STAGING
+
+
+def snapshot_inventory() -> dict[str, int]:
+    """Snapshots left, by kind and Environment tag (`ebs:staging`, `rds:production`, ...)."""
+    from moto.ec2.models import ec2_backends
+    from moto.rds.models import rds_backends
+
+    ec2 = ec2_backends[ACCOUNT][REGION]
+    counts: Counter[str] = Counter()
+    for snapshot_id in ec2.snapshots:
+        counts[f"ebs:{ec2.tags.get(snapshot_id, {}).get('Environment', 'untagged')}"] += 1
+    for snapshot in rds_backends[ACCOUNT][REGION].database_snapshots.values():
+        tags = {tag["Key"]: tag["Value"] for tag in snapshot.tags or ()}
+        counts[f"rds:{tags.get('Environment', 'untagged')}"] += 1
+    return dict(counts)
+
+
+def seed_scheduled_fleet(fleet: ScheduledFleet, clients: Any) -> dict[str, int]:
+    """Create the scheduled fleet, all running, through the host's own endpoint."""
+    ecs_tags = [{"key": key, "value": value} for key, value in SCHEDULE_TAGS.items()]
+    aws_tags = [{"Key": key, "Value": value} for key, value in SCHEDULE_TAGS.items()]
+    per_cluster = -(-fleet.ecs_services // fleet.clusters)
+    for service in range(fleet.ecs_services):
+        cluster = f"app-{service // per_cluster}"
+        if service % per_cluster == 0:
+            clients.ecs.create_cluster(clusterName=cluster)
+            clients.ecs.register_task_definition(
+                family=cluster,
+                requiresCompatibilities=["FARGATE"],
+                networkMode="awsvpc",
+                cpu="256",
+                memory="512",
+                containerDefinitions=[{"name": "app", "image": "app:latest", "essential": True}],
+            )
+        name = f"svc-{service:04d}"
+        clients.ecs.create_service(
+            cluster=cluster,
+            serviceName=name,
+            taskDefinition=cluster,
+            desiredCount=fleet.desired,
+            launchType="FARGATE",
+            tags=ecs_tags,
+        )
+        clients.application_autoscaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{name}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=fleet.target[0],
+            MaxCapacity=fleet.target[1],
+            # AWS always answers SuspendedState (Custodian's resize reads it); moto only when set.
+            SuspendedState={
+                "DynamicScalingInSuspended": False,
+                "DynamicScalingOutSuspended": False,
+                "ScheduledScalingSuspended": False,
+            },
+        )
+    for instance in range(fleet.rds_instances):
+        clients.rds.create_db_instance(
+            DBInstanceIdentifier=f"db-{instance:04d}",
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            AllocatedStorage=20,
+            MasterUsername="app",
+            MasterUserPassword="correct-horse-battery",
+            Tags=aws_tags,
+        )
+    for start in range(0, fleet.ec2_instances, 100):
+        count = min(100, fleet.ec2_instances - start)
+        clients.ec2.run_instances(
+            ImageId=IMAGE_ID,
+            InstanceType="t4g.small",
+            MinCount=count,
+            MaxCount=count,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": aws_tags}],
+        )
+    return fleet_inventory()
+
+
+def fleet_inventory() -> dict[str, int]:
+    """Resources by kind and state: `ecs:running` (desiredCount > 0), `rds:stopped`, ..."""
+    from moto.ec2.models import ec2_backends
+    from moto.ecs.models import ecs_backends
+    from moto.rds.models import rds_backends
+
+    counts: Counter[str] = Counter()
+    for service in ecs_backends[ACCOUNT][REGION].services.values():
+        counts["ecs:running" if service.desired_count else "ecs:stopped"] += 1
+    for database in rds_backends[ACCOUNT][REGION].databases.values():
+        counts[f"rds:{database.status}"] += 1
+    for reservation in ec2_backends[ACCOUNT][REGION].reservations.values():
+        for instance in reservation.instances:
+            counts[f"ec2:{instance.state}"] += 1
+    return dict(counts)

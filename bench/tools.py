@@ -1,0 +1,199 @@
+"""Run each tool once, in a process of its own, against the bench cloud, and collect one
+`ToolRun`: wall time of the process, time of the run itself, the requests the server counted,
+the tool's own account of its calls, and what it says it did.
+
+- Nightshift: `python -m bench.invoke` (our .venv) imports `functions/<name>/app.py` and calls
+  its `lambda_handler` once.
+- Cloud Custodian: `bench/c7n/launch.py` under `.bench/c7n-venv` runs `custodian run` with a
+  fresh output directory and cache file (a cron job running `custodian run` each hour gets a
+  fresh cache too: its 15-minute period has lapsed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.cloud import AWS_ENVIRONMENT, BenchCloud
+from bench.fleets import REGION
+
+ROOT = Path(__file__).resolve().parent.parent
+C7N_VENV = ROOT / ".bench" / "c7n-venv"
+C7N_PYTHON = C7N_VENV / "bin" / "python"
+C7N_LAUNCHER = ROOT / "bench" / "c7n" / "launch.py"
+NIGHTSHIFT = "nightshift"
+CUSTODIAN = "custodian"
+# What every Nightshift function reads (template.yaml's Globals), set for the bench.
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "NIGHTSHIFT_ENVIRONMENT": "bench",
+}
+
+
+@dataclass
+class ToolRun:
+    """One run of one tool."""
+
+    tool: str
+    label: str
+    wall_s: float  # the process, from spawn to exit: what a cron job or a Lambda pays end to end
+    run_s: float  # the work itself: the handler call, or Custodian's policy executions
+    server: dict[str, dict[str, int]]  # the throttle proxy's meter: requests/throttled/errors
+    client_requests: int  # the tool's own count: botocore hooks, or Custodian's api-stats
+    outcome: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def requests(self) -> int:
+        return sum(self.server["requests"].values())
+
+    @property
+    def throttled(self) -> int:
+        return sum(self.server["throttled"].values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "requests": self.requests, "throttled": self.throttled}
+
+
+def run_nightshift(
+    cloud: BenchCloud,
+    label: str,
+    function: str,
+    event: dict[str, Any],
+    environment: dict[str, str],
+    *,
+    pacer_rate_scale: float | None = None,
+    budget_seconds: float = 900,
+) -> ToolRun:
+    with tempfile.TemporaryDirectory(prefix="nightshift-bench-") as scratch:
+        request, result = Path(scratch, "request.json"), Path(scratch, "result.json")
+        request.write_text(
+            json.dumps(
+                {
+                    "function": function,
+                    "event": event,
+                    "environment": {
+                        **POWERTOOLS_ENVIRONMENT,
+                        "POWERTOOLS_SERVICE_NAME": function,
+                        **environment,
+                    },
+                    "pacer_rate_scale": pacer_rate_scale,
+                    "budget_seconds": budget_seconds,
+                }
+            ),
+            encoding="utf-8",
+        )
+        cloud.take_meter()
+        started = time.perf_counter()
+        process = subprocess.run(
+            [sys.executable, "-m", "bench.invoke", str(request), str(result)],
+            cwd=ROOT,
+            env=_tool_environment(cloud),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        server = cloud.take_meter()
+        if process.returncode != 0 or not result.exists():
+            raise RuntimeError(f"bench.invoke {function} failed:\n{process.stderr[-3000:]}")
+        measured = json.loads(result.read_text(encoding="utf-8"))
+    return ToolRun(
+        tool=NIGHTSHIFT,
+        label=label,
+        wall_s=wall,
+        run_s=measured["handler_s"],
+        server=server,
+        client_requests=sum(measured["requests"].values()),
+        outcome={
+            "import_s": measured["import_s"],
+            "client_error_codes": measured["error_codes"],
+            "report": measured["report"],
+        },
+        error=measured["error"],
+    )
+
+
+def run_custodian(
+    cloud: BenchCloud, label: str, policy: Path, *, now: dt.datetime | None = None
+) -> ToolRun:
+    with tempfile.TemporaryDirectory(prefix="custodian-bench-") as scratch:
+        output = Path(scratch, "output")
+        command = [str(C7N_PYTHON), str(C7N_LAUNCHER)]
+        if now is not None:
+            command += ["--now", now.isoformat()]
+        command += [
+            "run",
+            "--output-dir",
+            str(output),
+            "--cache",
+            str(Path(scratch, "cache.pkl")),
+            "--region",
+            REGION,
+            str(policy),
+        ]
+        cloud.take_meter()
+        started = time.perf_counter()
+        process = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=_tool_environment(cloud),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        server = cloud.take_meter()
+        policies = _custodian_outputs(output)
+    errors = [line for line in process.stderr.splitlines() if ":ERROR " in line]
+    return ToolRun(
+        tool=CUSTODIAN,
+        label=label,
+        wall_s=wall,
+        run_s=sum(item["duration_s"] for item in policies.values()),
+        server=server,
+        client_requests=sum(item["api_calls"] for item in policies.values()),
+        outcome={"policies": policies, "exit_code": process.returncode, "log_errors": errors},
+        error=None if process.returncode == 0 and not errors else _first(errors, process),
+    )
+
+
+def _custodian_outputs(output: Path) -> dict[str, dict[str, Any]]:
+    """Per policy: resources matched, execution seconds, Custodian's own API call count."""
+    found = {}
+    for metadata_file in sorted(output.glob("*/metadata.json")):
+        metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+        metrics = {item["MetricName"]: item["Value"] for item in metadata.get("metrics", ())}
+        found[metadata_file.parent.name] = {
+            "resources": int(metrics.get("ResourceCount", 0)),
+            "duration_s": float(metadata["execution"]["duration"]),
+            "api_calls": sum(metadata.get("api-stats", {}).values()),
+        }
+    return found
+
+
+def _first(errors: list[str], process: subprocess.CompletedProcess[str]) -> str:
+    if errors:
+        return f"{len(errors)} error lines; first: {errors[0][:300]}"
+    return f"exit {process.returncode}: {process.stderr[-300:]}"
+
+
+def _tool_environment(cloud: BenchCloud) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "POWERTOOLS_", "NIGHTSHIFT_"))
+    }
+    return {**env, **AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": cloud.endpoint}
