@@ -15,3 +15,18 @@ asserts a time, and `make test` does not run them.
 - pruner_scale.py: a separate study of one pruner invocation against the Lambda budget at the
   documented rates (docs/pruner.md, "Scale").
 """
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def emit_results(results: Any, out: Path | None) -> None:
+    """Write one benchmark's results as JSON to `out` (for bench/run.py), or print them."""
+    text = json.dumps(results, indent=1)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        print(text)

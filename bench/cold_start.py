@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import emit_results
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".aws-sam" / "build"
 LAYER_BUILD = BUILD / "NightshiftLayer" / "python"
@@ -262,11 +264,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     options = parser.parse_args(arguments)
     results = measure(options.repeat, progress=lambda line: print(line, file=sys.stderr))
-    text = json.dumps(results, indent=1)
-    if options.out:
-        options.out.write_text(text, encoding="utf-8")
-    else:
-        print(text)
+    emit_results(results, options.out)
     return 0
 
 

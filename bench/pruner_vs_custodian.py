@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import emit_results
 from bench.cloud import BenchCloud
 from bench.fleets import PRODUCTION, STAGING, SnapshotFleet
 from bench.throttle_proxy import LIMITS
@@ -195,11 +195,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
             rate_scale=options.rate_scale,
             progress=lambda line: print(line, file=sys.stderr),
         )
-    text = json.dumps(results, indent=1)
-    if options.out:
-        options.out.write_text(text, encoding="utf-8")
-    else:
-        print(text)
+    emit_results(results, options.out)
     return 0
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import emit_results
 from bench.cloud import BenchCloud
 from bench.fleets import ScheduledFleet
 from bench.tools import CUSTODIAN, NIGHTSHIFT, ROOT, ToolRun, run_custodian, run_nightshift
@@ -132,11 +132,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
         results = measure(
             cloud, fleet, repeat=options.repeat, progress=lambda line: print(line, file=sys.stderr)
         )
-    text = json.dumps(results, indent=1)
-    if options.out:
-        options.out.write_text(text, encoding="utf-8")
-    else:
-        print(text)
+    emit_results(results, options.out)
     return 0
 
 
