@@ -45,7 +45,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def notifier() -> Notifier:
     """Built once per warm container; a policy error fails every record (nothing is lost)."""
     settings = CommonSettings.from_environ()
-    policy = NotifyPolicy.from_section(load_policy(settings.policy_file).section("notify") or {})
+    loaded = load_policy(settings.policy_file)
+    policy = NotifyPolicy.from_section(loaded.section("notify") or {}, loaded.source)
     secrets = SecretReader()
     return Notifier(
         policy=policy,
@@ -71,6 +72,8 @@ def record_handler(record: SQSRecord) -> None:
         # The policy or a setting is wrong: the record stays in the queue, and then the DLQ.
         metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
         raise
+    if outcome.unrouted:
+        metrics.add_metric(name="UnroutedMessages", unit=MetricUnit.Count, value=1)
     if outcome.notification is not None and outcome.notification.source is Source.UNRECOGNISED:
         metrics.add_metric(name="UnrecognisedMessages", unit=MetricUnit.Count, value=1)
     if outcome.suppressed_reason:

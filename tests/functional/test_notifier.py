@@ -238,3 +238,71 @@ def test_email_destination_publishes_plain_text_to_its_topic(
     assert "$63.12" in mail["Body"]
     assert not mail["Body"].lstrip().startswith("{")
     assert receiver.requests == []
+
+
+ROUTES_WITHOUT_CATCH_ALL = """
+version: 1
+notify:
+  destinations:
+    oncall: {type: slack, secret: nightshift/slack-oncall}
+    ops: {type: teams, secret: nightshift/teams-ops}
+  routes:
+    - {match: {severity: [critical]}, to: [oncall]}
+"""
+
+
+def acknowledged_without_delivery(
+    notifier: ModuleType, receiver: WebhookReceiver, name: str
+) -> tuple[int, int, int]:
+    """(records, batch item failures, acknowledged records nothing was delivered for) of one
+    fixture; each record reaches at most one destination under these policies."""
+    event = load_event("notifier", name)
+    failed = invoke(notifier, event)["batchItemFailures"]
+    acknowledged = len(event["Records"]) - len(failed)
+    return len(event["Records"]), len(failed), acknowledged - len(receiver.requests)
+
+
+@pytest.mark.parametrize("name", event_names("notifier"))
+def test_routes_without_catch_all_or_fallback_never_acknowledge_a_record_undelivered(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "nightshift.yaml").write_text(ROUTES_WITHOUT_CATCH_ALL, encoding="utf-8")
+
+    records, failed, silent = acknowledged_without_delivery(notifier, receiver, name)
+
+    assert silent == 0
+    assert failed == records  # the policy is refused, so every record stays in the queue
+
+
+@pytest.mark.parametrize("name", event_names("notifier"))
+def test_message_no_route_matches_is_delivered_to_the_fallback_logged_and_counted(
+    notifier: ModuleType,
+    receiver: WebhookReceiver,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    (tmp_path / "nightshift.yaml").write_text(
+        ROUTES_WITHOUT_CATCH_ALL + "  fallback: ops\n", encoding="utf-8"
+    )
+
+    _, failed, silent = acknowledged_without_delivery(notifier, receiver, name)
+
+    assert (failed, silent) == (0, 0)
+    fallbacks = [r for r in receiver.requests if r.destination == "ops"]
+    logged = [r for r in caplog.records if r.getMessage() == "message sent to fallback"]
+    assert len(logged) == len(fallbacks)
+    assert ('"UnroutedMessages"' in capsys.readouterr().out) is bool(fallbacks)
+
+
+def test_policy_without_a_notify_section_fails_every_record_instead_of_dropping_it(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    (tmp_path / "nightshift.yaml").write_text("version: 1\n", encoding="utf-8")
+    event = load_event("notifier", "budgets-actual")
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert receiver.requests == []

@@ -50,6 +50,7 @@ class Outcome:
     already_delivered: tuple[str, ...] = ()
     suppressed_reason: str | None = None
     failures: Mapping[str, str] = field(default_factory=dict)
+    unrouted: bool = False  # no route matched: sent to the policy's fallback destination
 
 
 @dataclass
@@ -88,7 +89,20 @@ class Notifier:
             return Outcome(notification=notification, suppressed_reason=decision.reason)
         notification = decision.applied_to(notification)
 
-        destinations = self.policy.destinations_for(notification)
+        routing = self.policy.route(notification)
+        if not routing.destinations:
+            # Never acknowledged without a delivery: the record fails and the DLQ keeps it.
+            logger.error("message not routed", reason=routing.reason, subject=notification.name)
+            raise UnroutedError(routing.reason)
+        if routing.fallback:
+            logger.warning(
+                "message sent to fallback",
+                reason=routing.reason,
+                destination=routing.destinations[0],
+                subject=notification.name,
+                source=notification.source.value,
+            )
+        destinations = routing.destinations
         plan = plan_delivery(
             destinations,
             {name for name in destinations if self.ledger.delivered(inbound.message_id, name)},
@@ -113,6 +127,7 @@ class Notifier:
             delivered=tuple(delivered),
             already_delivered=plan.already_delivered,
             failures=failures,
+            unrouted=routing.fallback,
         )
         if failures:
             raise UndeliveredError(outcome)
@@ -139,3 +154,11 @@ class UndeliveredError(DeliveryError):
         self.outcome = outcome
         names = ", ".join(sorted(outcome.failures))
         super().__init__(names, "; ".join(outcome.failures.values()))
+
+
+class UnroutedError(DeliveryError):
+    """No route matched and the policy has no fallback (a policy without a notify section):
+    the record fails visibly instead of being acknowledged with no delivery."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("(no destination)", reason)

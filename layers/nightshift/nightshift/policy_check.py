@@ -30,7 +30,7 @@ SECTION_MODELS: Mapping[str, Callable[[Policy], Any]] = {
         source=policy.source,
         base_dir=str(Path(policy.source).parent),
     ),
-    "notify": lambda policy: NotifyPolicy.from_section(policy.section("notify")),
+    "notify": lambda policy: NotifyPolicy.from_section(policy.section("notify"), policy.source),
 }
 
 

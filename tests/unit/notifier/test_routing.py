@@ -82,9 +82,10 @@ def test_routes_choose_destinations_in_order_each_once(
 
 def test_all_criteria_of_one_route_must_hold() -> None:
     route = {"match": {"severity": ["critical"], "source": ["budget"]}, "to": ["oncall"]}
+    p = policy(route, fallback="ops")
 
-    assert policy(route).destinations_for(ALARM) == ()
-    assert policy(route).destinations_for(replace(ALARM, source=Source.BUDGET)) == ("oncall",)
+    assert p.destinations_for(ALARM) == ("ops",)
+    assert p.destinations_for(replace(ALARM, source=Source.BUDGET)) == ("oncall",)
 
 
 def test_continue_collects_from_every_matching_route_without_duplicates() -> None:
@@ -102,11 +103,46 @@ def test_continue_collects_from_every_matching_route_without_duplicates() -> Non
     )
 
 
-def test_no_matching_route_sends_nowhere_and_says_why() -> None:
-    decision = policy({"match": {"source": ["budget"]}, "to": ["finance"]}).route(ALARM)
+def test_message_no_route_matches_goes_to_the_fallback_and_says_why() -> None:
+    p = policy({"match": {"source": ["budget"]}, "to": ["finance"]}, fallback="ops")
 
-    assert decision.destinations == ()
-    assert decision.reason == "no route matched"
+    decision = p.route(ALARM)
+
+    assert decision.destinations == ("ops",)
+    assert decision.fallback
+    assert decision.reason == "no route matched: fallback"
+
+
+def test_matching_route_is_not_a_fallback_even_when_a_fallback_is_set() -> None:
+    decision = policy({"to": ["oncall"]}, fallback="ops").route(ALARM)
+
+    assert decision.destinations == ("oncall",)
+    assert not decision.fallback
+
+
+def test_routes_without_a_catch_all_or_a_fallback_are_refused_naming_file_and_field() -> None:
+    with pytest.raises(PolicyError) as refused:
+        NotifyPolicy.from_section(
+            {
+                "destinations": DESTINATIONS,
+                "routes": [{"match": {"source": ["budget"]}, "to": ["finance"]}],
+            },
+            "policy/nightshift.yaml",
+        )
+
+    assert str(refused.value).startswith("policy/nightshift.yaml: notify.fallback: ")
+    assert "would be dropped" in str(refused.value)
+
+
+def test_a_route_with_an_empty_match_is_a_catch_all() -> None:
+    p = policy({"match": {"source": ["budget"]}, "to": ["finance"]}, {"match": {}, "to": ["ops"]})
+
+    assert p.destinations_for(ALARM) == ("ops",)
+
+
+def test_a_fallback_to_an_unknown_destination_is_a_policy_error() -> None:
+    with pytest.raises(PolicyError, match=r"notify.fallback: unknown destination 'pager'"):
+        policy({"to": ["ops"]}, fallback="pager")
 
 
 def test_a_policy_without_a_notify_section_routes_nowhere() -> None:

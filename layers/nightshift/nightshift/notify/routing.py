@@ -4,6 +4,10 @@ Routes are tried in order. A route matches when every criterion it states holds 
 `severity`, `name_prefix`; any listed value will do) and a route that states none matches
 everything. The first match wins unless it says `continue: true`, in which case the routes after
 it are tried too. The destinations of all matching routes are returned once each, in order.
+
+No message is dropped: a message no route matches goes to the `fallback` destination, and a
+policy whose routes have neither a catch-all route (one without `match` criteria) nor a
+fallback is refused when it is loaded.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ class Route:
 class RoutingDecision:
     destinations: tuple[str, ...]
     reason: str
+    fallback: bool = False  # no route matched: the destinations are the policy's fallback
 
 
 @dataclass(frozen=True)
@@ -86,15 +91,18 @@ class NotifyPolicy:
     destinations: Mapping[str, Destination] = field(default_factory=lambda: MappingProxyType({}))
     routes: tuple[Route, ...] = ()
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
+    fallback: str | None = None
 
     @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> NotifyPolicy:
+    def from_section(cls, section: Mapping[str, Any], source: str = _SECTION) -> NotifyPolicy:
         """The model of a schema-validated `notify` section; `{}` (no section) routes nowhere.
+        PolicyError (naming `source`, the policy file) when routes could leave a message with
+        no destination.
 
         >>> policy = NotifyPolicy.from_section({
         ...     "destinations": {"oncall": {"type": "slack", "secret": "nightshift/slack"}},
         ...     "routes": [{"match": {"severity": ["critical"]}, "to": ["oncall"]}],
-        ...     "repeat_window_minutes": 30})
+        ...     "fallback": "oncall", "repeat_window_minutes": 30})
         >>> policy.destinations["oncall"].type.value, policy.repeat_window.seconds
         ('slack', 1800)
         """
@@ -112,10 +120,13 @@ class NotifyPolicy:
             for position, route in enumerate(section.get("routes") or ())
         )
         minutes = section.get("repeat_window_minutes")
+        fallback = section.get("fallback")
+        _check_nothing_dropped(routes, fallback, destinations, source)
         return cls(
             destinations=MappingProxyType(destinations),
             routes=routes,
             repeat_window=DEFAULT_REPEAT_WINDOW if minutes is None else timedelta(minutes=minutes),
+            fallback=fallback,
         )
 
     def route(self, n: Notification) -> RoutingDecision:
@@ -146,12 +157,37 @@ class NotifyPolicy:
                 break
         if not matched:
             reason = "no route matched" if self.routes else "the policy has no notify routes"
+            if self.fallback is not None:
+                return RoutingDecision((self.fallback,), f"{reason}: fallback", fallback=True)
             return RoutingDecision((), reason)
         return RoutingDecision(tuple(chosen), ", ".join(matched) + " matched")
 
     def destinations_for(self, n: Notification) -> tuple[str, ...]:
         """Destination names for `n`, each once, in route order."""
         return self.route(n).destinations
+
+
+def _check_nothing_dropped(
+    routes: tuple[Route, ...],
+    fallback: str | None,
+    destinations: Mapping[str, Destination],
+    source: str,
+) -> None:
+    """Routes either catch everything or have a fallback; the fallback is a known destination."""
+    if fallback is not None and fallback not in destinations:
+        known = ", ".join(sorted(destinations)) or "none"
+        raise PolicyError(
+            source, "notify.fallback", f"unknown destination {fallback!r}; defined: {known}"
+        )
+    catch_all = any(route.match == RouteMatch() for route in routes)
+    if routes and not catch_all and fallback is None:
+        raise PolicyError(
+            source,
+            "notify.fallback",
+            "no route catches every message (a route without `match`) and there is no "
+            "fallback: a message no route matches would be dropped; add `fallback: "
+            "<destination>` or a last route without `match`",
+        )
 
 
 def _route(position: int, spec: Mapping[str, Any], destinations: Mapping[str, Any]) -> Route:

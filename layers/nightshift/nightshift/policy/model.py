@@ -12,15 +12,28 @@ from typing import Any
 class ProtectRule:
     """Which tag marks production. The protect tag wins over everything else.
 
-    >>> ProtectRule("Environment", frozenset({"prod"})).protects({"Environment": "prod"})
-    True
+    The one meaning of "production" (docs/decisions.md): the tag's value, compared
+    case-insensitively, is one of `values`; or the value has leading or trailing whitespace. IAM
+    can compare without case (StringEqualsIgnoreCase) but cannot trim, so a padded value is
+    ambiguous and counts as protected (the roles deny it with StringLike [" *", "* "]).
+
+    >>> rule = ProtectRule("Environment", frozenset({"production", "prod"}))
+    >>> [rule.protects({"Environment": v}) for v in ("prod", "PROD", "prod ", "prod-eu")]
+    [True, True, True, False]
     """
 
     tag: str
     values: frozenset[str]
 
     def protects(self, tags: Mapping[str, str]) -> bool:
-        return tags.get(self.tag) in self.values
+        value = tags.get(self.tag)
+        if not isinstance(value, str):
+            return False
+        return value != value.strip() or value.lower() in self._lowered
+
+    @property
+    def _lowered(self) -> frozenset[str]:
+        return frozenset(v.lower() for v in self.values)
 
 
 DEFAULT_PROTECT = ProtectRule(tag="Environment", values=frozenset({"production", "prod"}))
