@@ -62,6 +62,15 @@ REFERENCE = envelope("budgets-actual")["Message"]
             "monthly",
         ),
         (
+            "budgets-percentage-with-amount",
+            Severity.WARNING,
+            "Budget todoapp-monthly: actual cost $41.37 is over the $40.00 threshold",
+            "Actual cost",
+            "$41.37 of $50.00 budgeted (83%)",
+            "> $40.00 (80% of budget)",
+            "monthly",
+        ),
+        (
             "budgets-whole-dollars",
             Severity.WARNING,
             "Budget todoapp-platform: actual cost $83.00 is over the $80.00 threshold",
@@ -181,3 +190,81 @@ def test_a_budget_alert_that_cannot_be_read_falls_back_to_raw(text: str, why: st
     assert n.source is Source.UNRECOGNISED
     assert n.raw == text
     assert why in n.facts[0].value
+
+
+def with_threshold(threshold: str, *, budgeted: bool = True) -> str:
+    """The reference ACTUAL alert with its `Alert Threshold:` line in another of AWS's wordings."""
+    text = REFERENCE.replace("Alert Threshold: > $40.00", f"Alert Threshold: {threshold}")
+    return text if budgeted else text.replace("Budgeted Amount: $50.00\n", "")
+
+
+@pytest.mark.parametrize(
+    ("threshold", "budgeted", "expected"),
+    [
+        ("> $40.00", True, "> $40.00 (80% of budget)"),
+        ("> $40", True, "> $40.00 (80% of budget)"),
+        ("> 80% of budget", True, "> $40.00 (80% of budget)"),
+        ("> 80% of budget ($40.00)", True, "> $40.00 (80% of budget)"),
+        ("> 80% of budget ($40)", True, "> $40.00 (80% of budget)"),
+        ("> 80.00% of budget ($40.00)", True, "> $40.00 (80% of budget)"),
+        ("> 80% of budget ($40.00)", False, "> $40.00 (80% of budget)"),
+        ("> 80% of budget", False, "> 80% of budget"),
+        ("> $40.00", False, "> $40.00"),
+        ("> $4,000.00", True, "> $4,000.00 (8000% of budget)"),
+    ],
+)
+def test_every_threshold_wording_aws_uses_is_read(
+    threshold: str, budgeted: bool, expected: str
+) -> None:
+    n = budget(with_threshold(threshold, budgeted=budgeted))
+
+    assert facts(n)["Alert threshold"] == expected
+
+
+def test_percentage_threshold_with_its_amount_in_parentheses_names_the_amount() -> None:
+    n = budget(with_threshold("> 80% of budget ($40.00)", budgeted=False))
+
+    assert n.title == "Budget todoapp-monthly: actual cost $41.37 is over the $40.00 threshold"
+
+
+def test_sentence_with_a_percentage_and_its_amount_is_enough_without_the_block() -> None:
+    text = REFERENCE.split("Budget Name:")[0].replace(
+        "greater than $40.00 for", "greater than 80% of budget ($40.00) for"
+    )
+
+    assert facts(budget(text))["Alert threshold"] == "> $40.00 (80% of budget)"
+
+
+@pytest.mark.parametrize(
+    ("lower", "higher"),
+    [
+        ("> 80% of budget ($40.00)", "> 100% of budget ($50.00)"),
+        ("> 80% of budget", "> 100% of budget"),
+        ("> $40.00", "> $50.00"),
+    ],
+)
+def test_two_thresholds_of_one_budget_are_remembered_apart(lower: str, higher: str) -> None:
+    for budgeted in (True, False):
+        first = budget(with_threshold(lower, budgeted=budgeted))
+        second = budget(with_threshold(higher, budgeted=budgeted))
+
+        assert first.dedup_key != second.dedup_key
+
+
+def unreadable(threshold: str) -> str:
+    """The reference alert with a threshold neither the block nor the sentence states readably."""
+    return with_threshold(f"> {threshold}").replace("than $40.00", f"than {threshold}")
+
+
+def test_unreadable_thresholds_never_merge_two_different_alerts() -> None:
+    first = budget(unreadable("eighty percent"))
+    second = budget(unreadable("a hundred percent").replace("$41.37", "$52.10"))
+
+    assert facts(first)["Alert threshold"] == "(not stated)"
+    assert first.dedup_key != second.dedup_key
+
+
+def test_unreadable_threshold_keys_on_the_message_so_a_redelivery_is_still_one_alert() -> None:
+    text = unreadable("eighty percent")
+
+    assert budget(text).dedup_key == budget(text).dedup_key

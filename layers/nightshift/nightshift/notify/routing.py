@@ -62,9 +62,9 @@ class RouteMatch:
         """>>> RouteMatch(severities=frozenset({Severity.CRITICAL})).describe()
         'severity critical'
         """
-        parts = [
-            ("source", sorted(self.sources)),
-            ("severity", sorted(self.severities)),
+        parts: list[tuple[str, list[str]]] = [
+            ("source", sorted(s.value for s in self.sources)),
+            ("severity", sorted(s.value for s in self.severities)),
             ("name_prefix", list(self.name_prefixes)),
         ]
         stated = [f"{key} {'|'.join(values)}" for key, values in parts if values]

@@ -1,6 +1,6 @@
 """AWS Budgets alerts: plain text (not JSON), ACTUAL or FORECASTED, monthly or daily budgets,
-thresholds as an amount (`> $40.00`) or a share of the budget (`> 80% of budget`), amounts with
-or without cents (`$100`).
+thresholds as an amount (`> $40.00`), a share of the budget (`> 80% of budget`) or a share with
+its amount (`> 80% of budget ($40.00)`), amounts with or without cents (`$100`).
 
 The key/value block at the end of the text ("Budget Name: ...") is preferred; the opening
 sentence ("... is greater than $1.60 per day. Yesterday, the ACTUAL Cost ... is $2.14.") fills in
@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from nightshift.notify.inbound import content_id
 from nightshift.notify.model import Fact, Link, Notification, Severity, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import UnreadableMessage, dollars, iso_instant, money
@@ -24,7 +25,8 @@ _FIELD = re.compile(
 )
 _SENTENCE = re.compile(
     r"alert you when the (?P<alert>ACTUAL|FORECASTED) (?P<measure>\w+) associated with your "
-    r"(?P<name>[^\n]{1,200}?) budget is greater than (?P<threshold>\S{1,40}(?: of budget)?)"
+    r"(?P<name>[^\n]{1,200}?) budget is greater than "
+    r"(?P<threshold>\S{1,40}(?: of budget(?: \(\$[\d,]{1,20}(?:\.\d{1,4})?\))?)?)"
     r"(?P<period> per day| for the current \w+)?"
 )
 _CURRENT = re.compile(
@@ -33,7 +35,12 @@ _CURRENT = re.compile(
 )
 _ACCOUNT = re.compile(r"^AWS Account (?P<account>\d{12})\s*$", re.MULTILINE)
 _DASHBOARD = re.compile(r"^\[1\] (?P<url>https://\S{1,500})", re.MULTILINE)
-_PERCENT = re.compile(r"^>?\s*(?P<percent>\d+(?:\.\d+)?)\s*% of budget$")
+# `> $40.00`, `> $80`, `> 80% of budget`, `> 80% of budget ($40.00)`.
+_THRESHOLD = re.compile(
+    r"^>?\s*(?:(?P<percent>\d{1,6}(?:\.\d{1,4})?)\s*% of budget"
+    r"(?:\s*\((?P<share>\$[\d,]{1,20}(?:\.\d{1,4})?)\))?"
+    r"|(?P<amount>\$[\d,]{1,20}(?:\.\d{1,4})?))$"
+)
 _ALERT_WORDS = {"ACTUAL": "actual", "FORECASTED": "forecasted"}
 
 
@@ -70,6 +77,20 @@ class Threshold:
         if self.percent is not None:
             return f"> {_percent(self.percent)} of budget"
         return "(not stated)"
+
+    def key(self) -> str | None:
+        """What tells this threshold from another of the same budget, or None when unknown.
+
+        >>> Threshold(Decimal("40"), Decimal("80")).key(), Threshold(None, Decimal("80.5")).key()
+        ('> $40.00 (80% of budget)', '> 80.5% of budget')
+        >>> Threshold(None, None).key() is None
+        True
+        """
+        if self.amount is not None:
+            return self.describe()
+        if self.percent is not None:
+            return f"> {self.percent.normalize():f}% of budget"
+        return None
 
     def headline(self) -> str:
         """>>> Threshold(Decimal("40"), Decimal("80")).headline()
@@ -116,9 +137,9 @@ def read(message: Message) -> Notification:
     if amount is None:
         raise UnreadableMessage(f"no {alert} amount in the budget alert")
     budgeted = money(fields.get("Budgeted Amount"))
-    threshold = _threshold(
-        fields.get("Alert Threshold") or (sentence["threshold"] if sentence else ""), budgeted
-    )
+    threshold = _threshold(fields.get("Alert Threshold"), budgeted)
+    if threshold.key() is None and sentence:
+        threshold = _threshold(sentence["threshold"], budgeted)
     period = _PERIODS.get(
         (sentence["period"] or "").split(" ")[-1] if sentence else "", _PERIODS["month"]
     )
@@ -144,7 +165,7 @@ def read(message: Message) -> Notification:
         summary=_summary(word, period, amount, budgeted),
         facts=tuple(facts),
         links=(Link("Budgets dashboard", dashboard["url"]),) if dashboard else (),
-        dedup_key=f"budget:{name}:{alert}:{threshold.describe()}",
+        dedup_key=f"budget:{name}:{alert}:{_identity(threshold, message)}",
         raw=body,
         occurred_at=iso_instant(message.inbound.timestamp),
         account=account["account"] if account else None,
@@ -156,15 +177,36 @@ RECOGNISER = Recogniser(
 )
 
 
-def _threshold(text: str, budgeted: Decimal | None) -> Threshold:
-    percent_match = _PERCENT.match(text.strip())
-    if percent_match:
-        percent = Decimal(percent_match["percent"])
-        amount = budgeted * percent / 100 if budgeted is not None else None
-        return Threshold(amount=amount, percent=percent)
-    amount = money(text.strip().removeprefix(">").strip())
-    percent = amount * 100 / budgeted if amount is not None and budgeted else None
-    return Threshold(amount=amount, percent=percent)
+def _threshold(text: str | None, budgeted: Decimal | None) -> Threshold:
+    """The threshold in any of AWS's wordings; both parts None when it cannot be read.
+
+    >>> _threshold("> 80% of budget ($8.00)", None)
+    Threshold(amount=Decimal('8.00'), percent=Decimal('80'))
+    >>> _threshold("> $80", Decimal("100"))
+    Threshold(amount=Decimal('80'), percent=Decimal('80'))
+    """
+    match = _THRESHOLD.match((text or "").strip())
+    if match is None:
+        return Threshold(amount=None, percent=None)
+    if match["percent"] is not None:
+        percent = Decimal(match["percent"])
+        share = money(match["share"])
+        if share is None and budgeted is not None:
+            share = budgeted * percent / 100
+        return Threshold(amount=share, percent=percent)
+    amount = money(match["amount"])
+    ratio = amount * 100 / budgeted if amount is not None and budgeted else None
+    return Threshold(amount=amount, percent=ratio)
+
+
+def _identity(threshold: Threshold, message: Message) -> str:
+    """The threshold, which tells one alert of a budget from another; when it cannot be read,
+    the message's own content, so two different alerts are never remembered as one."""
+    key = threshold.key()
+    if key is not None:
+        return key
+    inbound = message.inbound
+    return content_id(f"{inbound.subject or ''}\n{inbound.body}")
 
 
 def _spend(amount: Decimal, budgeted: Decimal | None) -> str:

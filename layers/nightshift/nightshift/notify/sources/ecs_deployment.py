@@ -105,7 +105,7 @@ def read(message: Message) -> Notification:
     if rollback:
         facts.append(Fact("Rolling back to", rollback["target"]))
     facts.append(Fact("Event", event_name))
-    links = ()
+    links: tuple[Link, ...] = ()
     if region and cluster:
         url = ecs_deployments_url(region, cluster, service, arn_partition(service_arn))
         links = (Link("Deployments", url),)
