@@ -24,8 +24,10 @@ from nightshift.canary.run import Canary, unprobed_report
 from nightshift.canary.settings import CanarySettings
 from nightshift.canary.trigger import ScheduledRun
 from nightshift.errors import PolicyError
+from nightshift.library_logs import quiet_library_loggers
 from nightshift.policy import load_policy
 
+quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()  # the function's own metrics (with `service`); check metrics go through EMF

@@ -25,6 +25,7 @@ from nightshift.adapters.secrets import SecretReader
 from nightshift.adapters.state import NotifierState
 from nightshift.adapters.webhook import post_json
 from nightshift.errors import NightshiftError
+from nightshift.library_logs import quiet_library_loggers
 from nightshift.notifier import Notifier, UndeliveredError
 from nightshift.notify.inbound import Inbound
 from nightshift.notify.model import Source
@@ -32,6 +33,7 @@ from nightshift.notify.routing import NotifyPolicy
 from nightshift.policy import load_policy
 from nightshift.settings import CommonSettings
 
+quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.snapshots import CursorStore, SnapshotDeleter, SnapshotInventory
 from nightshift.errors import ConfigurationError, EventError, NightshiftError
+from nightshift.library_logs import quiet_library_loggers
 from nightshift.pacing import Pacer
 from nightshift.policy import ProtectRule, load_policy
 from nightshift.report import Report
@@ -43,6 +44,7 @@ from nightshift.retention import (
 )
 from nightshift.settings import CommonSettings, flag, required
 
+quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

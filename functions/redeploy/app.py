@@ -27,6 +27,7 @@ from nightshift.adapters.deployed_pushes import DeployedPushes, push_idempotency
 from nightshift.adapters.ecs import EcsServices
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.errors import AwsError, EventError, NightshiftError
+from nightshift.library_logs import quiet_library_loggers
 from nightshift.policy import load_policy
 from nightshift.redeploy import (
     DeploymentStateChange,
@@ -63,6 +64,7 @@ from nightshift.redeploy.outcome import (
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.settings import CommonSettings
 
+quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

@@ -20,6 +20,7 @@ from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
+from nightshift.library_logs import quiet_library_loggers
 from nightshift.policy import load_policy
 from nightshift.schedule import SchedulerPolicy
 from nightshift.schedule.reporting import (
@@ -32,6 +33,7 @@ from nightshift.schedule.reporting import (
 from nightshift.scheduler import ScheduledRun, Scheduler, StaleEventError
 from nightshift.settings import CommonSettings
 
+quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

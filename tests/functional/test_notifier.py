@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -306,3 +307,41 @@ def test_policy_without_a_notify_section_fails_every_record_instead_of_dropping_
 
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert receiver.requests == []
+
+
+SLACK_TOKEN = "T0NIGHTSHIFT/B0SECRET/xoxSlackWebhookToken0123456789"
+TEAMS_TOKEN = "workflows/0123456789abcdef/triggers/manual/paths/invoke?sig=TeamsSignature0123"
+
+
+def test_webhook_secrets_stay_out_of_every_log_even_with_the_root_logger_at_debug(
+    notifier: ModuleType,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # What Lambda's application log level DEBUG does: the root logger and Powertools at DEBUG.
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    secrets = boto3.client("secretsmanager")
+    slack_url = f"{receiver.url_for('oncall')}/{SLACK_TOKEN}"
+    teams_url = f"{receiver.url_for('ops')}/{TEAMS_TOKEN}"
+    secrets.put_secret_value(SecretId="nightshift/slack-oncall", SecretString=slack_url)
+    secrets.put_secret_value(
+        SecretId="nightshift/teams-ops", SecretString=json.dumps({"url": teams_url})
+    )
+    caplog.set_level(logging.DEBUG)  # the root logger, and a handler that keeps every record
+    handler = load_handler("notifier")  # a cold start with these settings
+
+    result = invoke(handler, load_event("notifier", "cloudwatch-alarm-metric"))
+
+    assert result == {"batchItemFailures": []}
+    assert {r.destination for r in receiver.requests} == {"oncall", "ops"}
+    output = capsys.readouterr()
+    logged = "\n".join(
+        [output.out, output.err, *(f"{r.getMessage()} {vars(r)}" for r in caplog.records)]
+    )
+    assert "message parsed" in logged  # Powertools' own lines are there, at DEBUG too
+    fragments = [*SLACK_TOKEN.split("/"), *TEAMS_TOKEN.replace("?", "/").split("/")[1:]]
+    leaked = [fragment for fragment in fragments if len(fragment) > 8 and fragment in logged]
+    assert leaked == []
