@@ -69,7 +69,7 @@ def canary() -> Canary:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     trigger = ScheduledRun.from_event(event)
     try:
         run = canary()

@@ -27,7 +27,7 @@ from nightshift.adapters.webhook import post_json
 from nightshift.errors import NightshiftError
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.notifier import Notifier, UndeliveredError
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.inbound import Inbound, check_sqs_batch, record_text, sent_time
 from nightshift.notify.model import Source
 from nightshift.notify.routing import NotifyPolicy
 from nightshift.policy import load_policy
@@ -61,8 +61,9 @@ def notifier() -> Notifier:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    inbound = Inbound.from_sqs_body(record.body, record.message_id)
-    arrived = dt.datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, tz=dt.UTC)
+    inbound = Inbound.from_sqs_body(record_text(record.get("body")), record.message_id)
+    # A record without SQS's SentTimestamp is dated by its arrival here.
+    arrived = sent_time(record.get("attributes"), otherwise=dt.datetime.now(dt.UTC))
     try:
         outcome = notifier().handle(inbound, arrived=arrived)
     except UndeliveredError as exc:
@@ -88,7 +89,8 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
+    batch = check_sqs_batch(event)
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=dict(batch), record_handler=record_handler, processor=processor, context=context
     )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.snapshots import CursorStore, SnapshotDeleter, SnapshotInventory
-from nightshift.errors import ConfigurationError, EventError, NightshiftError
+from nightshift.errors import ConfigurationError, NightshiftError
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.pacing import Pacer
 from nightshift.policy import ProtectRule, load_policy
@@ -43,6 +43,7 @@ from nightshift.retention import (
     report_totals,
 )
 from nightshift.settings import CommonSettings, flag, required
+from nightshift.trigger import ScheduledTrigger
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -69,19 +70,9 @@ class PruneRequest:
     dry_run: bool = False
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> PruneRequest:
-        raw, dry_run = event.get("time"), event.get("dry_run", False)
-        try:
-            moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-        except ValueError:
-            moment = None
-        if moment is None or moment.utcoffset() is None:
-            raise EventError(
-                f'the pruner needs {{"time": "<ISO 8601 instant with zone>"}}, got time={raw!r}'
-            )
-        if not isinstance(dry_run, bool):
-            raise EventError(f"dry_run must be true or false, got {dry_run!r}")
-        return cls(moment.astimezone(UTC), dry_run)
+    def from_event(cls, event: object) -> PruneRequest:
+        trigger = ScheduledTrigger.from_event(event, FUNCTION)
+        return cls(trigger.time, trigger.dry_run)
 
     @property
     def label(self) -> str:
@@ -175,7 +166,7 @@ def pruner() -> Pruner:
 @logger.inject_lambda_context(correlation_id_path="time")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     request = PruneRequest.from_event(event)
     clock = InvocationClock(context)
     deadline = clock.deadline()

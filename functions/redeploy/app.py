@@ -63,6 +63,7 @@ from nightshift.redeploy.outcome import (
 )
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.settings import CommonSettings
+from nightshift.trigger import quoted
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -131,15 +132,24 @@ def redeployer() -> Redeployer:
 @logger.inject_lambda_context(correlation_id_path="id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    route = ROUTES.get((event.get("source"), event.get("detail-type")))
-    if route is None:
+def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
+    source, kind = event_kind(event)
+    route = ROUTES.get((source, kind))
+    if route is None or not isinstance(event, dict):
         metrics.add_metric(name="UnknownEvents", unit=MetricUnit.Count, value=1)
         known = ", ".join(f"{source} {kind!r}" for source, kind in ROUTES)
-        raise EventError(
-            f"redeploy handles {known}, not {event.get('source')} {event.get('detail-type')!r}"
-        )
+        raise EventError(f"redeploy handles {known}, not {quoted(source)} {quoted(kind)}")
     return route(event, context)
+
+
+def event_kind(event: object) -> tuple[str, str] | tuple[None, None]:
+    """The event's (source, detail-type) when it is an object with both as text."""
+    if not isinstance(event, dict):
+        return None, None
+    source, kind = event.get("source"), event.get("detail-type")
+    if isinstance(source, str) and isinstance(kind, str):
+        return source, kind
+    return None, None
 
 
 # ------------------------------------------------------------------------------------- pushes

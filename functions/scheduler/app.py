@@ -32,6 +32,7 @@ from nightshift.schedule.reporting import (
 )
 from nightshift.scheduler import ScheduledRun, Scheduler, StaleEventError
 from nightshift.settings import CommonSettings
+from nightshift.trigger import ScheduledTrigger
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -70,8 +71,9 @@ def scheduler() -> Scheduler:
 @logger.inject_lambda_context(correlation_id_path="time")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = ScheduledRun.from_event(event)
+def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
+    trigger = ScheduledTrigger.from_event(event, "scheduler")
+    run = ScheduledRun(time=trigger.time, dry_run=trigger.dry_run)
     environment = settings().environment
     try:
         runner = scheduler()

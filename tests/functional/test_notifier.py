@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from localcloud.receiver import ScriptedResponse, WebhookReceiver
+from nightshift.errors import EventError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
 from tests.support.nightshift import create_state_table, function_environment, subscribe_queue
 
@@ -345,3 +346,30 @@ def test_webhook_secrets_stay_out_of_every_log_even_with_the_root_logger_at_debu
     fragments = [*SLACK_TOKEN.split("/"), *TEAMS_TOKEN.replace("?", "/").split("/")[1:]]
     leaked = [fragment for fragment in fragments if len(fragment) > 8 and fragment in logged]
     assert leaked == []
+
+
+def test_record_whose_body_is_not_text_is_delivered_as_a_raw_message(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    event = load_event("notifier", "budgets-actual")
+    record = event["Records"][0]
+    record["body"] = {"Message": "not a string body"}
+    del record["attributes"]  # and without SQS's SentTimestamp
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": []}
+    (slack,) = slack_requests(receiver)
+    assert "not a string body" in json.dumps(slack)
+
+
+@pytest.mark.parametrize(
+    "event", [[], {"Records": []}, {"Records": "x"}, {"Records": [{"body": "no messageId"}]}]
+)
+def test_event_that_is_not_an_sqs_batch_is_an_event_error(
+    notifier: ModuleType, receiver: WebhookReceiver, event: object
+) -> None:
+    with pytest.raises(EventError, match="SQS"):
+        notifier.lambda_handler(event, FakeLambdaContext())
+
+    assert receiver.requests == []

@@ -746,6 +746,32 @@ def test_event_of_another_kind_raises_and_names_what_redeploy_handles(app: Modul
         app.lambda_handler({"source": "aws.s3", "detail-type": "Object Created"}, context())
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        [load_event("redeploy", "ecr-push")],
+        {**load_event("redeploy", "ecr-push"), "detail-type": ["ECR Image Action"]},
+        {**load_event("redeploy", "ecr-push"), "source": {"aws.ecr": True}},
+    ],
+)
+def test_event_that_is_not_an_object_or_has_a_list_detail_type_is_an_event_error(
+    app: ModuleType, event: object
+) -> None:
+    with pytest.raises(EventError, match="redeploy handles"):
+        app.lambda_handler(event, context())
+
+
+def test_push_with_a_400_kb_repository_name_is_refused_before_any_aws_call(
+    aws: CoreStack, app: ModuleType
+) -> None:
+    event = push_event(repository_name="x" * 400_000)
+
+    with pytest.raises(EventError, match="repository-name"):
+        app.lambda_handler(event, context())
+
+    assert aws.counter.total == 0
+
+
 # ------------------------------------------------------------------------- every fixture, routed
 def template_rules() -> dict[str, dict[str, Any]]:
     """The EventBridge patterns of the function's rules, read from template.yaml."""

@@ -226,3 +226,65 @@ def test_deployment_event_without_service_arn_is_refused(resources: list[str]) -
 def test_push_given_to_the_deployment_parser_is_refused() -> None:
     with pytest.raises(EventError, match="not an ECS deployment state change"):
         DeploymentStateChange.from_event(load_event("ecr-push"))
+
+
+HUGE = "x" * 400_000
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        ("detail", "repository-name", HUGE),
+        ("detail", "repository-name", "Todoapp Backend"),
+        ("detail", "image-tag", "v" * 301),
+        ("detail", "image-tag", ["main-4f1c2e7"]),
+        ("detail", "image-digest", "sha256:not-hex"),
+        ("envelope", "account", "1234"),
+        ("envelope", "region", HUGE),
+        ("envelope", "id", HUGE),
+        ("envelope", "time", "9999-12-31T23:59:59Z"),
+        ("envelope", "time", "0001-01-01T00:00:00+01:00"),
+    ],
+)
+def test_push_field_outside_what_aws_allows_is_refused_briefly(
+    where: str, field: str, value: object
+) -> None:
+    event = load_event("ecr-push")
+    (event["detail"] if where == "detail" else event)[field] = value
+
+    with pytest.raises(EventError) as refused:
+        read_image_action(event)
+
+    assert len(str(refused.value)) < 300  # quoted briefly, never the whole 400 KB value
+
+
+@pytest.mark.parametrize("event", [[], "ecr-push", None, 7])
+def test_event_that_is_not_an_object_is_refused(event: object) -> None:
+    with pytest.raises(EventError, match="must be a JSON object"):
+        read_image_action(event)  # type: ignore[arg-type]
+    with pytest.raises(EventError, match="must be a JSON object"):
+        DeploymentStateChange.from_event(event)
+
+
+def test_push_key_is_the_push_identity_not_the_delivery() -> None:
+    first = load_event("ecr-push")
+    redelivered = copy.deepcopy(first)
+    redelivered["id"] = "0b8c5a3e-1111-4c5d-8e7f-1a2b3c4d5e6f"
+    redelivered["time"] = "2026-11-20T09:13:45Z"
+    redelivered["detail"]["manifest-media-type"] = "application/vnd.docker.distribution.manifest"
+    retagged = copy.deepcopy(first)
+    retagged["detail"]["image-tag"] = "v1.4.0"
+
+    key = ImagePush.from_event(first).key  # type: ignore[union-attr]
+
+    assert ImagePush.from_event(redelivered).key == key  # type: ignore[union-attr]
+    assert ImagePush.from_event(retagged).key != key  # type: ignore[union-attr]
+    assert key == f"{BACKEND}@{PUSHED_DIGEST}#main-4f1c2e7"
+
+
+def test_deployment_event_whose_resources_are_not_a_list_is_refused() -> None:
+    event = load_event("deployment-completed")
+    event["resources"] = {"0": event["resources"][0]}
+
+    with pytest.raises(EventError, match=r"resources\[0\]"):
+        DeploymentStateChange.from_event(event)

@@ -4,20 +4,19 @@ EventBridge Scheduler delivers the template's Input with `<aws.scheduler.schedul
 substituted, so the function receives `{"time": "2026-11-20T13:00:00Z"}`. A person asking for a
 plan (scripts/invoke) adds `"dry_run": true`. An EventBridge scheduled event (which also carries a
 top-level `time`) reads the same way, so the function can be moved to a rule without a change.
+The input is read by the scheduled functions' shared parser (`nightshift.trigger`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nightshift.errors import ConfigurationError, EventError
+from nightshift.errors import ConfigurationError
+from nightshift.trigger import ScheduledTrigger
 
-TIME_FIELD = "time"
-DRY_RUN_FIELD = "dry_run"
 _RATE = re.compile(r"rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)")
 _SECONDS_PER_UNIT = {"minute": 60, "hour": 3600, "day": 86_400}
 
@@ -45,24 +44,8 @@ class ScheduledRun:
         >>> run.iso_time, run.dry_run
         ('2026-11-20T13:00:00Z', True)
         """
-        if not isinstance(event, Mapping):
-            raise EventError(f"canary input must be a JSON object, got {type(event).__name__}")
-        text = event.get(TIME_FIELD)
-        if not isinstance(text, str):
-            raise EventError(
-                'canary input needs "time" (the schedule\'s <aws.scheduler.scheduled-time>), '
-                f"got {text!r}"
-            )
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise EventError(f'canary input "time" is not an ISO 8601 time: {text!r}') from exc
-        if moment.tzinfo is None:
-            raise EventError(f'canary input "time" has no time zone: {text!r}')
-        dry_run = event.get(DRY_RUN_FIELD, False)
-        if not isinstance(dry_run, bool):
-            raise EventError(f'canary input "dry_run" must be true or false, got {dry_run!r}')
-        return cls(time=moment.astimezone(dt.UTC), dry_run=dry_run)
+        trigger = ScheduledTrigger.from_event(event, "canary")
+        return cls(time=trigger.time, dry_run=trigger.dry_run)
 
 
 def rate_seconds(expression: str) -> int:

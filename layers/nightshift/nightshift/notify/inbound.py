@@ -8,11 +8,14 @@ is taken whole as the message body: nothing is refused here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from nightshift.errors import EventError
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,44 @@ def _sns_envelope(text: str) -> Mapping[str, Any] | None:
 def _text(envelope: Mapping[str, Any], key: str) -> str | None:
     value = envelope.get(key)
     return readable(value) if isinstance(value, str) and value else None
+
+
+def check_sqs_batch(event: object) -> Mapping[str, Any]:
+    """`event` when it is an SQS batch whose every record can be answered on its own (an object
+    with a text `messageId`, the id a batch item failure names); EventError otherwise.
+
+    >>> check_sqs_batch({"Records": [{"messageId": "m-1", "body": "hi"}]})["Records"][0]["body"]
+    'hi'
+    """
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list) or not records:
+        raise EventError("the notifier handles SQS batches: an object with a list of Records")
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
+            raise EventError(f"Records[{index}] is not an SQS record with a messageId")
+    return event  # type: ignore[return-value]  # a Mapping, checked above
+
+
+def record_text(body: object) -> str:
+    """An SQS record's body as text: a string as it is, anything else as JSON, so a record with a
+    body of the wrong type is still delivered as a raw message.
+
+    >>> record_text("hi"), record_text({"a": 1}), record_text(None)
+    ('hi', '{"a": 1}', 'null')
+    """
+    if isinstance(body, str | bytes):
+        return readable(body)
+    return readable(json.dumps(body, default=str))
+
+
+def sent_time(attributes: object, otherwise: dt.datetime) -> dt.datetime:
+    """When SQS received the record (`attributes.SentTimestamp`, epoch milliseconds), or
+    `otherwise` when the record does not say.
+
+    >>> sent_time({"SentTimestamp": "1795158175177"}, dt.datetime.min).isoformat()
+    '2026-11-20T07:02:55.177000+00:00'
+    """
+    stamp = attributes.get("SentTimestamp") if isinstance(attributes, Mapping) else None
+    if isinstance(stamp, str) and stamp.isdigit() and len(stamp) <= 13:
+        return dt.datetime.fromtimestamp(int(stamp) / 1000, tz=dt.UTC)
+    return otherwise

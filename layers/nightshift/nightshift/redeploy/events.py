@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from nightshift.errors import EventError
 from nightshift.redeploy.image import EcrRegistry, ImageReference
+from nightshift.trigger import quoted, within_years
 
 ECR_SOURCE = "aws.ecr"
 ECR_DETAIL_TYPE = "ECR Image Action"
@@ -29,6 +30,19 @@ _SERVICE_ARN = re.compile(
 )
 # ECS says a rollback only in the reason of an IN_PROGRESS event; there is no other field for it.
 _ROLLBACK = re.compile(r"circuit breaker: rolling back to deploymentId (?P<target>\S+?)\.?$")
+# What AWS allows in each field of a push (ECR's and EventBridge's documented limits), so an
+# event that does not fit is refused here, not when its copy outgrows a DynamoDB item.
+_PUSH_FIELDS = {
+    "account": re.compile(r"\d{12}"),
+    "region": re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"),
+    "id": re.compile(r"[A-Za-z0-9-]{1,64}"),
+    "repository-name": re.compile(
+        r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+    ),
+    "image-digest": re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-f0-9]{32,256}"),
+    "image-tag": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,299}"),
+}
+_LONGEST_TEXT = 4096  # characters of a free-text field (a deployment's reason) kept
 
 
 @dataclass(frozen=True)
@@ -90,26 +104,29 @@ def read_image_action(event: Mapping[str, Any]) -> ImagePush | IgnoredEvent:
     >>> read_image_action({"source": "aws.s3", "detail-type": "Object Created"}).reason
     "not an ECR image action (aws.s3 'Object Created')"
     """
-    envelope = EventBridgeEvent(dict(event))
+    envelope = EventBridgeEvent(dict(_object(event)))
     source, detail_type = envelope.get("source"), envelope.get("detail-type")
+    event_id = _optional_id(envelope)
     if (source, detail_type) != (ECR_SOURCE, ECR_DETAIL_TYPE):
         return IgnoredEvent(
-            f"not an ECR image action ({source} {detail_type!r})", envelope.get("id")
+            f"not an ECR image action ({_said(source)} {quoted(detail_type)})", event_id
         )
     detail = _mapping(envelope, "detail")
     action, result = detail.get("action-type"), detail.get("result")
     if action != "PUSH":
-        return IgnoredEvent(f"{action} of an image is not a push", envelope.get("id"))
+        return IgnoredEvent(f"{_said(action)} of an image is not a push", event_id)
     if result != "SUCCESS":
-        return IgnoredEvent(f"push result is {result}, not SUCCESS", envelope.get("id"))
+        return IgnoredEvent(f"push result is {_said(result)}, not SUCCESS", event_id)
     tag = detail.get("image-tag")
     return ImagePush(
-        registry=EcrRegistry(account=_text(envelope, "account"), region=_text(envelope, "region")),
-        repository=_text(detail, "repository-name"),
-        digest=_text(detail, "image-digest"),
-        tag=str(tag) if tag else None,
+        registry=EcrRegistry(
+            account=_field(envelope, "account"), region=_field(envelope, "region")
+        ),
+        repository=_field(detail, "repository-name"),
+        digest=_field(detail, "image-digest"),
+        tag=_field(detail, "image-tag") if tag not in (None, "") else None,
         time=_instant(_text(envelope, "time")),
-        event_id=_text(envelope, "id"),
+        event_id=_field(envelope, "id"),
     )
 
 
@@ -163,21 +180,25 @@ class DeploymentStateChange:
     event_id: str
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> DeploymentStateChange:
-        envelope = EventBridgeEvent(dict(event))
+    def from_event(cls, event: object) -> DeploymentStateChange:
+        envelope = EventBridgeEvent(dict(_object(event)))
         source, detail_type = envelope.get("source"), envelope.get("detail-type")
         if (source, detail_type) != (ECS_SOURCE, ECS_DEPLOYMENT_DETAIL_TYPE):
-            raise EventError(f"not an ECS deployment state change ({source} {detail_type!r})")
-        resources = envelope.get("resources") or []
-        if not resources or not (arn := _SERVICE_ARN.fullmatch(str(resources[0]))):
-            raise EventError(f"resources[0] is not an ECS service ARN: {resources!r}")
+            raise EventError(
+                f"not an ECS deployment state change ({_said(source)} {quoted(detail_type)})"
+            )
+        resources = envelope.get("resources")
+        first = resources[0] if isinstance(resources, list) and resources else None
+        if not isinstance(first, str) or not (arn := _SERVICE_ARN.fullmatch(first[:2048])):
+            raise EventError(f"resources[0] is not an ECS service ARN: {quoted(resources)}")
         detail = _mapping(envelope, "detail")
         event_name = _text(detail, "eventName")
         if event_name not in _EVENT_STATUS:
             raise EventError(
-                f"unknown deployment eventName {event_name!r}; known: {', '.join(_EVENT_STATUS)}"
+                f"unknown deployment eventName {quoted(event_name)}; "
+                f"known: {', '.join(_EVENT_STATUS)}"
             )
-        reason = str(detail.get("reason") or "")
+        reason = _free_text(detail.get("reason"))
         rollback = _ROLLBACK.search(reason)
         status = _EVENT_STATUS[event_name]
         if status is DeploymentStatus.IN_PROGRESS and rollback:
@@ -190,11 +211,11 @@ class DeploymentStateChange:
             deployment_id=_text(detail, "deploymentId"),
             status=status,
             event_name=event_name,
-            event_type=str(detail.get("eventType") or ""),
+            event_type=_free_text(detail.get("eventType"))[:64],
             reason=reason,
-            time=_instant(str(updated) if updated else _text(envelope, "time")),
+            time=_instant(updated if isinstance(updated, str) else _text(envelope, "time")),
             rollback_to=rollback["target"] if status is DeploymentStatus.ROLLBACK else None,
-            event_id=_text(envelope, "id"),
+            event_id=_field(envelope, "id"),
         )
 
     @property
@@ -205,6 +226,38 @@ class DeploymentStateChange:
     def is_final(self) -> bool:
         """Whether this is the deployment's outcome (completed, failed or rolled back)."""
         return self.status in _FINAL
+
+
+def _object(event: object) -> Mapping[str, Any]:
+    if not isinstance(event, Mapping):
+        raise EventError(f"an EventBridge event must be a JSON object, got {type(event).__name__}")
+    return event
+
+
+def _optional_id(envelope: Mapping[str, Any]) -> str | None:
+    value = envelope.get("id")
+    return value if isinstance(value, str) and _PUSH_FIELDS["id"].fullmatch(value) else None
+
+
+def _field(data: Mapping[str, Any], key: str) -> str:
+    """A push's identifying field, checked against what AWS allows in it."""
+    value = _text(data, key)
+    if not _PUSH_FIELDS[key].fullmatch(value):
+        raise EventError(f"event field {key!r} is not a valid value: {quoted(value)}")
+    return value
+
+
+def _said(value: object) -> str:
+    """A short text as it is, anything else quoted briefly."""
+    return value if isinstance(value, str) and len(value) <= 80 else quoted(value)
+
+
+def _free_text(value: object) -> str:
+    """A free-text field as text, cut to a length a report can carry."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text[:_LONGEST_TEXT]
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -223,9 +276,11 @@ def _text(data: Mapping[str, Any], key: str) -> str:
 
 def _instant(text: str) -> dt.datetime:
     try:
+        if len(text) > 64:
+            raise ValueError("too long for a time")
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise EventError(f"{text!r} is not an ISO 8601 time") from exc
-    if moment.tzinfo is None:
-        raise EventError(f"{text!r} has no time zone")
-    return moment.astimezone(dt.UTC)
+        raise EventError(f"{quoted(text)} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise EventError(f"{quoted(text)} has no time zone")
+    return within_years(moment, "event time")
