@@ -133,23 +133,29 @@ def redeployer() -> Redeployer:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
-    source, kind = event_kind(event)
-    route = ROUTES.get((source, kind))
+    kind = event_kind(event)
+    route = ROUTES.get(kind) if kind is not None else None
     if route is None or not isinstance(event, dict):
         metrics.add_metric(name="UnknownEvents", unit=MetricUnit.Count, value=1)
-        known = ", ".join(f"{source} {kind!r}" for source, kind in ROUTES)
-        raise EventError(f"redeploy handles {known}, not {quoted(source)} {quoted(kind)}")
+        known = ", ".join(f"{source} {detail_type!r}" for source, detail_type in ROUTES)
+        raise EventError(f"redeploy handles {known}, not {described(event)}")
     return route(event, context)
 
 
-def event_kind(event: object) -> tuple[str, str] | tuple[None, None]:
+def event_kind(event: object) -> tuple[str, str] | None:
     """The event's (source, detail-type) when it is an object with both as text."""
     if not isinstance(event, dict):
-        return None, None
-    source, kind = event.get("source"), event.get("detail-type")
-    if isinstance(source, str) and isinstance(kind, str):
-        return source, kind
-    return None, None
+        return None
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if isinstance(source, str) and isinstance(detail_type, str):
+        return source, detail_type
+    return None
+
+
+def described(event: object) -> str:
+    if not isinstance(event, dict):
+        return f"a JSON {type(event).__name__}"
+    return f"{quoted(event.get('source'))} {quoted(event.get('detail-type'))}"
 
 
 # ------------------------------------------------------------------------------------- pushes

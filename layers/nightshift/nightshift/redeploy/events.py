@@ -214,7 +214,9 @@ class DeploymentStateChange:
             event_type=_free_text(detail.get("eventType"))[:64],
             reason=reason,
             time=_instant(updated if isinstance(updated, str) else _text(envelope, "time")),
-            rollback_to=rollback["target"] if status is DeploymentStatus.ROLLBACK else None,
+            rollback_to=rollback["target"]
+            if rollback and status is DeploymentStatus.ROLLBACK
+            else None,
             event_id=_field(envelope, "id"),
         )
 
