@@ -125,3 +125,24 @@ def test_every_section_model_is_checked_beyond_the_schema(tmp_path: Path) -> Non
 
 def test_shipped_policy_file_passes_every_section_model() -> None:
     assert check_policy(ROOT / "policy" / "nightshift.yaml").version == 1
+
+
+def test_notify_routes_without_catch_all_or_fallback_are_refused_naming_file_and_field(
+    tmp_path: Path,
+) -> None:
+    policy_file = tmp_path / "no-catch-all.yaml"
+    policy_file.write_text(
+        "version: 1\nnotify:\n  destinations:\n    oncall: {type: slack, secret: s}\n"
+        "  routes:\n    - {match: {severity: [critical]}, to: [oncall]}\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(PolicyError) as raised:
+        check_policy(policy_file)
+
+    assert (raised.value.source, raised.value.path) == (str(policy_file), "notify.fallback")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "policy").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_policy_passes_every_section_model(path: Path) -> None:
+    assert check_policy(path).version == 1
