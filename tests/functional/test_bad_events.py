@@ -4,7 +4,8 @@ Each handler runs in-process under moto (as the other functional tests run it) a
 EXAMPLES events mutated from its own `events/<function>/*.json`: values of the wrong type, keys
 removed, lists where strings are, non-object events, huge strings, times in year 9999 or year 1.
 Hypothesis is derandomized, so every run feeds the same events. The notifier must raise nothing
-at all for an SQS batch: a bad record becomes a raw fallback message or a batch item failure.
+at all for an SQS batch: a bad record becomes a raw fallback message or a batch item failure,
+and no record is acknowledged without a delivery (or a logged suppression).
 
 Counted before the fix, of 500 events each: scheduler 227, pruner 230, redeploy 62 exceptions
 that were not NightshiftErrors (AttributeError on a non-object event, TypeError on a list
@@ -263,7 +264,7 @@ def test_bad_canary_events_are_answered_with_nightshift_errors_only(
 
 
 def test_bad_notifier_records_become_raw_fallbacks_or_batch_item_failures(
-    cloud: Callable[..., ModuleType],
+    cloud: Callable[..., ModuleType], caplog: pytest.LogCaptureFixture
 ) -> None:
     with WebhookReceiver() as receiver:
         handler = cloud("notifier")
@@ -271,16 +272,35 @@ def test_bad_notifier_records_become_raw_fallbacks_or_batch_item_failures(
             Name="nightshift/slack-oncall", SecretString=receiver.url_for("oncall")
         )
         parameters.clear_caches()
+        seen = {"requests": 0, "logs": 0}
 
         def accept(event: Any, result: Any) -> str | None:
-            """A batch response naming only records of this batch, by their messageId."""
+            """A batch response naming only records of this batch, and no record acknowledged
+            without a delivery (or a logged suppression); then the state is forgotten, so the
+            next event is judged on its own."""
             ids = [record["messageId"] for record in event["Records"]]
             failed = [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+            delivered = len(receiver.requests) - seen["requests"]
+            suppressed = sum(
+                record.getMessage() == "message suppressed"
+                for record in caplog.records[seen["logs"] :]
+            )
+            seen.update(requests=len(receiver.requests), logs=len(caplog.records))
+            forget_notifier_state()
             if any(identifier not in ids for identifier in failed):
                 return "batchItemFailures names an itemIdentifier that is no messageId"
+            if len(ids) - len(failed) > delivered + suppressed:
+                return "a record was acknowledged without a delivery"
             return None
 
         crashes = feed("notifier", handler, accept, must_answer=is_sqs_batch)
     parameters.clear_caches()
 
     assert crashes.total() == 0, described(crashes)
+
+
+def forget_notifier_state() -> None:
+    """Empty the state table: the delivery ledger and alarm memory of earlier examples."""
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=TABLE, ProjectionExpression="pk, sk")["Items"]:
+        dynamodb.delete_item(TableName=TABLE, Key=item)
