@@ -99,6 +99,18 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     >>> parse_policy("version: 1").protect.tag
     'Environment'
     """
+    data = read_document(text, source)
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
+    for mistake in reference_mistakes(data, source):
+        raise mistake
+    return build_policy(data, source)
+
+
+def read_document(text: str, source: str) -> dict[str, Any]:
+    """The policy YAML as plain JSON data (dates as ISO strings), not yet validated."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -107,12 +119,12 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(source, where, f"is not valid YAML: {exc}") from exc
     if not isinstance(document, dict):
         raise PolicyError(source, "(document)", "expected a mapping with at least `version: 1`")
-    data = _plain(document)
-    try:
-        _validator()(data)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
-    _check_references(data, source)
+    data: dict[str, Any] = _plain(document)
+    return data
+
+
+def build_policy(data: Mapping[str, Any], source: str) -> Policy:
+    """The model of a document that passed the schema and `reference_mistakes`."""
     protect = data.get("protect")
     return Policy(
         source=source,
@@ -157,25 +169,32 @@ def _problem(exc: fastjsonschema.JsonSchemaValueException) -> str:
     return message.removeprefix(name).strip()
 
 
-def _check_references(data: Mapping[str, Any], source: str) -> None:
-    """Cross-field checks the schema cannot express: routes name existing destinations."""
+def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:
+    """Cross-field checks the schema cannot express: routes name existing destinations, and
+    each destination has what its type needs. Every mistake, in document order."""
     notify = data.get("notify")
     if not notify:
-        return
+        return []
+    mistakes: list[PolicyError] = []
     known = set(notify["destinations"])
     for index, route in enumerate(notify["routes"]):
         for position, name in enumerate(route["to"]):
             if name not in known:
-                raise PolicyError(
-                    source,
-                    f"notify.routes[{index}].to[{position}]",
-                    f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
+                mistakes.append(
+                    PolicyError(
+                        source,
+                        f"notify.routes[{index}].to[{position}]",
+                        f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
+                    )
                 )
     for name, spec in notify["destinations"].items():
         needs = "topic_arn" if spec["type"] == "email" else "secret"
         if needs not in spec:
-            raise PolicyError(
-                source,
-                f"notify.destinations.{name}",
-                f"a {spec['type']} destination needs `{needs}`",
+            mistakes.append(
+                PolicyError(
+                    source,
+                    f"notify.destinations.{name}",
+                    f"a {spec['type']} destination needs `{needs}`",
+                )
             )
+    return mistakes
