@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.alarms import MetricAlarms
 from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.emf import EmfMetrics
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.secrets import SecretReader
 from nightshift.canary import from_section, probe_all
@@ -24,7 +25,6 @@ from nightshift.canary.run import Canary, unprobed_report
 from nightshift.canary.settings import CanarySettings
 from nightshift.canary.trigger import ScheduledRun
 from nightshift.errors import PolicyError
-from nightshift.policy import load_policy
 
 logger = Logger()
 tracer = Tracer()
@@ -45,7 +45,7 @@ def publisher() -> ReportPublisher:
 def canary() -> Canary:
     """Built once per warm container; a policy that does not load is retried on the next run."""
     config = settings()
-    policy = load_policy(config.common.policy_file)
+    policy = load_deployed_policy(config.common)
     checks = from_section(
         policy.section("canaries"),
         source=policy.source,

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.email import EmailTopic
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.secrets import SecretReader
 from nightshift.adapters.state import NotifierState
 from nightshift.adapters.webhook import post_json
@@ -29,7 +30,6 @@ from nightshift.notifier import Notifier, UndeliveredError
 from nightshift.notify.inbound import Inbound
 from nightshift.notify.model import Source
 from nightshift.notify.routing import NotifyPolicy
-from nightshift.policy import load_policy
 from nightshift.settings import CommonSettings
 
 logger = Logger()
@@ -45,7 +45,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def notifier() -> Notifier:
     """Built once per warm container; a policy error fails every record (nothing is lost)."""
     settings = CommonSettings.from_environ()
-    policy = NotifyPolicy.from_section(load_policy(settings.policy_file).section("notify") or {})
+    policy = NotifyPolicy.from_section(load_deployed_policy(settings).section("notify") or {})
     secrets = SecretReader()
     return Notifier(
         policy=policy,

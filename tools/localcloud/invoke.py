@@ -26,7 +26,7 @@ from localcloud.receiver import WebhookReceiver
 from localcloud.runtime import invoke
 from localcloud.server import DEFAULT_REGION, Endpoint, MotoServer, answers
 from localcloud.stack import DEFAULT_STACK_NAME, ensure_stack
-from localcloud.webhooks import deployed_policy_files, seed_webhook_secrets
+from localcloud.webhooks import deployed_policies, seed_webhook_secrets
 from nightshift.errors import NightshiftError
 
 EXIT_FUNCTION_ERROR = 1
@@ -141,7 +141,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         stack.function_name(arguments.logical_id)  # an unknown id fails before any setup
         receiver = None
         if not arguments.no_receiver:
-            policies = deployed_policy_files(stack, [arguments.logical_id])
+            policies = deployed_policies(stack, [arguments.logical_id])
             if policies:
                 receiver = cleanup.enter_context(WebhookReceiver())
                 for secret, url in seed_webhook_secrets(stack, receiver.url, policies).items():

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -91,6 +93,54 @@ def load_policy(path: str | Path) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(source, "(file)", f"cannot be read: {exc}") from exc
     return parse_policy(text, source)
+
+
+# `/name:version`: a parameter name with a leading slash, pinned to one version (template.yaml's
+# PolicySource has the same pattern, so CloudFormation refuses anything else at deploy time).
+_PARAMETER_REFERENCE = re.compile(r"^(?P<name>/[A-Za-z0-9_.\-/]+):(?P<version>[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class PolicyParameter:
+    """One version of the SSM parameter that holds a team's policy.
+
+    Pinned to a version, so what runs is exactly what was checked and published, every
+    container reads the same text however long it lives, and rolling out (or back) is a stack
+    update that names another version (docs/policy.md, "Your own policy").
+
+    >>> PolicyParameter.parse("/nightshift/staging/policy:3").source
+    'ssm:/nightshift/staging/policy:3'
+    """
+
+    name: str
+    version: int
+
+    @classmethod
+    def parse(cls, reference: str) -> PolicyParameter:
+        match = _PARAMETER_REFERENCE.match(reference)
+        if match is None:
+            raise PolicyError(
+                f"ssm:{reference}",
+                "(parameter)",
+                "expected an SSM parameter name and version, e.g. /nightshift/staging/policy:3",
+            )
+        return cls(match["name"], int(match["version"]))
+
+    @property
+    def reference(self) -> str:
+        """What GetParameter's `Name` takes to read this version."""
+        return f"{self.name}:{self.version}"
+
+    @property
+    def source(self) -> str:
+        """How errors and reports name this policy."""
+        return f"ssm:{self.reference}"
+
+
+def load_policy_parameter(parameter: PolicyParameter, read: Callable[[str], str]) -> Policy:
+    """Read the policy text with `read(parameter.reference)` (an adapter: SSM GetParameter) and
+    validate it exactly as a file is validated; errors name `ssm:<name>:<version>`."""
+    return parse_policy(read(parameter.reference), parameter.source)
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
