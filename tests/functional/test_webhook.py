@@ -85,6 +85,15 @@ def test_a_server_error_fails_at_once_without_the_secret_path(receiver: WebhookR
     assert "secret-token" not in str(raised.value)
 
 
+def test_a_redirect_is_not_followed_but_reported(receiver: WebhookReceiver) -> None:
+    receiver.script(ScriptedResponse(302, {"Location": "http://127.0.0.1:9/elsewhere"}))
+
+    with pytest.raises(DeliveryError, match="HTTP 302"):
+        post_json(receiver.url_for("oncall"), MESSAGE, destination="oncall")
+
+    assert statuses(receiver) == [302]
+
+
 def test_nobody_listening_is_a_delivery_error_naming_the_cause() -> None:
     url = f"http://127.0.0.1:{free_port()}/services/secret-token"
 

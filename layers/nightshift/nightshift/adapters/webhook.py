@@ -101,6 +101,7 @@ def post_json(
             body=body,
             headers={"Content-Type": "application/json"},
             retries=ShortRetryAfter.for_webhooks(),
+            redirect=False,  # a webhook that redirects is misconfigured: say so, do not follow
         )
     except urllib3.exceptions.HTTPError as exc:
         cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason else exc
