@@ -154,8 +154,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         _validator()(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
-    for mistake in reference_mistakes(data, source):
-        raise mistake
+    mistakes = reference_mistakes(data, source)
+    if mistakes:
+        raise mistakes[0]
     return build_policy(data, source)
 
 
