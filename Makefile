@@ -23,6 +23,7 @@ help: ## list the commands
 
 $(BIN)/.installed: requirements/dev.txt layers/nightshift/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (see scripts/find-python)"; exit 1; }
+	@echo "Installing the pinned tools into $(VENV) (first time only: about 5 minutes, quietly)"
 	$(PYTHON313) -m venv $(VENV)
 	$(BIN)/pip install --quiet --requirement requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps --editable .

@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
-REFERENCE = ROOT.parent / "shared" / "reference"
+# Real AWS payload shapes (copied from the project's reference set; see its README.md).
+REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 
 
 def event_path(function: str, name: str) -> Path:

@@ -5,8 +5,9 @@
 
 It finds the resources exactly as the scheduler does (one Tagging API sweep,
 DescribeAutoScalingGroups and batched describes), with the credentials and region of the
-environment (AWS_PROFILE, AWS_REGION), or the local cloud when AWS_ENDPOINT_URL is set. It calls
-no API that changes anything. With --state-table (the stack's StateTableName output) it also
+environment (AWS_PROFILE, AWS_REGION), or the local cloud when AWS_ENDPOINT_URL is set (in its
+region, with its fake credentials unless you set others). It calls no API that changes anything;
+progress goes to stderr. With --state-table (the stack's StateTableName output) it also
 shows what the next scheduler run would do now, from the parked records and the last run.
 Exit status: 0, or 2 when the policy or AWS cannot be read.
 """
@@ -16,11 +17,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from botocore.exceptions import BotoCoreError
+
+from localcloud.cli import prepare_aws_environment
+from localcloud.errors import LocalCloudError
 from nightshift.adapters.parking import ParkingStore
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
@@ -55,10 +62,19 @@ def main(
     args = _parser().parse_args(argv)
     start = args.start or dt.datetime.now(dt.UTC)  # a command run by people: now is now
     try:
+        if clients is None:
+            region = prepare_aws_environment(os.environ)
+            print(f"plan-schedule: finding tagged resources in {region}", file=err, flush=True)
         loaded = load_policy(args.policy)
         policy = SchedulerPolicy.from_policy(loaded)
         made = clients or SchedulerClients.create()
+        started = time.monotonic()
         resources = ScheduledResources(made).find()
+        print(
+            f"plan-schedule: {len(resources)} resources in {time.monotonic() - started:.1f} s",
+            file=err,
+            flush=True,
+        )
         now: dict[str, Decision] = {}
         if args.state_table:
             parking = ParkingStore(args.state_table, made.dynamodb)
@@ -66,7 +82,7 @@ def main(
                 resources, parking.parked(), policy, loaded.protect, start, parking.last_run()
             )
             now = {decision.arn: decision for decision in plan.decisions}
-    except NightshiftError as exc:
+    except (NightshiftError, BotoCoreError, LocalCloudError) as exc:
         print(f"plan-schedule: {exc}", file=err)
         return 2
     week = plan_week(resources, policy, start, days=args.days, protect=loaded.protect)

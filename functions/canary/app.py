@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.alarms import MetricAlarms
 from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.emf import EmfMetrics
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.secrets import SecretReader
 from nightshift.canary import from_section, probe_all
@@ -25,7 +26,6 @@ from nightshift.canary.settings import CanarySettings
 from nightshift.canary.trigger import ScheduledRun
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.policy import load_policy
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -47,7 +47,7 @@ def publisher() -> ReportPublisher:
 def canary() -> Canary:
     """Built once per warm container; a policy that does not load is retried on the next run."""
     config = settings()
-    policy = load_policy(config.common.policy_file)
+    policy = load_deployed_policy(config.common)
     checks = from_section(
         policy.section("canaries"),
         source=policy.source,

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.email import EmailTopic
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.secrets import SecretReader
 from nightshift.adapters.state import NotifierState
 from nightshift.adapters.webhook import post_json
@@ -30,7 +31,6 @@ from nightshift.notifier import Notifier, UndeliveredError
 from nightshift.notify.inbound import Inbound, check_sqs_batch, record_text, sent_time
 from nightshift.notify.model import Source
 from nightshift.notify.routing import NotifyPolicy
-from nightshift.policy import load_policy
 from nightshift.settings import CommonSettings
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
@@ -47,7 +47,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def notifier() -> Notifier:
     """Built once per warm container; a policy error fails every record (nothing is lost)."""
     settings = CommonSettings.from_environ()
-    loaded = load_policy(settings.policy_file)
+    loaded = load_deployed_policy(settings)
     policy = NotifyPolicy.from_section(loaded.section("notify") or {}, loaded.source)
     secrets = SecretReader()
     return Notifier(

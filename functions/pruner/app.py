@@ -20,12 +20,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.snapshots import CursorStore, SnapshotDeleter, SnapshotInventory
 from nightshift.errors import ConfigurationError, NightshiftError
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.pacing import Pacer
-from nightshift.policy import ProtectRule, load_policy
+from nightshift.policy import ProtectRule
 from nightshift.report import Report
 from nightshift.retention import (
     Action,
@@ -147,7 +148,7 @@ def publisher() -> ReportPublisher:
 def pruner() -> Pruner:
     """Raises PolicyError when the policy cannot be used (not cached: the next run reads again)."""
     env = environment()
-    policy = load_policy(env.common.policy_file)
+    policy = load_deployed_policy(env.common)
     section = dict(policy.section("pruner") or {})
     # Prices: the policy's own, where it sets them; the deployment's parameters otherwise.
     section["prices"] = {**env.prices, **(section.get("prices") or {})}

@@ -25,10 +25,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.deployed_pushes import DeployedPushes, push_idempotency_store
 from nightshift.adapters.ecs import EcsServices
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.errors import AwsError, EventError, NightshiftError
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.policy import load_policy
 from nightshift.redeploy import (
     DeploymentStateChange,
     IgnoredEvent,
@@ -120,7 +120,7 @@ def ecs() -> EcsServices:
 @cache
 def redeployer() -> Redeployer:
     """Raises PolicyError when the policy cannot be loaded (not cached: the next event retries)."""
-    policy = RedeployPolicy.from_policy(load_policy(settings().policy_file))
+    policy = RedeployPolicy.from_policy(load_deployed_policy(settings()))
     config = IdempotencyConfig(expires_after_seconds=PUSH_IDEMPOTENCY_SECONDS)
     store = push_idempotency_store(settings().state_table)
     once = idempotent_function(

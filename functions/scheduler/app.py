@@ -15,13 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.parking import ParkingStore
+from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.policy import load_policy
 from nightshift.schedule import SchedulerPolicy
 from nightshift.schedule.reporting import (
     SchedulerRun,
@@ -58,7 +58,7 @@ def publisher() -> ReportPublisher:
 @cache
 def scheduler() -> Scheduler:
     """Built once per warm container; a policy error is not cached, the next run reads again."""
-    loaded = load_policy(settings().policy_file)
+    loaded = load_deployed_policy(settings())
     return Scheduler(
         policy=SchedulerPolicy.from_policy(loaded),
         protect=loaded.protect,

@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from localcloud import Project
 from localcloud.demo.day import DemoDay, choose_day, playable, zulu
+from localcloud.demo.health_app import HealthApp
 from localcloud.demo.payloads import budget_alert, deployment_completed_event, reference
 from localcloud.demo.steps import THE_DAY
 from nightshift.policy import load_policy
@@ -47,23 +47,10 @@ class Played:
         return [m for line in review.splitlines() if (m := REVIEW_LINE.match(line))]
 
 
-def canary_port(project: Project) -> int:
-    url = load_policy(project.root / "policy" / "demo.yaml").section("canaries")[0]["url"]
-    return int(urlsplit(url).port or 0)
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="module")
 def played(project: Project) -> Played:
     if not project.built_template.is_file():
         pytest.skip(f"no `sam build` output ({project.built_template}): run `make build` first")
-    port = canary_port(project)
-    if port_in_use(port):
-        pytest.skip(f"127.0.0.1:{port} is taken (a `make demo` running?); the demo needs it")
     environment = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     completed = subprocess.run(
         [sys.executable, "-m", "localcloud.demo"],
@@ -227,3 +214,16 @@ def test_budget_alert_is_the_reference_text_for_this_account_and_day() -> None:
         .replace("111122223333", "123456789012")
     )
     assert alert.message == expected
+
+
+def test_two_health_apps_for_the_demo_policy_listen_on_two_free_ports(project: Project) -> None:
+    url = load_policy(project.root / "policy" / "demo.yaml").section("canaries")[0]["url"]
+
+    with HealthApp.for_url(url) as first, HealthApp.for_url(url) as second:
+        ports = {first.port, second.port}
+        answers = [urlopen(app.url, timeout=5).status for app in (first, second)]
+
+    assert url == "http://127.0.0.1:0/health"
+    assert len(ports) == 2
+    assert 0 not in ports
+    assert answers == [200, 200]

@@ -10,7 +10,7 @@ does what CloudWatch does every minute, at a time the caller chooses (a simulate
    and the "premature alarm" rule of "Configuring how CloudWatch alarms treat missing data";
 4. on a state change, sets the state in moto (SetAlarmState, with CloudWatch's reason text) and
    publishes to each AlarmActions / OKActions / InsufficientDataActions topic the message
-   CloudWatch publishes: the JSON of /work/shared/reference/sns-cloudwatch-alarm-metric.json's
+   CloudWatch publishes: the JSON of tests/fixtures/reference/sns-cloudwatch-alarm-metric.json's
    `Message` and the subject `ALARM: "<name>" in EU (Frankfurt)`, through the Router so the
    notifier runs (one drain per topic at the end of the evaluation).
 

@@ -298,7 +298,7 @@ def image_action_event(
     artifact_media_type: str = OCI_CONFIG,
 ) -> dict[str, Any]:
     """The `ECR Image Action` event EventBridge delivers, in the shape of
-    /work/shared/reference/eventbridge-ecr-image-action-push.json (`image-tag` absent without a
+    tests/fixtures/reference/eventbridge-ecr-image-action-push.json (`image-tag` absent without a
     tag; `resources` empty; `result` upper case).
 
     >>> when = dt.datetime(2026, 11, 20, 9, 12, 45, tzinfo=dt.UTC)

@@ -18,13 +18,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from samtranslator.yaml_helper import yaml_parse
+
 from localcloud.errors import LocalCloudError
 from localcloud.project import Project
 from localcloud.receiver import WebhookReceiver
 from localcloud.runtime import invoke
 from localcloud.server import DEFAULT_REGION, Endpoint, MotoServer, answers
 from localcloud.stack import DEFAULT_STACK_NAME, ensure_stack
-from localcloud.webhooks import deployed_policy_files, seed_webhook_secrets
+from localcloud.webhooks import deployed_policies, seed_webhook_secrets
+from nightshift.errors import NightshiftError
 
 EXIT_FUNCTION_ERROR = 1
 EXIT_HARNESS_ERROR = 2
@@ -72,6 +75,26 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
     return pairs
 
 
+def _check_parameters(project: Project, parameters: Mapping[str, str]) -> None:
+    """Refuse, before anything is deployed, a parameter the template does not declare or a
+    PolicyFile that is not in policy/ (the layer holds only those files)."""
+    template = yaml_parse(project.require_build().read_text(encoding="utf-8"))
+    declared = sorted(template.get("Parameters", {}))
+    for key in parameters:
+        if key not in declared:
+            raise LocalCloudError(
+                f"--parameter-overrides: unknown parameter {key!r}; the template's: "
+                + ", ".join(declared)
+            )
+    policy_file = parameters.get("PolicyFile")
+    if policy_file is not None and not (project.root / "policy" / policy_file).is_file():
+        present = ", ".join(sorted(p.name for p in (project.root / "policy").glob("*.y*ml")))
+        raise LocalCloudError(
+            f"--parameter-overrides: PolicyFile={policy_file}: no such file in policy/ "
+            f"(there: {present})"
+        )
+
+
 def _read_event(source: str) -> Any:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -109,15 +132,16 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     event = _read_event(arguments.event)
     parameters = _pairs(arguments.parameter_overrides, "--parameter-overrides")
     overrides = _pairs(arguments.env, "--env")
+    project = Project.at()
+    if arguments.build_dir:
+        project = project.with_build_dir(arguments.build_dir.resolve())
+    _check_parameters(project, parameters)
     with _endpoint(environ) as endpoint, contextlib.ExitStack() as cleanup:
-        project = Project.at()
-        if arguments.build_dir:
-            project = project.with_build_dir(arguments.build_dir.resolve())
         stack = ensure_stack(endpoint, project, arguments.stack_name, parameters)
         stack.function_name(arguments.logical_id)  # an unknown id fails before any setup
         receiver = None
         if not arguments.no_receiver:
-            policies = deployed_policy_files(stack, [arguments.logical_id])
+            policies = deployed_policies(stack, [arguments.logical_id])
             if policies:
                 receiver = cleanup.enter_context(WebhookReceiver())
                 for secret, url in seed_webhook_secrets(stack, receiver.url, policies).items():
@@ -138,7 +162,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="localcloud: %(message)s", stream=sys.stderr)
     try:
         return run(sys.argv[1:], os.environ)
-    except LocalCloudError as exc:
+    except (LocalCloudError, NightshiftError) as exc:
+        # A harness that cannot run the function (a bad parameter, an unreadable policy): one
+        # line, not a traceback.
         _say(str(exc))
         return EXIT_HARNESS_ERROR
 

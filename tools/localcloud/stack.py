@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -252,7 +253,7 @@ def ensure_stack(
     the code `sam build` produced last.
     """
     project = project or Project.at()
-    given = dict(parameters or {})
+    given = unique_environment(endpoint, project, stack_name, dict(parameters or {}))
     build = build_fingerprint(project)
     fingerprint = hashlib.sha256(
         json.dumps([build, stack_name, sorted(given.items())]).encode()
@@ -266,6 +267,63 @@ def ensure_stack(
             logger.info("replacing stack %s: the build or its parameters changed", stack_name)
             remove_stack(endpoint, stack_name)
         return deploy(endpoint, project, stack_name, given, fingerprint)
+
+
+def unique_environment(
+    endpoint: Endpoint, project: Project, stack_name: str, given: dict[str, str]
+) -> dict[str, str]:
+    """`given`, with an Environment no other Nightshift stack in this server uses.
+
+    Environment names the ops topic, the alarms and the schedules: two stacks with one
+    Environment would share them, and deleting one would delete the other's. A stack given no
+    Environment whose template default is taken gets one from its own name (`nightshift-b` ->
+    `b`); one given a taken Environment is refused.
+    """
+    declared = yaml_parse(project.require_build().read_text(encoding="utf-8")).get("Parameters", {})
+    if "Environment" not in declared:
+        return given
+    wanted = given.get("Environment", str(declared["Environment"].get("Default", "")))
+    taken = {
+        environment: name
+        for name, environment in _nightshift_environments(endpoint).items()
+        if name != stack_name
+    }
+    if wanted not in taken:
+        return given
+    if "Environment" in given:
+        raise LocalCloudError(
+            f"Environment={wanted} is already used by stack {taken[wanted]} in this local cloud "
+            "(its topic, alarms and schedules would be shared): choose another Environment"
+        )
+    base = re.sub(r"[^a-z0-9-]+", "-", stack_name.lower().removeprefix("nightshift-")).strip("-")
+    base = (base if base[:1].isalpha() else f"s-{base}")[:18] or "local"
+    chosen, number = base, 2
+    while chosen in taken or len(chosen) < 2:
+        chosen, number = f"{base}-{number}", number + 1
+    logger.warning(
+        "stack %s: Environment=%s (%s is used by stack %s here)",
+        stack_name,
+        chosen,
+        wanted,
+        taken[wanted],
+    )
+    return {**given, "Environment": chosen}
+
+
+def _nightshift_environments(endpoint: Endpoint) -> dict[str, str]:
+    """Stack name -> Environment of every live Nightshift stack (those with a PolicyFile)."""
+    found: dict[str, str] = {}
+    paginator = endpoint.client("cloudformation").get_paginator("describe_stacks")
+    for page in paginator.paginate():
+        for stack in page["Stacks"]:
+            if stack["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            values = {
+                p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])
+            }
+            if "PolicyFile" in values and "Environment" in values:
+                found[stack["StackName"]] = values["Environment"]
+    return found
 
 
 def deploy(

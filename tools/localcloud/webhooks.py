@@ -4,7 +4,8 @@ The notifier reads each Slack/Teams webhook URL from the Secrets Manager secret 
 (`notify.destinations.<name>.secret`). Here those secrets are created (or updated) in moto with
 the receiver's URL, one path per destination (`<receiver>/<destination>`), so the receiver's
 record shows which destination a message went to. The policy read is the one the functions
-deploy: the file their NIGHTSHIFT_POLICY_FILE names, inside the emulated /opt.
+run: the SSM parameter version their NIGHTSHIFT_POLICY_PARAMETER names (template parameter
+PolicySource), else the file their NIGHTSHIFT_POLICY_FILE names, inside the emulated /opt.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from botocore.exceptions import ClientError
 
 from localcloud.artifacts import function_package
 from localcloud.stack import Stack
-from nightshift.policy import Policy, load_policy
+from nightshift.policy import Policy, PolicyParameter, load_policy, load_policy_parameter
 
 POLICY_FILE_VARIABLE = "NIGHTSHIFT_POLICY_FILE"
+POLICY_PARAMETER_VARIABLE = "NIGHTSHIFT_POLICY_PARAMETER"
 WEBHOOK_TYPES = frozenset({"slack", "teams"})
 
 
@@ -56,20 +58,45 @@ def deployed_policy_files(stack: Stack, functions: Iterable[str] | None = None) 
     return list(found)
 
 
+def deployed_policies(stack: Stack, functions: Iterable[str] | None = None) -> list[Policy]:
+    """The policies the functions of `stack` run: their SSM parameter version where one is set
+    (read from the local cloud's SSM), else their layer file."""
+    client = stack.endpoint.client("lambda")
+    ssm = stack.endpoint.client("ssm")
+    found: dict[str, Policy] = {}
+    for logical_id in functions or stack.function_logical_ids():
+        configuration = client.get_function_configuration(
+            FunctionName=stack.function_name(logical_id)
+        )
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        if variables.get(POLICY_PARAMETER_VARIABLE):
+            parameter = PolicyParameter.parse(variables[POLICY_PARAMETER_VARIABLE])
+            if parameter.source not in found:
+                found[parameter.source] = load_policy_parameter(
+                    parameter,
+                    lambda name: ssm.get_parameter(Name=name)["Parameter"]["Value"],
+                )
+        elif variables.get(POLICY_FILE_VARIABLE):
+            path = function_package(stack, logical_id).local_path(variables[POLICY_FILE_VARIABLE])
+            found.setdefault(str(path), load_policy(path))
+    return list(found.values())
+
+
 def seed_webhook_secrets(
     stack: Stack,
     receiver_url: str,
-    policy_files: Iterable[Path] | None = None,
+    policies: Iterable[Policy] | None = None,
 ) -> dict[str, str]:
-    """Create or update every webhook secret of the policy with `<receiver_url>/<destination>`.
+    """Create or update every webhook secret of the policies (default: those the stack's
+    functions run) with `<receiver_url>/<destination>`.
 
     Returns secret name -> the URL it now holds.
     """
-    files = list(policy_files) if policy_files is not None else deployed_policy_files(stack)
+    chosen = list(policies) if policies is not None else deployed_policies(stack)
     secrets = stack.endpoint.client("secretsmanager")
     seeded: dict[str, str] = {}
-    for path in files:
-        for destination, secret in webhook_secrets(load_policy(path)).items():
+    for policy in chosen:
+        for destination, secret in webhook_secrets(policy).items():
             url = f"{receiver_url.rstrip('/')}/{destination}"
             try:
                 secrets.create_secret(Name=secret, SecretString=url)

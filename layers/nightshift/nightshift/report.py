@@ -14,7 +14,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from nightshift import __version__
+
 SCHEMA_ID = "nightshift.report/v1"
+# Which release wrote a report: people reading a message from a mixed fleet can tell.
+PRODUCER = f"nightshift/{__version__}"
 
 
 class Outcome(StrEnum):
@@ -79,6 +83,7 @@ class Report:
     items: tuple[ReportItem, ...] = ()
     totals: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     errors: tuple[str, ...] = ()
+    producer: str = PRODUCER
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,6 +101,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_ID,
+            "producer": self.producer,
             "function": self.function,
             "run_id": self.run_id,
             "time": self.time,
@@ -126,4 +132,6 @@ class Report:
             items=tuple(ReportItem.from_json(item) for item in data.get("items", ())),
             totals=MappingProxyType(dict(data.get("totals") or {})),
             errors=tuple(str(e) for e in data.get("errors", ())),
+            # Reports written by 0.1.0 carry no producer.
+            producer=str(data.get("producer", "nightshift/unknown")),
         )

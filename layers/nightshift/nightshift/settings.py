@@ -21,6 +21,13 @@ def required(name: str, environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
+def optional(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the environment variable `name`, or None when it is absent or empty: only for a
+    setting whose absence has a documented meaning (e.g. no policy parameter: the layer's file)."""
+    env = os.environ if environ is None else environ
+    return env.get(name) or None
+
+
 def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     """Return a required true/false environment variable."""
     value = required(name, environ).strip().lower()
@@ -33,12 +40,17 @@ def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
 
 @dataclass(frozen=True)
 class CommonSettings:
-    """What every function reads: where its policy is, where it keeps state, where it reports."""
+    """What every function reads: where its policy is, where it keeps state, where it reports.
+
+    The policy is the SSM parameter version `policy_parameter` names (`/name:version`, from the
+    template's PolicySource) when it is set, else the file `policy_file` in the policy layer.
+    """
 
     environment: str
     policy_file: str
     state_table: str
     ops_topic_arn: str
+    policy_parameter: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CommonSettings:
@@ -47,4 +59,5 @@ class CommonSettings:
             policy_file=required("NIGHTSHIFT_POLICY_FILE", environ),
             state_table=required("NIGHTSHIFT_STATE_TABLE", environ),
             ops_topic_arn=required("NIGHTSHIFT_OPS_TOPIC_ARN", environ),
+            policy_parameter=optional("NIGHTSHIFT_POLICY_PARAMETER", environ),
         )

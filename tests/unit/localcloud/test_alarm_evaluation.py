@@ -1,6 +1,6 @@
 """CloudWatch's alarm rules as the local cloud plays them (localcloud.alarms): pure functions over
 datapoints, checked against the tables of "Configuring how CloudWatch alarms treat missing data"
-and the reference alarm payloads (/work/shared/reference)."""
+and the reference alarm payloads (tests/fixtures/reference)."""
 
 from __future__ import annotations
 

@@ -18,10 +18,10 @@ from nightshift.redeploy import (
     ImageReference,
     read_image_action,
 )
+from tests.conftest import REFERENCE
 
-from .samples import BACKEND, EVENTS, PUSHED_DIGEST, ROOT, load_event
+from .samples import BACKEND, EVENTS, PUSHED_DIGEST, load_event
 
-REFERENCE = ROOT.parent / "shared" / "reference"
 FIXTURES = {
     "ecr-push.json": "eventbridge-ecr-image-action-push.json",
     "ecr-push-without-tag.json": "eventbridge-ecr-image-action-push-without-tag.json",
@@ -32,7 +32,6 @@ FIXTURES = {
 }
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference payloads not on this machine")
 @pytest.mark.parametrize(("fixture", "reference"), sorted(FIXTURES.items()))
 def test_fixture_is_an_exact_copy_of_the_reference_payload(fixture: str, reference: str) -> None:
     assert (EVENTS / fixture).read_bytes() == (REFERENCE / reference).read_bytes()

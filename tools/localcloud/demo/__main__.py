@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,13 +28,15 @@ from localcloud.errors import LocalCloudError
 from localcloud.example_app import deploy_example_app
 from localcloud.project import Project
 from localcloud.receiver import WebhookReceiver
-from localcloud.server import MotoServer
+from localcloud.server import Endpoint, MotoServer
 from localcloud.stack import ensure_stack
 from localcloud.webhooks import seed_webhook_secrets
-from nightshift.policy import load_policy
+from nightshift.policy import PolicyParameter, load_policy, parse_policy
 
 # The demo stack: the demo policy (its canary probes the health app), and a pruner that deletes.
+# The policy reaches the stack as a user's own would: published to SSM, named by PolicySource.
 PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
+POLICY_PARAMETER = "/nightshift/demo/policy"
 SCHEDULE = "office-hours"  # the policy schedule the example app's resources are tagged with
 
 
@@ -59,15 +62,19 @@ def play(date: dt.date | None, started: float) -> int:
     if (why := playable(day, now, holidays)) is not None:
         raise DayError(f"{day.date} cannot be played: {why}")
     timeline = Timeline(sys.stdout, day)
-    canaries = policy.section("canaries")
     print("Setting up the local cloud (moto, the built stack, the example app) ...", flush=True)
-    # The health app first: its address is fixed by the policy, and a taken port should fail fast.
+    # Every address is a free one: the health app's port goes into the policy the demo publishes.
     with (
-        HealthApp.for_url(canaries[0]["url"]) as health,
+        HealthApp.for_url(policy.section("canaries")[0]["url"]) as health,
         MotoServer() as endpoint,
         WebhookReceiver() as receiver,
     ):
-        stack = ensure_stack(endpoint, project, parameters=PARAMETERS)
+        source = publish_demo_policy(
+            endpoint, project.root / "policy" / PARAMETERS["PolicyFile"], health
+        )
+        parameters = {**PARAMETERS, "PolicySource": source.reference}
+        canaries = source_policy_canaries(endpoint, source)
+        stack = ensure_stack(endpoint, project, parameters=parameters)
         seed_webhook_secrets(stack, receiver.url)
         app = deploy_example_app(
             endpoint, parameters={"NightshiftOpsTopicArn": stack.outputs["OpsTopicArn"]}
@@ -81,7 +88,7 @@ def play(date: dt.date | None, started: float) -> int:
             timeline=timeline,
             canaries=canaries,
         )
-        _banner(cloud, endpoint.url)
+        _banner(cloud, endpoint.url, parameters)
         clock = WallClockRecorder()
         results = _play_steps(cloud, clock)
         _draw_dashboard(cloud, clock, project.root / ".localcloud" / "demo")
@@ -95,9 +102,27 @@ def play(date: dt.date | None, started: float) -> int:
         return 0 if review.done else 1
 
 
-def _banner(cloud: DemoCloud, moto_url: str) -> None:
+def publish_demo_policy(endpoint: Endpoint, path: Path, health: HealthApp) -> PolicyParameter:
+    """policy/demo.yaml with the health app's real address, published to the local cloud's SSM
+    as a new version (checked first, like scripts/publish-policy)."""
+    template_url = load_policy(path).section("canaries")[0]["url"]
+    text = path.read_text(encoding="utf-8").replace(template_url, health.url)
+    parse_policy(text, f"{path} (with {health.url})")
+    answer = endpoint.client("ssm").put_parameter(
+        Name=POLICY_PARAMETER, Value=text, Type="String", Overwrite=True
+    )
+    return PolicyParameter(POLICY_PARAMETER, int(answer["Version"]))
+
+
+def source_policy_canaries(endpoint: Endpoint, source: PolicyParameter) -> Any:
+    """The canaries of the published policy, read back as the functions will read it."""
+    text = endpoint.client("ssm").get_parameter(Name=source.reference)["Parameter"]["Value"]
+    return parse_policy(text, source.source).section("canaries")
+
+
+def _banner(cloud: DemoCloud, moto_url: str, given: dict[str, str]) -> None:
     stack, app = cloud.stack, cloud.app
-    parameters = " ".join(f"{k}={v}" for k, v in PARAMETERS.items())
+    parameters = " ".join(f"{k}={v}" for k, v in given.items())
     cloud.timeline.banner(
         "Nightshift demo: one day of todoapp staging in the local cloud",
         [
@@ -106,7 +131,7 @@ def _banner(cloud: DemoCloud, moto_url: str) -> None:
             ("stack", f"{stack.name} {parameters} (deployed in {stack.deploy_seconds:.0f} s)"),
             ("example app", f"{app.stack_name}: {app.service_name}, {app.db_instance_id}"),
             ("chat", f"Slack webhooks -> {cloud.receiver.url}"),
-            ("health app", f"{cloud.health.url} (policy/{PARAMETERS['PolicyFile']}'s canary)"),
+            ("health app", f"{cloud.health.url} (the published policy's canary)"),
         ],
     )
 

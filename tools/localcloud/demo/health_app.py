@@ -2,9 +2,10 @@
 
 The bodies are the seeds' own answers (demo/data/http-health-*.json, copied unchanged from the
 reference payloads): healthy with 200, degraded (the database down) with 503. The address is the
-one the demo policy's canary names (policy/demo.yaml), so the deployed canary probes it.
+one the demo policy's canary names (policy/demo.yaml); port 0 there means a free port, picked
+here, and the demo publishes the policy with the address the app got (`app.url`).
 
-    with HealthApp.for_url("http://127.0.0.1:18080/health") as app:
+    with HealthApp.for_url("http://127.0.0.1:0/health") as app:
         app.degrade()
         ...
         app.recover()
@@ -53,6 +54,7 @@ class HealthApp:
                 f"the demo's health app cannot listen on {host}:{port} ({exc.strerror}): is "
                 "another `make demo` running?"
             ) from exc
+        self.port = int(self._server.server_address[1])  # the one the OS picked for port 0
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="demo-health-app", daemon=True

@@ -1,5 +1,5 @@
 """What AWS sends during the day, derived from the reference payloads (demo/data/, copied
-unchanged from /work/shared/reference/) with this deployment's values. No field is invented:
+unchanged from tests/fixtures/reference/) with this deployment's values. No field is invented:
 each builder copies the reference and replaces values only. Pure.
 """
 

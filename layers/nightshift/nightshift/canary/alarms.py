@@ -58,6 +58,15 @@ class AlarmAction(StrEnum):
     DELETE = "delete"
 
 
+def canary_alarm_prefix(environment: str) -> str:
+    """The name prefix of every alarm the canary of `environment` creates (outside the stack).
+
+    >>> canary_alarm_prefix("staging")
+    'nightshift-staging-canary-check-'
+    """
+    return f"nightshift-{environment}-canary-check-"
+
+
 @dataclass(frozen=True)
 class AlarmRules:
     """How the canary's alarms are shaped: from the stack's settings, the same for every check.
@@ -92,7 +101,7 @@ class AlarmRules:
     @property
     def prefix(self) -> str:
         """Every canary alarm's name starts with this; the canary owns the names under it."""
-        return f"nightshift-{self.environment}-canary-check-"
+        return canary_alarm_prefix(self.environment)
 
     def name(self, kind: AlarmKind, check: str) -> str:
         """>>> AlarmRules("staging", "Nightshift", "arn:t", 60).name(AlarmKind.DOWN, "api")

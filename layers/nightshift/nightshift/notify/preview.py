@@ -28,10 +28,15 @@ def preview_lines(fixture_dir: Path) -> Iterator[str]:
     """For each `*.json` SQS event in `fixture_dir` (sorted by name), each record: the parsed
     notification's headline, then its Slack, Teams and email renderings."""
     for path in sorted(fixture_dir.glob("*.json"), key=lambda path: path.stem):
-        event = json.loads(path.read_text(encoding="utf-8"))
-        for record in event.get("Records", ()):
-            inbound = Inbound.from_sqs_body(record.get("body", ""), record.get("messageId"))
-            yield from notification_lines(path.name, parse(inbound))
+        yield from fixture_lines(path)
+
+
+def fixture_lines(path: Path) -> Iterator[str]:
+    """One SQS event file's records, each parsed and rendered for every destination."""
+    event = json.loads(path.read_text(encoding="utf-8"))
+    for record in event.get("Records", ()):
+        inbound = Inbound.from_sqs_body(record.get("body", ""), record.get("messageId"))
+        yield from notification_lines(path.name, parse(inbound))
 
 
 def notification_lines(name: str, n: Notification) -> Iterator[str]:

@@ -3,8 +3,10 @@ section (`schema/<section>.json`), so each function owns the shape of its own se
 
 from nightshift.policy.loader import (
     SECTIONS,
+    PolicyParameter,
     field_paths,
     load_policy,
+    load_policy_parameter,
     parse_policy,
     policy_schema,
 )
@@ -14,9 +16,11 @@ __all__ = [
     "DEFAULT_PROTECT",
     "SECTIONS",
     "Policy",
+    "PolicyParameter",
     "ProtectRule",
     "field_paths",
     "load_policy",
+    "load_policy_parameter",
     "parse_policy",
     "policy_schema",
 ]

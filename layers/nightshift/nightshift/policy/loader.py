@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -93,12 +95,73 @@ def load_policy(path: str | Path) -> Policy:
     return parse_policy(text, source)
 
 
+# `/name:version`: a parameter name with a leading slash, pinned to one version (template.yaml's
+# PolicySource has the same pattern, so CloudFormation refuses anything else at deploy time).
+_PARAMETER_REFERENCE = re.compile(r"^(?P<name>/[A-Za-z0-9_.\-/]+):(?P<version>[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class PolicyParameter:
+    """One version of the SSM parameter that holds a team's policy.
+
+    Pinned to a version, so what runs is exactly what was checked and published, every
+    container reads the same text however long it lives, and rolling out (or back) is a stack
+    update that names another version (docs/policy.md, "Your own policy").
+
+    >>> PolicyParameter.parse("/nightshift/staging/policy:3").source
+    'ssm:/nightshift/staging/policy:3'
+    """
+
+    name: str
+    version: int
+
+    @classmethod
+    def parse(cls, reference: str) -> PolicyParameter:
+        match = _PARAMETER_REFERENCE.match(reference)
+        if match is None:
+            raise PolicyError(
+                f"ssm:{reference}",
+                "(parameter)",
+                "expected an SSM parameter name and version, e.g. /nightshift/staging/policy:3",
+            )
+        return cls(match["name"], int(match["version"]))
+
+    @property
+    def reference(self) -> str:
+        """What GetParameter's `Name` takes to read this version."""
+        return f"{self.name}:{self.version}"
+
+    @property
+    def source(self) -> str:
+        """How errors and reports name this policy."""
+        return f"ssm:{self.reference}"
+
+
+def load_policy_parameter(parameter: PolicyParameter, read: Callable[[str], str]) -> Policy:
+    """Read the policy text with `read(parameter.reference)` (an adapter: SSM GetParameter) and
+    validate it exactly as a file is validated; errors name `ssm:<name>:<version>`."""
+    return parse_policy(read(parameter.reference), parameter.source)
+
+
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
     """Validate policy YAML text and return the model.
 
     >>> parse_policy("version: 1").protect.tag
     'Environment'
     """
+    data = read_document(text, source)
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
+    mistakes = reference_mistakes(data, source)
+    if mistakes:
+        raise mistakes[0]
+    return build_policy(data, source)
+
+
+def read_document(text: str, source: str) -> dict[str, Any]:
+    """The policy YAML as plain JSON data (dates as ISO strings), not yet validated."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -107,12 +170,12 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(source, where, f"is not valid YAML: {exc}") from exc
     if not isinstance(document, dict):
         raise PolicyError(source, "(document)", "expected a mapping with at least `version: 1`")
-    data = _plain(document)
-    try:
-        _validator()(data)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        raise PolicyError(source, _field_path(exc), _problem(exc)) from exc
-    _check_references(data, source)
+    data: dict[str, Any] = _plain(document)
+    return data
+
+
+def build_policy(data: Mapping[str, Any], source: str) -> Policy:
+    """The model of a document that passed the schema and `reference_mistakes`."""
     protect = data.get("protect")
     return Policy(
         source=source,
@@ -157,25 +220,32 @@ def _problem(exc: fastjsonschema.JsonSchemaValueException) -> str:
     return message.removeprefix(name).strip()
 
 
-def _check_references(data: Mapping[str, Any], source: str) -> None:
-    """Cross-field checks the schema cannot express: routes name existing destinations."""
+def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:
+    """Cross-field checks the schema cannot express: routes name existing destinations, and
+    each destination has what its type needs. Every mistake, in document order."""
     notify = data.get("notify")
     if not notify:
-        return
+        return []
+    mistakes: list[PolicyError] = []
     known = set(notify["destinations"])
     for index, route in enumerate(notify["routes"]):
         for position, name in enumerate(route["to"]):
             if name not in known:
-                raise PolicyError(
-                    source,
-                    f"notify.routes[{index}].to[{position}]",
-                    f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
+                mistakes.append(
+                    PolicyError(
+                        source,
+                        f"notify.routes[{index}].to[{position}]",
+                        f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
+                    )
                 )
     for name, spec in notify["destinations"].items():
         needs = "topic_arn" if spec["type"] == "email" else "secret"
         if needs not in spec:
-            raise PolicyError(
-                source,
-                f"notify.destinations.{name}",
-                f"a {spec['type']} destination needs `{needs}`",
+            mistakes.append(
+                PolicyError(
+                    source,
+                    f"notify.destinations.{name}",
+                    f"a {spec['type']} destination needs `{needs}`",
+                )
             )
+    return mistakes

@@ -1,7 +1,7 @@
 """The two EventBridge events redeploy reacts to, turned into typed objects at the edge.
 
 `ECR Image Action` (a push starts a redeploy) and `ECS Deployment State Change` (how it ended).
-Shapes: /work/shared/reference and events/redeploy/.
+Shapes: tests/fixtures/reference and events/redeploy/.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """CloudWatch alarm notifications as SNS delivers them: metric, metric math, anomaly band and
 composite alarms, in ALARM, OK and INSUFFICIENT_DATA.
 
-Quirks handled (see /work/shared/reference/README.md): `Message` is a JSON string; `Region` is a
+Quirks handled (see tests/fixtures/reference/README.md): `Message` is a JSON string; `Region` is a
 display name ("Europe (Frankfurt)"), so the region code comes from `AlarmArn`; dimensions use
 lower-case `name`/`value`; metric-math alarms have `Trigger.Metrics[]` and no `MetricName`;
 anomaly alarms have `ThresholdMetricId` and no `Threshold`; composite alarms have no `Trigger`
