@@ -37,6 +37,17 @@ lock: ## re-pin requirements/dev.txt from requirements/dev.in
 	{ echo "# Pinned by 'make lock' from requirements/dev.in with Python 3.13. Do not edit by hand."; \
 	  /tmp/nightshift-lock/bin/pip freeze; } > requirements/dev.txt
 
+# The IAM judge (tools/iamjudge): @cloud-copilot/iam-simulate under node, pinned by its lock file.
+IAM_JUDGE := tools/iamjudge/node/node_modules/.installed
+
+$(IAM_JUDGE): tools/iamjudge/node/package.json tools/iamjudge/node/package-lock.json
+	@command -v node >/dev/null || { echo "node (20 or later) is required by the IAM judge"; exit 1; }
+	cd tools/iamjudge/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: iam-judge
+iam-judge: $(IAM_JUDGE) ## install the IAM judge the test tiers judge every AWS call with (npm ci)
+
 .aws-sam/build/template.yaml: $(BIN)/.installed $(BUILD_INPUTS)
 	$(BIN)/sam build --cached --parallel
 	@touch $@
@@ -57,7 +68,7 @@ test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O)
 	$(BIN)/pytest tests/unit
 
 .PHONY: test-functional
-test-functional: $(BIN)/.installed ## each handler x each events/ file under moto
+test-functional: $(BIN)/.installed $(IAM_JUDGE) ## each handler x each events/ file under moto, every AWS call judged
 	$(BIN)/pytest tests/functional
 
 .PHONY: test-integration
