@@ -72,15 +72,15 @@ test-functional: $(BIN)/.installed $(IAM_JUDGE) ## each handler x each events/ f
 	$(BIN)/pytest tests/functional
 
 .PHONY: test-integration
-test-integration: build ## built functions in the local cloud (moto server + Lambda RIE)
-	$(BIN)/pytest tests/integration
+test-integration: build $(IAM_JUDGE) ## built functions in the local cloud (moto server + Lambda RIE), every AWS call judged
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/pytest tests/integration
 
 .PHONY: test
 test: lint test-unit test-functional test-integration ## everything CI runs: linters and all test tiers
 
 .PHONY: demo
-demo: build ## play the example app's day in the local cloud and show the chat messages
-	$(BIN)/python -m localcloud.demo
+demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and show the chat messages (every AWS call judged)
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.demo
 
 .PHONY: preview
 preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal

@@ -24,6 +24,7 @@ judge fails it: every call must be judged, none waved through.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import sys
@@ -452,15 +453,15 @@ def sns_publish(call: Call) -> None:
     key_id = attributes.get("KmsMasterKeyId")
     if not key_id:
         return
-    kms = call.client("kms")
-    key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-    if key.get("KeyManager") == "AWS":
+    if key_id.startswith("alias/aws/"):
         return  # the AWS managed key's policy allows every principal of the account
-    import json
-
-    policy = json.loads(kms.get_key_policy(KeyId=key["Arn"], PolicyName="default")["Policy"])
+    # The key's ARN from its id (moto's DescribeKey fails on a key CloudFormation made).
+    key_arn = key_id if key_id.startswith("arn:") else call.arn("kms", f"key/{key_id}")
+    policy = call.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    if isinstance(policy, str):
+        policy = json.loads(policy)
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-        call.authorize(action, key["Arn"], resource_policy=policy, implied_by="sns:Publish")
+        call.authorize(action, key_arn, resource_policy=policy, implied_by="sns:Publish")
 
 
 def secret_value(call: Call) -> None:
