@@ -32,7 +32,7 @@ import pytest
 
 from iamjudge import recorder
 from iamjudge.judge import Judge, Verdict, judge_record
-from iamjudge.roles import Role, role_of, stack_resolver, translated_template
+from iamjudge.roles import Role, role_in_test_stack
 
 LEDGER_VARIABLE = "NIGHTSHIFT_IAM_LEDGER"
 
@@ -58,25 +58,24 @@ class JudgedCalls:
             self.verdicts.extend(verdicts)
 
     def role(self, function: str, region: str, account: str) -> Role:
-        table = os.environ.get("NIGHTSHIFT_STATE_TABLE", "StateTable")
-        topic = os.environ.get("NIGHTSHIFT_OPS_TOPIC_ARN", f"arn:aws:sns:{region}:{account}:ops")
-        refs = {"StateTable": table, "OpsTopic": topic}
-        attributes = {("StateTable", "Arn"): f"arn:aws:dynamodb:{region}:{account}:table/{table}"}
-
-        def ref(logical_id: str) -> Any:
-            # A resource the test did not make: a name no real resource has.
-            return refs.get(logical_id, f"{logical_id}-not-made-by-this-test")
-
-        def get_att(logical_id: str, name: str) -> Any:
-            return attributes.get(
-                (logical_id, name),
-                f"arn:aws:nightshift-test:{region}:{account}:{logical_id}-{name}-not-made",
-            )
-
-        resolver = stack_resolver(
-            region=region, account=account, ref=ref, get_att=get_att, parameters=self.parameters
+        return role_in_test_stack(
+            function,
+            region=region,
+            account=account,
+            table=os.environ.get("NIGHTSHIFT_STATE_TABLE", "StateTable"),
+            topic_arn=os.environ.get(
+                "NIGHTSHIFT_OPS_TOPIC_ARN", f"arn:aws:sns:{region}:{account}:ops"
+            ),
+            parameters=self.parameters,
         )
-        return role_of(translated_template(region), function, resolver)
+
+    def take_denied(self) -> list[Verdict]:
+        """The calls denied so far, which no longer fail the test: for a test that proves a
+        denial (assert on what this returns)."""
+        with self._lock:
+            denied = self.denied
+            self.verdicts = [verdict for verdict in self.verdicts if verdict.allowed]
+        return denied
 
     @property
     def denied(self) -> list[Verdict]:

@@ -165,3 +165,32 @@ def stack_resolver(
         conditions=template.get("Conditions", {}),
         mappings=template.get("Mappings", {}),
     )
+
+
+def role_in_test_stack(
+    function: str,
+    *,
+    region: str,
+    account: str,
+    table: str,
+    topic_arn: str,
+    parameters: Mapping[str, Any] | None = None,
+) -> Role:
+    """The role of `function` in a stack made by a test: its state table `table` and ops topic
+    `topic_arn`; any other resource is given a name no real resource has."""
+    refs = {"StateTable": table, "OpsTopic": topic_arn}
+    attributes = {("StateTable", "Arn"): f"arn:aws:dynamodb:{region}:{account}:table/{table}"}
+
+    def ref(logical_id: str) -> Any:
+        return refs.get(logical_id, f"{logical_id}-not-made-by-this-test")
+
+    def get_att(logical_id: str, name: str) -> Any:
+        return attributes.get(
+            (logical_id, name),
+            f"arn:aws:nightshift-test:{region}:{account}:{logical_id}-{name}-not-made",
+        )
+
+    resolver = stack_resolver(
+        region=region, account=account, ref=ref, get_att=get_att, parameters=parameters
+    )
+    return role_of(translated_template(region), function, resolver)
