@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iamjudge.judge import NODE_PACKAGE, Judge, Verdict, judge_record
+from iamjudge.permissions import declared
 from iamjudge.roles import Role, role_of
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def judge_invocation(stack: Stack, logical_id: str, record_file: Path) -> list[V
         record: Mapping[str, Any] = json.loads(line)
         if not record.get("function"):
             raise IamDeniedError(f"{logical_id} called AWS without POWERTOOLS_SERVICE_NAME: {line}")
-        verdicts.extend(judge_record(judge, record, role_for))
+        verdicts.extend(declared(v) for v in judge_record(judge, record, role_for))
     ledger = os.environ.get(LEDGER_VARIABLE)
     if ledger:
         with open(ledger, "a", encoding="utf-8") as rows:

@@ -19,6 +19,7 @@ site, the action, the resource and the denying statement (or "no Allow in the ro
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -32,6 +33,7 @@ import pytest
 
 from iamjudge import recorder
 from iamjudge.judge import Judge, Verdict, judge_record
+from iamjudge.permissions import declared
 from iamjudge.roles import Role, role_in_test_stack
 
 LEDGER_VARIABLE = "NIGHTSHIFT_IAM_LEDGER"
@@ -45,6 +47,7 @@ class JudgedCalls:
     parameters: dict[str, Any] = field(default_factory=dict)
     verdicts: list[Verdict] = field(default_factory=list)
     unattributed: int = 0
+    removed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, request: dict[str, Any]) -> None:
@@ -53,12 +56,17 @@ class JudgedCalls:
             with self._lock:
                 self.unattributed += 1
             return
-        verdicts = judge_record(self.judge, request, self.role)
+        verdicts = [declared(verdict) for verdict in judge_record(self.judge, request, self.role)]
         with self._lock:
             self.verdicts.extend(verdicts)
 
+    def without_statements(self, *sids: str) -> None:
+        """Judge as if the role had no statements with these Sids (to prove a test fails at the
+        call a statement allows)."""
+        self.removed.update(sids)
+
     def role(self, function: str, region: str, account: str) -> Role:
-        return role_in_test_stack(
+        role = role_in_test_stack(
             function,
             region=region,
             account=account,
@@ -68,6 +76,23 @@ class JudgedCalls:
             ),
             parameters=self.parameters,
         )
+        if not self.removed:
+            return role
+        policies = tuple(
+            {
+                **policy,
+                "policy": {
+                    **policy["policy"],
+                    "Statement": [
+                        statement
+                        for statement in policy["policy"]["Statement"]
+                        if statement.get("Sid") not in self.removed
+                    ],
+                },
+            }
+            for policy in role.policies
+        )
+        return dataclasses.replace(role, policies=policies)
 
     def take_denied(self) -> list[Verdict]:
         """The calls denied so far, which no longer fail the test: for a test that proves a

@@ -28,6 +28,10 @@ MAX_IN_PLACE_RETRIES = 2
 MAX_IN_PLACE_WAIT_SECONDS = 5.0
 
 
+# The IAM actions this module needs: none (HTTP to chat webhooks).
+IAM_ACTIONS = frozenset()
+
+
 @dataclass(frozen=True)
 class WebhookResponse:
     status: int
