@@ -55,13 +55,24 @@ iam-judge: $(IAM_JUDGE) ## install the IAM judge the test tiers judge every AWS 
 .PHONY: build
 build: .aws-sam/build/template.yaml ## sam build (python3.13, arm64, no Docker)
 
+# checkov pins an old boto3, so it lives in a venv of its own (requirements/checkov.txt).
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (see scripts/find-python)"; exit 1; }
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --requirement requirements/checkov.txt
+	touch $@
+
 .PHONY: lint
-lint: $(BIN)/.installed ## ruff, the policy files, cfn-lint and sam validate --lint
+lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, the policy files, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/python scripts/check-policy
 	$(BIN)/cfn-lint template.yaml examples/*.yaml
 	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 .PHONY: test-unit
 test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O)
