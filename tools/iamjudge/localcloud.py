@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamjudge.judge import NODE_PACKAGE, Judge, Verdict, judge_record
 from iamjudge.permissions import declared
-from iamjudge.roles import Role, role_of
+from iamjudge.roles import Role, functions_by_service, role_of, source_template
 
 if TYPE_CHECKING:
     from localcloud.intrinsics import Resolver
@@ -60,10 +60,11 @@ def _the_judge() -> Judge:
 
 
 @contextmanager
-def recording(python_path: str) -> Iterator[tuple[dict[str, str], Path | None]]:
-    """The environment additions that make a function process record its calls, and the file
-    they go to (None, and no additions, when judging is off)."""
-    if not enabled():
+def recording(logical_id: str, python_path: str) -> Iterator[tuple[dict[str, str], Path | None]]:
+    """The environment additions that make the process of function `logical_id` record its
+    calls, and the file they go to (None, and no additions, when judging is off or the function
+    is not one of template.yaml's: the local cloud's own probe app is not judged)."""
+    if not enabled() or logical_id not in functions_by_service(source_template()).values():
         yield {}, None
         return
     _the_judge()  # fails now, before the function runs, if the judge cannot run

@@ -245,7 +245,7 @@ def invoke(
     # Imported here: iamjudge reads templates with localcloud's resolver.
     from iamjudge.localcloud import judge_invocation, recording
 
-    with recording(package.python_path) as (recording_environ, record_file):
+    with recording(logical_id, package.python_path) as (recording_environ, record_file):
         environ = {
             **lambda_environment(stack, configuration, package, python),
             **recording_environ,
