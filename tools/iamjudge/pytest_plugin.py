@@ -126,10 +126,12 @@ def iam_judge(request: pytest.FixtureRequest, iam_judge_process: Judge) -> Itera
     finally:
         recorder.uninstall()
         _LEDGER.update((v.function, v.action, v.resource_kind, v.decision) for v in calls.verdicts)
+        _UNATTRIBUTED[0] += calls.unattributed
 
 
 _CALLS = pytest.StashKey[JudgedCalls]()
 _LEDGER: Counter[tuple[str, str, str, str]] = Counter()
+_UNATTRIBUTED = [0]  # calls from nightshift code outside any function (no role to judge by)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -143,13 +145,14 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _LEDGER:
+    if not _LEDGER and not _UNATTRIBUTED[0]:
         return
     triples = {(function, action, kind) for function, action, kind, _ in _LEDGER}
     calls = sum(_LEDGER.values())
     terminalreporter.write_line(
         f"IAM judge: {calls} authorizations judged, "
-        f"{len(triples)} distinct (function, action, resource kind)"
+        f"{len(triples)} distinct (function, action, resource kind); "
+        f"{_UNATTRIBUTED[0]} calls made outside any function not judged"
     )
     ledger = os.environ.get(LEDGER_VARIABLE)
     if ledger:
