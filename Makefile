@@ -38,6 +38,17 @@ lock: ## re-pin requirements/dev.txt from requirements/dev.in
 	{ echo "# Pinned by 'make lock' from requirements/dev.in with Python 3.13. Do not edit by hand."; \
 	  /tmp/nightshift-lock/bin/pip freeze; } > requirements/dev.txt
 
+# The IAM judge (tools/iamjudge): @cloud-copilot/iam-simulate under node, pinned by its lock file.
+IAM_JUDGE := tools/iamjudge/node/node_modules/.installed
+
+$(IAM_JUDGE): tools/iamjudge/node/package.json tools/iamjudge/node/package-lock.json
+	@command -v node >/dev/null || { echo "node (20 or later) is required by the IAM judge"; exit 1; }
+	cd tools/iamjudge/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: iam-judge
+iam-judge: $(IAM_JUDGE) ## install the IAM judge the test tiers judge every AWS call with (npm ci)
+
 .aws-sam/build/template.yaml: $(BIN)/.installed $(BUILD_INPUTS)
 	$(BIN)/sam build --cached --parallel
 	@touch $@
@@ -45,32 +56,43 @@ lock: ## re-pin requirements/dev.txt from requirements/dev.in
 .PHONY: build
 build: .aws-sam/build/template.yaml ## sam build (python3.13, arm64, no Docker)
 
+# checkov pins an old boto3, so it lives in a venv of its own (requirements/checkov.txt).
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (see scripts/find-python)"; exit 1; }
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --requirement requirements/checkov.txt
+	touch $@
+
 .PHONY: lint
-lint: $(BIN)/.installed ## ruff, the policy files, cfn-lint and sam validate --lint
+lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, the policy files, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/python scripts/check-policy
 	$(BIN)/cfn-lint template.yaml examples/*.yaml
 	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 .PHONY: test-unit
 test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O)
 	$(BIN)/pytest tests/unit
 
 .PHONY: test-functional
-test-functional: $(BIN)/.installed ## each handler x each events/ file under moto
+test-functional: $(BIN)/.installed $(IAM_JUDGE) ## each handler x each events/ file under moto, every AWS call judged
 	$(BIN)/pytest tests/functional
 
 .PHONY: test-integration
-test-integration: build ## built functions in the local cloud (moto server + Lambda RIE)
-	$(BIN)/pytest tests/integration
+test-integration: build $(IAM_JUDGE) ## built functions in the local cloud (moto server + Lambda RIE), every AWS call judged
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/pytest tests/integration
 
 .PHONY: test
 test: lint test-unit test-functional test-integration ## everything CI runs: linters and all test tiers
 
 .PHONY: demo
-demo: build ## play the example app's day in the local cloud and show the chat messages
-	$(BIN)/python -m localcloud.demo
+demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and show the chat messages (every AWS call judged)
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.demo
 
 .PHONY: preview
 preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from iamjudge.pytest_plugin import JudgedCalls
 from tests.support.health_server import (
     Certificate,
     HealthServer,
@@ -34,3 +35,9 @@ def certificate_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def certificate_30_days(certificate_folder: Path) -> Certificate:
     """A self-signed certificate for localhost and 127.0.0.1 that expires in 30 days."""
     return self_signed_certificate(certificate_folder, days=30)
+
+
+@pytest.fixture(autouse=True)
+def _iam_judged(iam_judge: JudgedCalls) -> JudgedCalls:
+    """Every AWS call a handler makes here is judged against its role in template.yaml."""
+    return iam_judge

@@ -482,14 +482,14 @@ def test_header_secret_is_sent_and_never_reported(stack, app):
 
 def test_missing_header_secret_means_not_probed_and_no_metrics(stack, app):
     stack.write_policy(
-        check("api", app.url(), headers={"Authorization": {"secret": "nightshift/missing"}})
+        check("api", app.url(), headers={"Authorization": {"secret": "nightshift/canary-missing"}})
     )
 
     result = stack.invoke()
 
     api = item(result, "api")
     assert api["outcome"] == "failed"
-    assert api["reason"].startswith("not probed: secret nightshift/missing cannot be read")
+    assert api["reason"].startswith("not probed: secret nightshift/canary-missing cannot be read")
     assert app.requests == []
     assert stack.emf() == []
 

@@ -218,10 +218,10 @@ def test_unreadable_header_secret_means_not_probed_and_no_metrics(app):
         "api",
         app.url(),
         ["[STATUS] == 200"],
-        headers=(Header("Authorization", secret="nightshift/missing"),),
+        headers=(Header("Authorization", secret="nightshift/canary-missing"),),
     )
     results = probe(check)
-    assert results["api"].reason == "not probed: secret nightshift/missing could not be read"
+    assert results["api"].reason == "not probed: secret nightshift/canary-missing could not be read"
     assert metric_points(results) == ()
     assert app.requests == []
 

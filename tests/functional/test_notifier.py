@@ -15,6 +15,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
+from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.receiver import ScriptedResponse, WebhookReceiver
 from nightshift.errors import EventError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
@@ -219,11 +220,13 @@ def test_webhook_urls_never_appear_in_logs(
 
 
 def test_email_destination_publishes_plain_text_to_its_topic(
-    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path, iam_judge: JudgedCalls
 ) -> None:
     sns = boto3.client("sns")
     sqs = boto3.client("sqs")
     topic_arn = sns.create_topic(Name="ops-email")["TopicArn"]
+    # Deployed with the topic in NotifierEmailTopicArns, as docs/iam.md says.
+    iam_judge.parameters["NotifierEmailTopicArns"] = [topic_arn]
     inbox = subscribe_queue(sns, sqs, topic_arn, "inbox", raw=True)
     (tmp_path / "nightshift.yaml").write_text(
         "version: 1\nnotify:\n  destinations:\n"

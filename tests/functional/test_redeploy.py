@@ -95,8 +95,8 @@ def fargate_definition(family: str, image: str) -> dict[str, Any]:
     CloudFormation tags what it creates."""
     return {
         "family": family,
-        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/todoapp-task",
-        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/todoapp-execution",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/todoapp-core-BackendTaskRole-Q2RNQYDL0HK1",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/todoapp-core-BackendExecutionRole-7KXM3FZ1VJ2D",
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
         "cpu": "512",

@@ -39,9 +39,9 @@ def test_a_policy_file_not_in_the_policy_folder_exits_2_with_one_line() -> None:
 
 
 def test_an_unknown_parameter_exits_2_naming_the_templates_parameters() -> None:
-    result = invoke("--parameter-overrides", "CoreStackName=todoapp-core")
+    result = invoke("--parameter-overrides", "ClusterName=todoapp")
 
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("localcloud: --parameter-overrides: unknown parameter 'CoreStackName'")
+    assert line.startswith("localcloud: --parameter-overrides: unknown parameter 'ClusterName'")
     assert "PolicyFile" in line

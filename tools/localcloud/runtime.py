@@ -241,10 +241,32 @@ def invoke(
         )
     package = function_package(stack, logical_id)
     python = runtime_python(stack.project)
-    environ = {
-        **lambda_environment(stack, configuration, package, python),
-        **(env_overrides or {}),
-    }
+    # The IAM judge (tools/iamjudge): the function records its AWS calls; judged after it ends.
+    # Imported here: iamjudge reads templates with localcloud's resolver.
+    from iamjudge.localcloud import judge_invocation, recording
+
+    with recording(logical_id, package.python_path) as (recording_environ, record_file):
+        environ = {
+            **lambda_environment(stack, configuration, package, python),
+            **recording_environ,
+            **(env_overrides or {}),
+        }
+        result = _run_once(stack, logical_id, configuration, package, python, event, environ)
+        if record_file is not None:
+            judge_invocation(stack, logical_id, record_file)
+    return result
+
+
+def _run_once(
+    stack: Stack,
+    logical_id: str,
+    configuration: Mapping[str, Any],
+    package: FunctionPackage,
+    python: Path,
+    event: Any,
+    environ: Mapping[str, str],
+) -> InvokeResult:
+    """One run under the RIE, its response interpreted and its EMF lines published."""
     timeout_s = float(configuration.get("Timeout", 3))
     with tempfile.TemporaryFile() as log:
         process, address = _start_emulator(

@@ -20,6 +20,16 @@ RETRIES = Config(retries={"mode": "adaptive", "total_max_attempts": 5})
 DELETE_BATCH = 100  # DeleteAlarms takes at most 100 names
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+    }
+)
+
+
 class MetricAlarms:
     def __init__(self, client: CloudWatchClient | None = None) -> None:
         self._client = client or boto3.client("cloudwatch", config=RETRIES)

@@ -20,6 +20,15 @@ STATUS_PK = "canary#status"  # the template's IAM condition (dynamodb:LeadingKey
 STATUS_SK = "last-report"
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+)
+
+
 class CanaryMemory:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self._state = StateTable(table, client)

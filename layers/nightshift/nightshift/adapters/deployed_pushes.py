@@ -30,6 +30,19 @@ IDEMPOTENCY_PK = "redeploy#push"
 LAST_PUSH_TTL = dt.timedelta(days=400)
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md), with the
+# Powertools idempotency records it keeps (Get/Put/Update/DeleteItem).
+IAM_ACTIONS = frozenset(
+    {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+)
+
+
 class DeployedPushes:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self._table = table

@@ -56,6 +56,22 @@ _SERVICE_ARN = re.compile(
 )
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md): a new
+# revision also passes its roles (iam:PassRole) and is tagged as it is registered.
+IAM_ACTIONS = frozenset(
+    {
+        "ecs:DescribeServices",
+        "ecs:DescribeTasks",
+        "ecs:ListTasks",
+        "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:TagResource",
+        "iam:PassRole",
+        "ecs:UpdateService",
+    }
+)
+
+
 class EcsServices:
     """The ECS side of redeploy. Both clients are injectable; production passes none."""
 

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "sns:Publish",
+    }
+)
+
+
 class EmailTopic:
     def __init__(self, client: SNSClient | None = None) -> None:
         self._client = client or boto3.client("sns")

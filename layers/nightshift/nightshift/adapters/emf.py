@@ -20,6 +20,10 @@ from nightshift.canary.metrics import MetricPoint
 logger = Logger(child=True)
 
 
+# The IAM actions this module needs: none (EMF lines go to the log).
+IAM_ACTIONS = frozenset()
+
+
 class EmfMetrics:
     def __init__(self, namespace: str) -> None:
         self._namespace = namespace

@@ -37,6 +37,17 @@ _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
+)
+
+
 def _instant(at: dt.datetime) -> str:
     """One fixed format (UTC, seconds) so that stored times also compare correctly as text."""
     return at.astimezone(dt.UTC).isoformat(timespec="seconds")

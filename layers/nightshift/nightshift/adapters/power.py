@@ -29,6 +29,22 @@ logger = Logger(child=True)
 ASG_NAME_MARKER = "autoScalingGroupName/"
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "ecs:UpdateService",
+        "application-autoscaling:RegisterScalableTarget",
+        "rds:StopDBInstance",
+        "rds:StartDBInstance",
+        "rds:StopDBCluster",
+        "rds:StartDBCluster",
+        "ec2:StopInstances",
+        "ec2:StartInstances",
+        "autoscaling:UpdateAutoScalingGroup",
+    }
+)
+
+
 class PowerSwitch:
     def __init__(self, clients: SchedulerClients) -> None:
         self._clients = clients

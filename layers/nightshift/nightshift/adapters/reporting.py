@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 MAX_REPORT_BYTES = 240 * 1024
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md): the ops
+# topic is encrypted with a customer managed key.
+IAM_ACTIONS = frozenset(
+    {
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    }
+)
+
+
 class ReportPublisher:
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         self._topic_arn = topic_arn

@@ -47,6 +47,20 @@ ECS_DIMENSION = "ecs:service:DesiredCount"
 GONE_STATUSES = frozenset({"INACTIVE", "terminated"})  # deleted; the sweep can lag behind
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "tag:GetResources",
+        "ecs:DescribeServices",
+        "application-autoscaling:DescribeScalableTargets",
+        "autoscaling:DescribeAutoScalingGroups",
+        "ec2:DescribeInstances",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBClusters",
+    }
+)
+
+
 def resource_type(arn: str) -> str:
     """`service:type` of an ARN, as the Tagging API's ResourceTypeFilters name it.
 

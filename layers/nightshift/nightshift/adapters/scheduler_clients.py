@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 
+# The IAM actions this module needs: none (it only builds clients).
+IAM_ACTIONS = frozenset()
+
+
 @dataclass(frozen=True)
 class SchedulerClients:
     tagging: ResourceGroupsTaggingAPIClient

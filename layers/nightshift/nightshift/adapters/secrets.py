@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 SECRET_MAX_AGE_SECONDS = 300
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "secretsmanager:GetSecretValue",
+    }
+)
+
+
 class SecretReader:
     """Reads secret strings by name. The secret is either the value itself or a JSON object
     holding it under `url` (for webhooks) or `value`."""

@@ -66,6 +66,24 @@ LOCKED_STATES = frozenset({"governance", "compliance", "compliance-cooloff"})
 RDS_LISTINGS: tuple[Mapping[str, str], ...] = ({}, {"SnapshotType": "awsbackup"})
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md), with the
+# deletion cursor it keeps in the state table.
+IAM_ACTIONS = frozenset(
+    {
+        "ec2:DescribeSnapshots",
+        "ec2:DescribeImages",
+        "ec2:DescribeLockedSnapshots",
+        "ec2:DeleteSnapshot",
+        "rds:DescribeDBSnapshots",
+        "rds:DescribeDBClusterSnapshots",
+        "rds:DeleteDBSnapshot",
+        "rds:DeleteDBClusterSnapshot",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+)
+
+
 def _unpaced(call: Callable[[], Page]) -> Page:
     return call()
 

@@ -26,6 +26,15 @@ DELIVERY_TTL = dt.timedelta(days=19)
 ALARM_TTL = dt.timedelta(days=30)
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+)
+
+
 class NotifierState:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self._state = StateTable(table, client)

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
+# The IAM actions this module needs: none of its own; each user of the table declares the
+# item operations it makes (the role grants them per partition key).
+IAM_ACTIONS = frozenset()
+
+
 class ConditionFailed(AwsError):
     """A conditional PutItem found its condition false; `held` is the item kept in the table
     when the write asked for it (`return_held`), else None."""

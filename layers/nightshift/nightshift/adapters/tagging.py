@@ -19,6 +19,14 @@ RESOURCES_PER_PAGE = 100
 RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 
+# The IAM actions this adapter's calls need (checked against the role; docs/iam.md).
+IAM_ACTIONS = frozenset(
+    {
+        "tag:GetResources",
+    }
+)
+
+
 class TaggedResources:
     """ARNs of the resources of one type that carry a tag key (any value)."""
 

@@ -72,6 +72,10 @@ class ShortRetryAfter(urllib3.Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+# The IAM actions this module needs: none (HTTP to chat webhooks).
+IAM_ACTIONS = frozenset()
+
+
 @dataclass(frozen=True)
 class WebhookResponse:
     status: int
