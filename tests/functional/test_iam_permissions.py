@@ -22,8 +22,11 @@ from iamjudge.permissions import (
 from iamjudge.roles import role_in_test_stack
 
 REGION, ACCOUNT = "eu-central-1", "123456789012"
-# Every optional grant on: an email topic configured for the notifier.
-EVERY_FEATURE = {"NotifierEmailTopicArns": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops-email"]}
+# Every optional grant on: an email topic configured for the notifier, the policy read from SSM.
+EVERY_FEATURE = {
+    "NotifierEmailTopicArns": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops-email"],
+    "PolicySource": "/nightshift/staging/policy:3",
+}
 
 
 def role(function: str, parameters: dict | None = None):
@@ -59,6 +62,22 @@ def test_notifier_may_publish_to_email_topics_only_when_some_are_configured():
         )
 
     assert (publishes({}), publishes(EVERY_FEATURE)) == (False, True)
+
+
+@pytest.mark.parametrize("function", functions())
+def test_policy_parameter_is_readable_only_when_policy_source_names_it(function):
+    def grants(parameters):
+        return [
+            statement["Resource"]
+            for policy in role(function, parameters).policies
+            for statement in policy["policy"]["Statement"]
+            if statement.get("Action") == "ssm:GetParameter"
+        ]
+
+    assert (grants({}), grants(EVERY_FEATURE)) == (
+        [],
+        [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/nightshift/staging/policy"],
+    )
 
 
 @pytest.mark.parametrize(

@@ -103,10 +103,11 @@ def functions() -> tuple[str, ...]:
 
 def granted_actions(policies: Iterable[Mapping[str, Any]], own_policy: str) -> frozenset[str]:
     """The actions the Allow statements of the function's own policy (`own_policy`, the
-    template's statements, not the AWS managed ones SAM adds) grant."""
+    template's statements, not the AWS managed ones or the destination policies SAM adds) and of
+    the template's AWS::IAM::Policy resources attached to its role grant."""
     actions: set[str] = set()
     for policy in policies:
-        if policy["name"] != own_policy:
+        if policy["name"] != own_policy and not policy.get("attached"):
             continue
         for statement in policy["policy"]["Statement"]:
             if statement["Effect"] == "Allow":

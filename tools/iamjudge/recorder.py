@@ -234,9 +234,14 @@ def _ecs_cluster_arn(call: Call, cluster: str | None) -> str:
 
 def _ecs_service(call: Call, cluster: str | None, service: str) -> tuple[str, dict[str, str]]:
     """The service's ARN (as IAM names it: service/<cluster>/<service>) and its tags."""
-    found = call.client("ecs").describe_services(
-        cluster=cluster or "default", services=[service], include=["TAGS"]
-    )
+    ecs = call.client("ecs")
+    try:
+        found = ecs.describe_services(
+            cluster=cluster or "default", services=[service], include=["TAGS"]
+        )
+    except ecs.exceptions.ClusterNotFoundException:
+        # No such cluster, so no such service: AWS authorizes the ARN, which has no tags.
+        found = {}
     cluster_name = _last(_ecs_cluster_arn(call, cluster))
     arn = call.arn("ecs", f"service/{cluster_name}/{_last(service)}")
     for item in found.get("services", []):

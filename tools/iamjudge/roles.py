@@ -120,7 +120,33 @@ def role_of(template: Mapping[str, Any], function: str, resolver: Resolver) -> R
         policies.append({"name": name, "policy": document})
     for inline in properties.get("Policies", []):
         policies.append({"name": inline["PolicyName"], "policy": inline["PolicyDocument"]})
+    policies.extend(_attached_policies(template, f"{logical_id}Role", resolver))
     return Role(function=function, logical_id=logical_id, policies=tuple(policies))
+
+
+def _attached_policies(
+    template: Mapping[str, Any], role_id: str, resolver: Resolver
+) -> list[Mapping[str, Any]]:
+    """The template's own AWS::IAM::Policy resources attached to `role_id` (`Roles: [!Ref …]`)
+    whose Condition holds, e.g. PolicySourceReadPolicy when PolicySource is set."""
+    attached: list[Mapping[str, Any]] = []
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::IAM::Policy":
+            continue
+        if {"Ref": role_id} not in resource["Properties"].get("Roles", []):
+            continue
+        condition = resource.get("Condition")
+        if condition is not None and not resolver.condition(condition):
+            continue
+        properties = resolver.resolve(resource["Properties"])
+        attached.append(
+            {
+                "name": properties["PolicyName"],
+                "policy": properties["PolicyDocument"],
+                "attached": True,
+            }
+        )
+    return attached
 
 
 def pseudo_parameters(region: str, account: str) -> dict[str, str]:

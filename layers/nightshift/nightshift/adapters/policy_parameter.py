@@ -19,6 +19,9 @@ from nightshift.policy import Policy, PolicyParameter, load_policy, load_policy_
 if TYPE_CHECKING:
     from nightshift.settings import CommonSettings
 
+# The IAM actions this module needs: the one parameter PolicySource names (PolicySourceReadPolicy).
+IAM_ACTIONS = frozenset({"ssm:GetParameter"})
+
 # A version's text is immutable: keep it as long as the container lives (Powertools' max_age).
 VERSION_MAX_AGE_SECONDS = 24 * 3600
 
