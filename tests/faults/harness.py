@@ -1,0 +1,158 @@
+"""The fault tier's bookkeeping: per function, the boundaries enumerated, the replays, the faults
+injected and every invariant checked, and docs/reliability.md written from them.
+
+Each function's test records a representative run's AWS calls (its boundaries), replays the run
+once per boundary x fault kind and then in seeded random multi-fault sequences, lets the next
+scheduled runs happen fault-free, and checks its invariants through `Ledger.check`. At the end
+it asserts no violation and that the committed docs/reliability.md says exactly what this run
+measured (`assert_documented`); `make reliability` rewrites the page instead.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from tests.support.faults import FAULT_KINDS, Call, FaultInjector, FaultKind
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "reliability.md"
+# `make reliability` sets it: write the page from this run instead of checking it.
+WRITE_VARIABLE = "NIGHTSHIFT_WRITE_RELIABILITY"
+SEEDS = 20  # random multi-fault sequences per function
+
+
+@dataclass
+class Ledger:
+    """What the tier did to one function and what it found."""
+
+    function: str
+    boundaries: int = 0
+    replays: int = 0
+    runs: int = 0
+    faults: Counter[FaultKind] = field(default_factory=Counter)
+    checks: Counter[str] = field(default_factory=Counter)
+    violations: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def check(self, invariant: str, holds: bool, detail: Callable[[], str]) -> None:
+        """Count one check of `invariant`; keep the first violation's description."""
+        self.checks[invariant] += 1
+        if not holds:
+            self.violations[invariant] += 1
+            self.examples.setdefault(invariant, detail())
+
+    def injected(self, faults: Sequence[tuple[Call, FaultKind]]) -> None:
+        self.faults.update(kind for _, kind in faults)
+
+    @property
+    def total_violations(self) -> int:
+        return sum(self.violations.values())
+
+    def section(self) -> str:
+        """This function's part of docs/reliability.md (deterministic: seeded, no timings)."""
+        faults = ", ".join(f"{kind.value} {self.faults[kind]}" for kind in FAULT_KINDS)
+        lines = [
+            f"### {self.function}",
+            "",
+            (
+                f"{self.boundaries} call boundaries x {len(FAULT_KINDS)} fault kinds, "
+                f"{self.replays} replays (the last {SEEDS} seeded multi-fault sequences), "
+                f"{self.runs:,} handler runs, {sum(self.faults.values()):,} faults injected "
+                f"({faults})."
+            ),
+            "",
+            "| invariant | checks | violations |",
+            "| --- | ---: | ---: |",
+        ]
+        lines += [
+            f"| {name} | {count:,} | {self.violations[name]} |"
+            for name, count in sorted(self.checks.items())
+        ]
+        return "\n".join(lines) + "\n"
+
+    def summary_row(self) -> str:
+        return (
+            f"| {self.function} | {self.boundaries} | {self.replays:,} | {self.runs:,} | "
+            f"{sum(self.faults.values()):,} | {self.total_violations} |"
+        )
+
+
+LEDGERS: dict[str, Ledger] = {}
+
+
+def ledger(function: str) -> Ledger:
+    LEDGERS[function] = Ledger(function)
+    return LEDGERS[function]
+
+
+def assert_clean_and_documented(book: Ledger) -> None:
+    """No violation, and the committed page says what this run measured."""
+    assert book.total_violations == 0, "\n".join(
+        f"{name}: {count} violations, e.g. {book.examples[name]}"
+        for name, count in book.violations.items()
+    )
+    if os.environ.get(WRITE_VARIABLE):
+        return
+    assert PAGE.exists(), "docs/reliability.md is missing: run `make reliability`"
+    assert book.section() in PAGE.read_text(encoding="utf-8"), (
+        f"docs/reliability.md does not show this run's figures for {book.function}: "
+        "run `make reliability` and commit the page"
+    )
+
+
+def targeted_plans(calls: int) -> Iterator[dict[int, FaultKind]]:
+    """One plan per call boundary x fault kind."""
+    for index in range(calls):
+        for kind in FAULT_KINDS:
+            yield {index: kind}
+
+
+def random_plan(rng: random.Random, calls: int) -> dict[int, FaultKind]:
+    """Two or three faults at distinct boundaries of a run of `calls` calls."""
+    count = min(calls, rng.choice((2, 3)))
+    return {index: rng.choice(FAULT_KINDS) for index in sorted(rng.sample(range(calls), count))}
+
+
+_SESSIONS: dict[int, boto3.Session] = {}
+
+
+@contextmanager
+def faulty_cloud(injector: FaultInjector) -> Iterator[None]:
+    """A fresh moto account whose default boto3 session carries `injector`: every client made
+    from it (the handler's, the test's) passes its calls through the injector, which only acts
+    while armed. The session is made once per injector (service models load once)."""
+    with mock_aws():
+        session = _SESSIONS.get(id(injector))
+        if session is None:
+            session = _SESSIONS[id(injector)] = boto3.Session()
+            injector.install(session.events)
+        boto3.DEFAULT_SESSION = session
+        yield
+
+
+def run_armed(
+    book: Ledger, injector: FaultInjector, plan: dict[int, FaultKind], invoke: Callable[[], Any]
+) -> tuple[Any, BaseException | None, list[Call]]:
+    """One handler run with `plan` armed; returns its result or what ended it, and its calls."""
+    injector.arm(plan)
+    try:
+        result, ended = invoke(), None
+    except BaseException as exc:  # a crash or a raised error ends the invocation
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        result, ended = None, exc
+    finally:
+        injector.disarm()
+    book.runs += 1
+    book.injected(injector.injected)
+    return result, ended, list(injector.calls)
