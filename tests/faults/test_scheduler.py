@@ -24,6 +24,7 @@ from tests.faults.harness import (
     assert_clean_and_documented,
     faulty_cloud,
     ledger,
+    new_process,
     random_plan,
     run_armed,
     targeted_plans,
@@ -113,14 +114,6 @@ def waits_for_databases(result: dict[str, Any] | None) -> bool:
     )
 
 
-def new_process(cloud: Cloud) -> None:
-    """What a new Lambda process would not have: the handler's cached policy, settings and
-    ports (its boto3 clients hold no state of ours and are kept, to keep the tier fast)."""
-    app = cloud.handler()
-    for cached in (app.settings, app.publisher, app.scheduler):
-        cached.cache_clear()
-
-
 class World:
     """One account replayed weekend after weekend: each replay is the next week's Friday
     evening to Monday morning, with its faults, checked after every run. Since the cycle must
@@ -167,7 +160,7 @@ class World:
         before = self.records
         result, ended, calls = run_armed(self.book, self.injector, plan, lambda: self.cloud.run(at))
         if isinstance(ended, ProcessCrash):
-            new_process(self.cloud)  # Lambda starts a new process for the next invocation
+            new_process(self.cloud.handler(), keep=("clients",))
         self.records = self.cloud.parked()
         self._check_run(at, before, calls)
         return result, calls

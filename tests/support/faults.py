@@ -26,6 +26,7 @@ answers the calls its plan names with a fault:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,6 +50,10 @@ class FaultKind(StrEnum):
 
 
 FAULT_KINDS = tuple(FaultKind)
+# Faults that stop the call before it reaches AWS; the others strike after it took effect.
+BLOCKING = frozenset(
+    {FaultKind.THROTTLE, FaultKind.SERVER_ERROR, FaultKind.ACCESS_DENIED, FaultKind.CRASH_BEFORE}
+)
 
 # The error code each service answers with, by botocore protocol, with the services that differ.
 _CODES: Mapping[FaultKind, tuple[int, Mapping[str, str], Mapping[str, str]]] = {
@@ -93,6 +98,7 @@ class Call:
     service: str
     operation: str
     body: str  # the request as sent (JSON text, or the query protocol's form fields)
+    fields: Mapping[str, Any] = field(default_factory=dict)  # its top-level parameters
 
     @property
     def name(self) -> str:
@@ -142,6 +148,11 @@ class FaultInjector:
     def disarm(self) -> None:
         self.armed = False
 
+    def reached(self) -> list[Call]:
+        """The calls of the armed window that reached AWS (took effect, whatever was seen)."""
+        blocked = {call.index for call, kind in self.injected if kind in BLOCKING}
+        return [call for call in self.calls if call.index not in blocked]
+
     def _fault_for(self, call: Call) -> FaultKind | None:
         if call.index in self.plan:
             return self.plan[call.index]
@@ -154,7 +165,8 @@ class FaultInjector:
         if not self.armed:
             return None
         service = event_name.split(".")[1]
-        call = Call(len(self.calls), service, model.name, _text(params.get("body")))
+        body = params.get("body")
+        call = Call(len(self.calls), service, model.name, _text(body), _fields(body))
         self.calls.append(call)
         self._seen[call.operation] = self._seen.get(call.operation, 0) + 1
         kind = self._fault_for(call)
@@ -193,3 +205,13 @@ def _text(body: Any) -> str:
     if isinstance(body, bytes):
         return body.decode("utf-8", errors="replace")
     return str(body or "")
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return dict(body)
+    try:
+        parsed = json.loads(body) if body else {}
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
