@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.faults.harness import LEDGERS, WRITE_VARIABLE, write_page
+from tests.functional.conftest import health_server  # noqa: F401 - the canary's endpoint
 
 _STARTED: list[float] = []
 
