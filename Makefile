@@ -87,8 +87,16 @@ test-functional: $(BIN)/.installed $(IAM_JUDGE) ## each handler x each events/ f
 test-integration: build $(IAM_JUDGE) ## built functions in the local cloud (moto server + Lambda RIE), every AWS call judged
 	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/pytest tests/integration
 
+.PHONY: test-faults
+test-faults: $(BIN)/.installed ## each handler replayed with a fault at every AWS call; invariants hold
+	$(BIN)/pytest tests/faults
+
+.PHONY: reliability
+reliability: $(BIN)/.installed ## run the fault tier and write docs/reliability.md from its figures
+	NIGHTSHIFT_WRITE_RELIABILITY=1 $(BIN)/pytest tests/faults
+
 .PHONY: test
-test: lint test-unit test-functional test-integration ## everything CI runs: linters and all test tiers
+test: lint test-unit test-functional test-faults test-integration ## everything CI runs: linters and all test tiers
 
 .PHONY: demo
 demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and show the chat messages (every AWS call judged)

@@ -25,9 +25,10 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern, EventPatternParser
 
-from nightshift.errors import EventError, PolicyError
+from nightshift.errors import EventError, NightshiftError, PolicyError
 from nightshift.redeploy.outcome import RedeployIncompleteError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.faults import FaultInjector, FaultKind
 from tests.support.nightshift import (
     OpsTopic,
     create_ops_topic,
@@ -610,7 +611,29 @@ def test_update_refused_by_aws_is_reported_and_raised_and_a_retry_deploys_only_w
     items = items_by_service(retry)
     assert items[service_arn(STAGING, API)]["outcome"] == "done"
     assert items[service_arn(STAGING, CANARY)]["details"]["verdict"] == "already-on-digest"
-    assert aws.service(STAGING, API)["taskDefinition"].endswith("todoapp-backend:3")
+    # The retry reuses the revision the first attempt registered: one revision per push.
+    assert aws.service(STAGING, API)["taskDefinition"].endswith("todoapp-backend:2")
+    assert len(aws.revisions("todoapp-backend")) == 2
+
+
+def test_revision_registered_but_unanswered_is_reused_by_the_retry_not_registered_again(
+    aws: CoreStack, app: ModuleType
+) -> None:
+    # The registration took effect, but the answer never came back (a read timeout).
+    injector = FaultInjector().install(boto3.DEFAULT_SESSION.events)
+    injector.arm(rules=[("RegisterTaskDefinition", 1, FaultKind.TIMEOUT)])
+    with pytest.raises(NightshiftError):
+        app.lambda_handler(push_event(), context("request-1"))
+    injector.disarm()
+    assert len(aws.revisions("todoapp-backend")) == 2  # source and the unanswered one
+
+    retry = app.lambda_handler(push_event(), context("request-1"))
+
+    assert len(aws.revisions("todoapp-backend")) == 2
+    items = items_by_service(retry)
+    assert items[service_arn(STAGING, API)]["outcome"] == "done"
+    assert aws.service(STAGING, API)["taskDefinition"].endswith("todoapp-backend:2")
+    assert aws.service(STAGING, CANARY)["taskDefinition"].endswith("todoapp-backend:2")
 
 
 def test_policy_that_cannot_be_loaded_changes_nothing_reports_the_error_and_raises(
@@ -872,12 +895,13 @@ def test_a_push_costs_a_few_calls_however_many_services_have_not_opted_in(
         "ecs.DescribeTaskDefinition": 3,  # one per distinct task definition they run
         "dynamodb.Query": 1,  # the last deployed push of each service
         "dynamodb.PutItem": 2,  # the push's idempotency record, the service's claim
+        "ecs.ListTaskDefinitions": 1,  # a revision an interrupted attempt registered is reused
         "ecs.RegisterTaskDefinition": 1,
         "ecs.UpdateService": 1,
         "dynamodb.UpdateItem": 1,  # the idempotency record completed
         "sns.Publish": 1,
     }
-    assert sum(first.values()) == 13
+    assert sum(first.values()) == 14
 
 
 def test_opted_in_services_are_described_ten_per_call_per_cluster(

@@ -39,6 +39,7 @@ from nightshift.adapters import scheduled_resources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
+from tests.support.faults import FaultInjector, FaultKind, ProcessCrash
 from tests.support.nightshift import (
     OpsTopic,
     create_ops_topic,
@@ -55,6 +56,7 @@ PRODUCTION = {"Environment": "production"}
 FRIDAY_EVENING = "2026-11-20T18:00:00Z"  # 19:00 CET: office-hours stops
 MONDAY_MORNING = "2026-11-23T06:30:00Z"  # 07:30 CET: office-hours starts
 FIVE_MINUTES_LATER = "2026-11-23T06:35:00Z"
+API_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/todoapp/api"
 POLICY = """
 version: 1
 protect: {tag: Environment, values: [production, prod]}
@@ -719,7 +721,7 @@ def test_policy_that_cannot_be_loaded_is_reported_and_nothing_is_touched(
     assert emitted_metrics(capsys.readouterr().out) == {"PolicyErrors": 1.0}
 
 
-def test_failed_stop_is_reported_the_target_put_back_and_retried_next_run(
+def test_failed_stop_is_reported_its_record_kept_and_finished_next_run(
     cloud: Cloud, stack: CoreStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # As IAM answers when the service lost its nightshift:schedule tag between sweep and stop.
@@ -730,8 +732,10 @@ def test_failed_stop_is_reported_the_target_put_back_and_retried_next_run(
     api = items_by_name(result)["api"]
     assert api["outcome"] == "failed"
     assert "stop failed: UpdateService failed with AccessDeniedException" in api["reason"]
-    assert cloud.service_capacity("todoapp", "api") == (2, 2, 6)  # target put back
-    assert f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/todoapp/api" not in cloud.parked()
+    # Half a stop: the target is at 0/0 and the record, still STOPPING, keeps 2/2/6.
+    assert cloud.service_capacity("todoapp", "api") == (2, 0, 0)
+    assert cloud.parked()[API_ARN]["state"] == {"S": "stopping"}
+    assert cloud.parked()[API_ARN]["capacity"]["M"]["maximum"] == {"N": "6"}
     assert cloud.db_status("todoapp-db") == "stopped"  # the run went on
     assert emitted_metrics(capsys.readouterr().out)["Failed"] == 2.0  # api and worker
     assert cloud.reports()[0]["severity"] == "critical"
@@ -740,7 +744,92 @@ def test_failed_stop_is_reported_the_target_put_back_and_retried_next_run(
     retried = items_by_name(cloud.run("2026-11-20T18:05:00Z"))
 
     assert retried["api"]["outcome"] == "done"
+    assert "a stop was interrupted" in retried["api"]["reason"]
     assert cloud.service_capacity("todoapp", "api") == (0, 0, 0)
+    assert cloud.parked()[API_ARN]["state"] == {"S": "parked"}
+
+
+# -- interrupted stops and starts (issue 12's three sequences) ----------------------------------
+
+
+def inject(cloud: Cloud, *rules: tuple[str, int, FaultKind]) -> FaultInjector:
+    """Fault the n-th call of an operation in the handler's current container."""
+    injector = FaultInjector().attach(cloud.handler().clients().each())
+    injector.arm(rules=list(rules))
+    return injector
+
+
+def parked_state(cloud: Cloud, arn: str) -> str | None:
+    item = cloud.parked().get(arn)
+    return None if item is None else item["state"]["S"]
+
+
+def test_stop_whose_update_and_target_restore_fail_keeps_the_record_and_is_finished_next_run(
+    cloud: Cloud,
+) -> None:
+    cloud.cluster("todoapp")
+    cloud.service("todoapp", "api", 2, target=(2, 6), **SCHEDULE)
+    inject(
+        cloud,
+        ("UpdateService", 1, FaultKind.SERVER_ERROR),
+        ("RegisterScalableTarget", 2, FaultKind.SERVER_ERROR),
+    )
+
+    failed = cloud.run(FRIDAY_EVENING)
+
+    assert failed["items"][0]["outcome"] == "failed"
+    assert parked_state(cloud, API_ARN) == "stopping"  # the capacity is not forgotten
+    cloud.app = None  # a new container, without the faults
+    cloud.run("2026-11-20T18:05:00Z")
+    assert cloud.service_capacity("todoapp", "api") == (0, 0, 0)
+    assert parked_state(cloud, API_ARN) == "parked"
+    cloud.run(MONDAY_MORNING)
+    assert cloud.service_capacity("todoapp", "api") == (2, 2, 6)
+    assert cloud.parked() == {}
+
+
+def test_start_that_dies_between_target_and_update_is_finished_by_the_next_run(
+    cloud: Cloud,
+) -> None:
+    cloud.cluster("todoapp")
+    cloud.service("todoapp", "api", 2, target=(2, 6), **SCHEDULE)
+    cloud.run(FRIDAY_EVENING)
+    cloud.app = None
+    inject(cloud, ("RegisterScalableTarget", 1, FaultKind.CRASH_AFTER))
+
+    with pytest.raises(ProcessCrash):
+        cloud.run(MONDAY_MORNING)
+
+    assert cloud.service_capacity("todoapp", "api") == (0, 2, 6)
+    assert parked_state(cloud, API_ARN) == "starting"
+    cloud.app = None
+    finished = cloud.run(FIVE_MINUTES_LATER)
+    assert cloud.service_capacity("todoapp", "api") == (2, 2, 6)
+    assert finished["items"][0]["outcome"] == "done"
+    assert cloud.parked() == {}
+
+
+def test_start_whose_update_and_target_restore_fail_is_finished_by_the_next_run(
+    cloud: Cloud,
+) -> None:
+    cloud.cluster("todoapp")
+    cloud.service("todoapp", "api", 2, target=(2, 6), **SCHEDULE)
+    cloud.run(FRIDAY_EVENING)
+    cloud.app = None
+    inject(
+        cloud,
+        ("UpdateService", 1, FaultKind.THROTTLE),
+        ("RegisterScalableTarget", 2, FaultKind.THROTTLE),
+    )
+
+    failed = cloud.run(MONDAY_MORNING)
+
+    assert failed["items"][0]["outcome"] == "failed"
+    assert parked_state(cloud, API_ARN) == "starting"
+    cloud.app = None
+    cloud.run(FIVE_MINUTES_LATER)
+    assert cloud.service_capacity("todoapp", "api") == (2, 2, 6)
+    assert cloud.parked() == {}
 
 
 @pytest.mark.parametrize("name", event_names("scheduler"))
@@ -847,7 +936,8 @@ def test_api_calls_for_100_resources_stay_few_in_steady_state_and_one_per_action
     assert steady == Counter({**reads, "GetResources": pages, "PutItem": 1})  # PutItem: last_run
     assert parked_steady == steady
     assert sum(steady.values()) < 15
-    # A full stop adds one call per switch and one parked record per resource, nothing else.
+    # A full stop adds one call per switch and two parked-record writes per resource (STOPPING
+    # before the first call, PARKED after the last), nothing else.
     assert full_stop == Counter(
         {
             **reads,
@@ -858,7 +948,7 @@ def test_api_calls_for_100_resources_stay_few_in_steady_state_and_one_per_action
             "StopDBCluster": 10,
             "StopInstances": 20,
             "UpdateAutoScalingGroup": 10,
-            "PutItem": 100 + 1,
+            "PutItem": 2 * 100 + 1,
             "Publish": 1,
         }
     )

@@ -538,6 +538,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("ecs", "ListTasks"): ecs_list_tasks,
     ("ecs", "DescribeTaskDefinition"): ecs_describe_task_definition,
     ("ecs", "RegisterTaskDefinition"): ecs_register_task_definition,
+    ("ecs", "ListTaskDefinitions"): wildcard("ecs:ListTaskDefinitions"),
     ("resourcegroupstaggingapi", "GetResources"): wildcard("tag:GetResources"),
     ("application-autoscaling", "DescribeScalableTargets"): wildcard(
         "application-autoscaling:DescribeScalableTargets"

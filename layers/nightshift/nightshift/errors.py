@@ -42,6 +42,12 @@ class AwsError(NightshiftError):
         error = getattr(exc, "response", {}).get("Error", {})
         return cls(operation, error.get("Code", "Unknown"), error.get("Message", ""))
 
+    @classmethod
+    def from_botocore_error(cls, operation: str, exc: Exception) -> AwsError:
+        """Translate a failure without an AWS answer (timeout, lost connection): the code is
+        botocore's exception class, e.g. `ReadTimeoutError`; the call may have taken effect."""
+        return cls(operation, type(exc).__name__, str(exc))
+
 
 class DeliveryError(NightshiftError):
     """A notification could not be delivered to a destination; the message must be retried."""

@@ -4,12 +4,14 @@ became of every decision.
 Every decision is made by the core (`nightshift.schedule.plan_run`); this module wires the
 ports and carries the plan out:
 - an event older than the last run is refused (StaleEventError), before anything is read;
-- a stop's parked record is written *before* the stop, and deleted again if the stop fails:
-  a capacity that was zeroed without its record could never be restored;
-- a start's record is deleted after the start succeeded (if that delete fails, the next run
-  finds the resource running with a record and releases it);
-- a failed start or stop is reported and the run goes on; the next run tries again, because
-  the resource is still not as its schedule wants;
+- the parking protocol (docs/scheduler.md): a stop's record is written in state STOPPING
+  *before* the first stop call and moved to PARKED after the last; a start's record is moved
+  to STARTING before the first start call and deleted only after the last succeeded. A failed
+  call, a timeout or a crash anywhere leaves the record in STOPPING or STARTING, with the
+  capacity to restore: the next run finishes or undoes the switch from it. No failure deletes
+  a record;
+- a failed start or stop (or record write) is reported and the run goes on; the next run takes
+  it up again, because the record says it is unfinished;
 - starts and stops not begun a few seconds before the Lambda deadline are deferred to the next
   run, so the run still reports and stores `last_run`;
 - a dry run writes nothing, not even `last_run`.
@@ -152,21 +154,38 @@ class Scheduler:
                 Outcome.SKIPPED,
                 "deferred: the run ran out of time; the next run carries it out",
             )
-        parked = False
+        action = decision.action.value
         try:
             if decision.park is not None:
                 self.parking.park(decision.park)
-                parked = True
+        except AwsError as exc:
+            logger.warning("parked record not written", arn=decision.arn, error=str(exc))
+            return DecisionOutcome(
+                decision, Outcome.FAILED, f"{action} not begun: parked record not written: {exc}"
+            )
+        try:
             self.switch.apply(decision)
         except AwsError as exc:
-            logger.warning(
-                "switch failed", arn=decision.arn, action=decision.action.value, error=str(exc)
+            logger.warning("switch failed", arn=decision.arn, action=action, error=str(exc))
+            return DecisionOutcome(
+                decision,
+                Outcome.FAILED,
+                f"{action} failed: {exc}; the parked record keeps the capacity and the next "
+                "run finishes or undoes it",
             )
-            if parked:
-                self._release(decision.arn)
-            return DecisionOutcome(decision, Outcome.FAILED, f"{decision.action} failed: {exc}")
-        if decision.unpark:
-            self._release(decision.arn)
+        try:
+            if decision.settled is not None:
+                self.parking.park(decision.settled)
+            if decision.unpark:
+                self.parking.release(decision.arn)
+        except AwsError as exc:
+            logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
+            return DecisionOutcome(
+                decision,
+                Outcome.FAILED,
+                f"{action} done, but the parked record was not updated: {exc}; the next run "
+                "settles it",
+            )
         return DecisionOutcome(decision, Outcome.DONE)
 
     def _settle(self, decision: Decision) -> DecisionOutcome:
@@ -175,16 +194,11 @@ class Scheduler:
         try:
             if decision.park is not None:
                 self.parking.park(decision.park, keep_existing=True)
+            if decision.settled is not None:
+                self.parking.park(decision.settled)
             if decision.unpark:
                 self.parking.release(decision.arn)
         except AwsError as exc:
             logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
             return DecisionOutcome(decision, Outcome.FAILED, f"parked record not updated: {exc}")
         return DecisionOutcome(decision, outcome)
-
-    def _release(self, arn: str) -> None:
-        try:
-            self.parking.release(arn)
-        except AwsError as exc:
-            # The next run finds the record and releases it (or takes it as the resource's).
-            logger.warning("parked record not released", arn=arn, error=str(exc))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from nightshift.schedule import (
     Action,
     Capacity,
     ParkedRecord,
+    ParkState,
     PowerState,
     ResourceKind,
     ScheduledResource,
@@ -108,8 +110,12 @@ def asg(name: str = "workers", capacity: Capacity = GROUP_CAPACITY) -> Scheduled
     )
 
 
-def record(resource: ScheduledResource, capacity: Capacity | None = None) -> ParkedRecord:
-    return ParkedRecord(resource.arn, resource.kind, PARKED_AT, "office-hours", capacity)
+def record(
+    resource: ScheduledResource,
+    capacity: Capacity | None = None,
+    state: ParkState = ParkState.PARKED,
+) -> ParkedRecord:
+    return ParkedRecord(resource.arn, resource.kind, PARKED_AT, "office-hours", capacity, state)
 
 
 def plan(
@@ -140,8 +146,9 @@ def test_running_database_is_stopped_when_office_hours_end_with_hours_saved() ->
     assert "office-hours: outside its periods" in decision.reason
     assert decision.hours_saved == 12.5  # 19:00 to 07:30 the next morning
     assert decision.park == ParkedRecord(
-        rds().arn, ResourceKind.RDS_INSTANCE, EVENING, "office-hours", None
+        rds().arn, ResourceKind.RDS_INSTANCE, EVENING, "office-hours", None, ParkState.STOPPING
     )
+    assert decision.settled == replace(decision.park, state=ParkState.PARKED)
 
 
 def test_stop_on_friday_evening_saves_the_hours_until_monday_morning() -> None:
@@ -325,7 +332,7 @@ def test_database_restarted_by_aws_after_seven_days_is_stopped_again_under_enfor
 
     assert decision.action is Action.STOP
     assert "stop again: office-hours-enforced enforces" in decision.reason
-    assert decision.park is None  # the record from the first stop stays
+    assert decision.park == record(db, state=ParkState.STOPPING)  # the first stop's record
 
 
 def test_database_started_by_hand_is_stopped_when_a_boundary_passed_since_the_last_run() -> None:
@@ -586,3 +593,126 @@ def test_summary_counts_each_action() -> None:
 def test_naive_run_time_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         plan_run([], {}, POLICY, DEFAULT_PROTECT, dt.datetime(2026, 3, 2, 18), None)
+
+
+# -- the parking protocol: an interrupted stop or start is finished or undone --------------------
+
+STORED = Capacity(2, 1, 4)
+
+
+def test_stop_writes_its_record_stopping_before_and_parked_after() -> None:
+    decision = only(plan(ecs(capacity=STORED), at=EVENING))
+
+    assert decision.park is not None
+    assert (decision.park.state, decision.park.capacity) == (ParkState.STOPPING, STORED)
+    assert decision.settled == replace(decision.park, state=ParkState.PARKED)
+    assert decision.unpark is False
+
+
+def test_start_moves_its_record_to_starting_and_deletes_it_after() -> None:
+    service = ecs(capacity=STORED.parked())
+
+    decision = only(plan(service, at=MORNING, parked=(record(service, STORED),)))
+
+    assert decision.action is Action.START
+    assert decision.park == record(service, STORED, ParkState.STARTING)
+    assert (decision.settled, decision.unpark) == (None, True)
+
+
+def test_stop_half_done_off_hours_is_finished_from_the_record() -> None:
+    # Target at 0/0, UpdateService failed: desired still 2.
+    service = ecs(capacity=Capacity(2, 0, 0))
+
+    decision = only(plan(service, at=NIGHT, parked=(record(service, STORED, ParkState.STOPPING),)))
+
+    assert decision.action is Action.STOP
+    assert "a stop was interrupted" in decision.reason
+    assert decision.target_capacity == Capacity(0, 0, 0)
+    assert decision.park is not None
+    assert decision.park.capacity == STORED  # never the half-stopped capacity
+    assert decision.settled is not None
+    assert decision.settled.state is ParkState.PARKED
+
+
+def test_stop_half_done_when_office_hours_begin_is_undone_to_the_recorded_capacity() -> None:
+    service = ecs(capacity=Capacity(2, 0, 0))
+
+    decision = only(
+        plan(service, at=MORNING, parked=(record(service, STORED, ParkState.STOPPING),))
+    )
+
+    assert decision.action is Action.START
+    assert decision.capacity_to_restore == STORED
+    assert "undo the stop" in decision.reason
+    assert decision.unpark is True
+
+
+def test_start_interrupted_after_the_target_is_finished_not_refused_as_changed() -> None:
+    # Min/max restored, the process died before UpdateService: desired 0, min 1, max 4.
+    service = ecs(capacity=Capacity(0, 1, 4))
+
+    decision = only(
+        plan(
+            service,
+            at=MORNING + FIVE_MINUTES,
+            parked=(record(service, STORED, ParkState.STARTING),),
+        )
+    )
+
+    assert decision.action is Action.START
+    assert decision.capacity_to_restore == STORED
+    assert decision.conflict is None
+    assert "a start was interrupted" in decision.reason
+
+
+def test_start_interrupted_when_office_hours_end_is_undone_by_a_stop() -> None:
+    service = ecs(capacity=Capacity(0, 1, 4))
+
+    decision = only(
+        plan(service, at=EVENING, parked=(record(service, STORED, ParkState.STARTING),))
+    )
+
+    assert decision.action is Action.STOP
+    assert decision.target_capacity == Capacity(0, 0, 0)
+    assert decision.park is not None
+    assert decision.park.capacity == STORED
+
+
+def test_stop_whose_calls_all_succeeded_before_a_crash_is_marked_parked() -> None:
+    service = ecs(capacity=STORED.parked())
+
+    decision = only(plan(service, at=NIGHT, parked=(record(service, STORED, ParkState.STOPPING),)))
+
+    assert decision.action is Action.NONE
+    assert decision.settled == record(service, STORED, ParkState.PARKED)
+
+
+def test_start_whose_calls_all_succeeded_before_a_crash_releases_the_record() -> None:
+    service = ecs(capacity=STORED)
+
+    decision = only(plan(service, at=MIDDAY, parked=(record(service, STORED, ParkState.STARTING),)))
+
+    assert (decision.action, decision.unpark) == (Action.NONE, True)
+    assert "it runs as parked: released" in decision.reason
+
+
+def test_record_written_before_states_existed_reads_as_parked() -> None:
+    data = record(rds()).to_json()
+    del data["state"]
+
+    assert ParkedRecord.from_json(data).state is ParkState.PARKED
+
+
+def test_start_held_back_for_the_databases_does_not_touch_the_service_record() -> None:
+    db, service = rds(status="stopped"), ecs(capacity=STORED.parked())
+    parked = (record(db), record(service, STORED, ParkState.STARTING))
+
+    decisions = {d.arn: d for d in plan(db, service, at=MORNING, parked=parked).decisions}
+
+    waiting = decisions[service.arn]
+    assert (waiting.action, waiting.park, waiting.settled, waiting.unpark) == (
+        Action.NONE,
+        None,
+        None,
+        False,
+    )

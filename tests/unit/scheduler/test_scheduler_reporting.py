@@ -132,7 +132,7 @@ def test_circuit_breaker_is_an_error_of_the_run() -> None:
 
 
 def test_steady_state_is_not_published() -> None:
-    parked = plan(service()).decisions[0].park
+    parked = plan(service()).decisions[0].settled  # the record once the stop went through
     assert parked is not None
     stopped = service(desired=0)
 

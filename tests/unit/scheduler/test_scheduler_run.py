@@ -18,6 +18,7 @@ from nightshift.schedule import (
     Capacity,
     Decision,
     ParkedRecord,
+    ParkState,
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
@@ -77,7 +78,7 @@ class Account:
         if keep_existing and record.arn in self.records:
             return False
         self.records[record.arn] = record
-        self.log.append(f"park {record.arn.rsplit('/', 1)[-1]}")
+        self.log.append(f"{record.state} {record.arn.rsplit('/', 1)[-1]}")
         return True
 
     def release(self, arn: str) -> None:
@@ -116,23 +117,44 @@ def test_stop_writes_the_parked_record_before_stopping() -> None:
 
     result = run(account, EVENING)
 
-    assert account.log == ["park api", "stop api"]
+    assert account.log == ["stopping api", "stop api", "parked api"]
     assert result.outcomes[0].outcome is Outcome.DONE
     assert account.records[service("api").arn].capacity == Capacity(2, 1, 4)
+    assert account.records[service("api").arn].state is ParkState.PARKED
     assert account.last == EVENING
 
 
-def test_failed_stop_releases_its_record_and_the_run_goes_on() -> None:
+def test_failed_stop_keeps_its_record_stopping_and_the_run_goes_on() -> None:
     account = Account([service("api"), service("web")], failing_switches={"api"})
 
     result = run(account, EVENING)
 
-    assert account.log == ["park api", "release api", "park web", "stop web"]
+    assert account.log == ["stopping api", "stopping web", "stop web", "parked web"]
     assert [o.outcome for o in result.outcomes] == [Outcome.FAILED, Outcome.DONE]
     assert result.outcomes[0].problem == (
-        "stop failed: UpdateService failed with AccessDeniedException: not allowed"
+        "stop failed: UpdateService failed with AccessDeniedException: not allowed; the parked "
+        "record keeps the capacity and the next run finishes or undoes it"
     )
-    assert list(account.records) == [service("web").arn]
+    assert account.records[service("api").arn].state is ParkState.STOPPING
+    assert account.records[service("api").arn].capacity == Capacity(2, 1, 4)
+
+
+def test_stop_done_whose_record_cannot_be_marked_parked_is_a_failure_of_the_run() -> None:
+    account = Account([service("api")])
+    park = account.park
+
+    def fail_when_parked(record: ParkedRecord, *, keep_existing: bool = False) -> bool:
+        if record.state is ParkState.PARKED:
+            raise failure("PutItem")
+        return park(record, keep_existing=keep_existing)
+
+    account.park = fail_when_parked  # type: ignore[method-assign]
+
+    result = run(account, EVENING)
+
+    assert account.log == ["stopping api", "stop api"]
+    assert result.outcomes[0].outcome is Outcome.FAILED
+    assert "stop done, but the parked record was not updated" in str(result.outcomes[0].problem)
 
 
 def test_record_that_cannot_be_written_means_no_stop() -> None:
@@ -146,7 +168,7 @@ def test_record_that_cannot_be_written_means_no_stop() -> None:
     assert "PutItem failed" in result.outcomes[0].problem
 
 
-def test_start_releases_the_record_after_restoring_the_parked_capacity() -> None:
+def test_start_marks_the_record_starting_and_releases_it_after_restoring_the_capacity() -> None:
     record = ParkedRecord(
         service("api").arn, ResourceKind.ECS_SERVICE, EVENING, "office-hours", Capacity(2, 1, 4)
     )
@@ -157,7 +179,7 @@ def test_start_releases_the_record_after_restoring_the_parked_capacity() -> None
 
     result = run(account, MORNING)
 
-    assert account.log == ["start api", "release api"]
+    assert account.log == ["starting api", "start api", "release api"]
     assert result.started == 1
     assert account.records == {}
 
@@ -231,3 +253,20 @@ def test_docstring_examples_hold() -> None:
 
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_failed_start_keeps_its_record_starting_for_the_next_run() -> None:
+    record = ParkedRecord(
+        service("api").arn, ResourceKind.ECS_SERVICE, EVENING, "office-hours", Capacity(2, 1, 4)
+    )
+    parked = ScheduledResource(
+        record.arn, ResourceKind.ECS_SERVICE, service("api").tags, "ACTIVE", Capacity(0, 0, 0)
+    )
+    account = Account([parked], records={record.arn: record}, last=EVENING)
+    account.failing_switches.add("api")
+
+    result = run(account, MORNING)
+
+    assert result.outcomes[0].outcome is Outcome.FAILED
+    assert account.records[record.arn].state is ParkState.STARTING
+    assert account.records[record.arn].capacity == Capacity(2, 1, 4)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.adapters.tagging import TaggedResources
 from nightshift.errors import AwsError
@@ -27,6 +27,7 @@ from nightshift.redeploy import (
     ServiceFacts,
     TaskDefinitionFacts,
     register_request,
+    registered_as,
     unexpected_fields,
 )
 from nightshift.redeploy.outcome import (
@@ -47,6 +48,8 @@ SERVICE_RESOURCE_TYPE = "ecs:service"
 # DescribeServices takes at most 10 services per call, all of one cluster.
 DESCRIBE_SERVICES_CHUNK = 10
 PRIMARY = "PRIMARY"
+# Revisions newer than the source looked at for one an earlier attempt registered.
+RECENT_REVISIONS = 5
 # RegisterTaskDefinition and UpdateService have low rate limits; adaptive mode retries throttling
 # with backoff and slows this client down instead of failing a deployment halfway.
 RETRIES = Config(retries={"mode": "adaptive", "total_max_attempts": 8})
@@ -64,6 +67,7 @@ IAM_ACTIONS = frozenset(
         "ecs:DescribeTasks",
         "ecs:ListTasks",
         "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
         "ecs:RegisterTaskDefinition",
         "ecs:TagResource",
         "iam:PassRole",
@@ -130,13 +134,51 @@ class EcsServices:
                 fields=sorted(dropped),
             )
         request = register_request(source.definition, source.tags, push, self.accepted_fields)
+        existing = self._registered_copy(source, request)
+        if existing is not None:
+            logger.info("revision reused", source=source.arn, task_definition=existing)
+            return existing
         try:
             response = self._client.register_task_definition(**request)
         except ClientError as exc:
             raise AwsError.from_client_error("RegisterTaskDefinition", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("RegisterTaskDefinition", exc) from exc
         arn = response["taskDefinition"]["taskDefinitionArn"]
         logger.info("revision registered", source=source.arn, task_definition=arn)
         return arn
+
+    def _registered_copy(
+        self, source: TaskDefinitionFacts, request: Mapping[str, Any]
+    ) -> str | None:
+        """A revision of the family newer than `source` that is exactly `request`: registered by
+        an earlier attempt at this push that failed afterwards (a retry must not register a
+        second identical revision). Costs one ListTaskDefinitions when there is none; the
+        newest few revisions are looked at, newest first."""
+        try:
+            listed = self._client.list_task_definitions(
+                familyPrefix=source.family,
+                status="ACTIVE",
+                sort="DESC",
+                maxResults=RECENT_REVISIONS,
+            )["taskDefinitionArns"]
+            for arn in listed:
+                family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
+                if family != source.family or int(revision) <= _revision(source.arn):
+                    continue
+                described = self._client.describe_task_definition(
+                    taskDefinition=arn, include=["TAGS"]
+                )
+                candidate = TaskDefinitionFacts.from_description(described)
+                if registered_as(candidate.definition, candidate.tags, self.accepted_fields) == (
+                    request
+                ):
+                    return arn
+        except ClientError as exc:
+            raise AwsError.from_client_error("ListTaskDefinitions", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("ListTaskDefinitions", exc) from exc
+        return None
 
     def update_service(self, service: ServiceFacts, task_definition_arn: str) -> str:
         """Point the service at the new revision, changing nothing else of it; return the id of
@@ -147,6 +189,8 @@ class EcsServices:
             )
         except ClientError as exc:
             raise AwsError.from_client_error("UpdateService", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("UpdateService", exc) from exc
         deployments = response["service"].get("deployments") or ()
         primary = next((d for d in deployments if d.get("status") == PRIMARY), None)
         deployment_id = str(primary["id"]) if primary else ""
@@ -222,3 +266,7 @@ def _by_cluster(service_arns: Iterable[str]) -> dict[str, Sequence[str]]:
             continue
         groups.setdefault(match["cluster"] or "default", []).append(arn)
     return groups
+
+
+def _revision(task_definition_arn: str) -> int:
+    return int(task_definition_arn.rsplit(":", 1)[-1])

@@ -1,8 +1,9 @@
 """The scheduler's memory in the shared DynamoDB table (keys `pk`, `sk`).
 
 - Parked records: pk `scheduler#parked`, sk the resource's ARN, one item per parked resource with
-  its capacity as readable attributes (kind, parked_at, schedule, capacity.{desired,minimum,
-  maximum}), so people can read and fix them in the console during an incident.
+  its capacity as readable attributes (kind, parked_at, schedule, state, capacity.{desired,
+  minimum,maximum}), so people can read and fix them in the console during an incident. `state`
+  is the parking protocol's step (stopping, parked, starting; an item without one is parked).
 - The last run: pk `scheduler#run`, sk `last`, attribute `scheduled_time` (ISO 8601, UTC). It
   only moves forward: the write is conditional, so a replayed or late event cannot move it back.
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.adapters.state_table import ConditionFailed, StateTable
 from nightshift.errors import AwsError
@@ -77,6 +78,8 @@ class ParkingStore:
                     records[record.arn] = record
         except ClientError as exc:
             raise AwsError.from_client_error("Query", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("Query", exc) from exc
         return records
 
     def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool:

@@ -9,6 +9,11 @@
 
 The scalable target is set first both ways: while its max is still above 0 the autoscaler would
 undo a stop, and while its max is still 0 it would undo a start.
+
+A failed call raises AwsError and nothing is put back here: the parked record (in state
+STOPPING or STARTING) holds the capacity, and the next run finishes or undoes the switch from
+it (docs/scheduler.md). A timeout or lost connection is an AwsError too (code: botocore's
+exception name), since the call may or may not have taken effect.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.adapters.scheduled_resources import ECS_DIMENSION, ecs_service_id
 from nightshift.adapters.scheduler_clients import SchedulerClients
@@ -84,24 +89,15 @@ class PowerSwitch:
         target = _required(resource, capacity)
         cluster, service = ecs_service_id(resource.arn)
         resource_id = f"service/{cluster}/{service}"
-        has_target = target.minimum is not None and target.maximum is not None
-        if has_target:
+        if target.minimum is not None and target.maximum is not None:
             self._register_target(resource_id, target.minimum, target.maximum)
-        try:
-            _call(
-                "UpdateService",
-                self._clients.ecs.update_service,
-                cluster=cluster,
-                service=service,
-                desiredCount=target.desired,
-            )
-        except AwsError:
-            before = resource.capacity
-            if has_target and before is not None:
-                # Put the target back as it was: half a stop would be parked by the next run
-                # as if min/max 0 were the service's own.
-                self._restore_target(resource_id, before)
-            raise
+        _call(
+            "UpdateService",
+            self._clients.ecs.update_service,
+            cluster=cluster,
+            service=service,
+            desiredCount=target.desired,
+        )
 
     def _register_target(self, resource_id: str, minimum: int | None, maximum: int | None) -> None:
         _call(
@@ -113,18 +109,6 @@ class PowerSwitch:
             MinCapacity=minimum,
             MaxCapacity=maximum,
         )
-
-    def _restore_target(self, resource_id: str, before: Capacity) -> None:
-        try:
-            self._register_target(resource_id, before.minimum, before.maximum)
-        except AwsError as exc:
-            logger.error(
-                "scalable target left changed after a failed update",
-                resource_id=resource_id,
-                minimum=before.minimum,
-                maximum=before.maximum,
-                error=str(exc),
-            )
 
     def _set_group(self, resource: ScheduledResource, capacity: Capacity | None) -> None:
         target = _required(resource, capacity)
@@ -179,3 +163,5 @@ def _call(operation: str, method: Callable[..., object], **parameters: object) -
         method(**parameters)
     except ClientError as exc:
         raise AwsError.from_client_error(operation, exc) from exc
+    except BotoCoreError as exc:
+        raise AwsError.from_botocore_error(operation, exc) from exc

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.errors import AwsError
 
@@ -56,6 +56,8 @@ class StateTable:
             )
         except ClientError as exc:
             raise AwsError.from_client_error("GetItem", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("GetItem", exc) from exc
         return response.get("Item")
 
     def put(
@@ -83,6 +85,8 @@ class StateTable:
                 held = exc.response.get("Item") if return_held else None
                 raise ConditionFailed(error.get("Message", ""), held) from exc
             raise AwsError.from_client_error("PutItem", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("PutItem", exc) from exc
 
     def delete(self, pk: str, sk: str) -> None:
         """Delete the item at (`pk`, `sk`); none there is fine."""
@@ -90,6 +94,8 @@ class StateTable:
             self._client.delete_item(TableName=self._table, Key=_key(pk, sk))
         except ClientError as exc:
             raise AwsError.from_client_error("DeleteItem", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("DeleteItem", exc) from exc
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

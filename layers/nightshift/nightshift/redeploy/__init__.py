@@ -28,7 +28,12 @@ from nightshift.redeploy.plan import (
 )
 from nightshift.redeploy.policy import RELEASE_VERSIONS, RedeployPolicy, TagPattern
 from nightshift.redeploy.render import PlanRow, plan_rows, render_plan, report_item, report_items
-from nightshift.redeploy.revision import READ_ONLY_FIELDS, register_request, unexpected_fields
+from nightshift.redeploy.revision import (
+    READ_ONLY_FIELDS,
+    register_request,
+    registered_as,
+    unexpected_fields,
+)
 
 __all__ = [
     "READ_ONLY_FIELDS",
@@ -58,6 +63,7 @@ __all__ = [
     "plan_rows",
     "read_image_action",
     "register_request",
+    "registered_as",
     "render_plan",
     "report_item",
     "report_items",

@@ -58,17 +58,34 @@ def register_request(
     pinned = {change.container: change.new_image for change in image_changes(containers, push)}
     if not pinned:
         raise ValueError(f"no container runs {push.registry.host}/{push.repository}")
-    request = {
-        name: _plain(value)
-        for name, value in task_definition.items()
-        if name in accepted_fields and name not in READ_ONLY_FIELDS and name != _TAGS
-    }
+    request = registered_as(task_definition, tags, accepted_fields)
     request["containerDefinitions"] = [
         {**container, "image": pinned[container["name"]]}
         if container.get("name") in pinned
         else container
         for container in request["containerDefinitions"]
     ]
+    return request
+
+
+def registered_as(
+    task_definition: Mapping[str, Any],
+    tags: Sequence[Mapping[str, str]],
+    accepted_fields: frozenset[str],
+) -> dict[str, Any]:
+    """The RegisterTaskDefinition request that a described revision amounts to: what it
+    carries that a registration can set (with its own images, nothing pinned).
+
+    A revision already registered for a push is recognised by it: an earlier attempt at the
+    same push that registered the revision and then failed (an UpdateService refused, a timeout
+    after the registration took effect) left a revision whose `registered_as` is exactly the
+    `register_request` the retry would send, and the retry reuses it.
+    """
+    request = {
+        name: _plain(value)
+        for name, value in task_definition.items()
+        if name in accepted_fields and name not in READ_ONLY_FIELDS and name != _TAGS
+    }
     kept_tags = [
         _plain(tag) for tag in tags if not tag["key"].lower().startswith(RESERVED_TAG_PREFIX)
     ]

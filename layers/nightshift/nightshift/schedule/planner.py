@@ -2,17 +2,24 @@
 what (if anything) to do about the difference, with the reason.
 
 Pure: resources, parked records, policy and the run's time go in; a RunPlan comes out. The
-handler carries out the plan in order, writes `park` records and deletes `unpark` ones once
-the action succeeds, and reports every decision.
+handler carries out the plan in order: it writes a decision's `park` record before the start or
+stop, `settled` after it, deletes the record when `unpark` once the start succeeded, and reports
+every decision.
 
 How a reconciler tells "stopped by hand" from "should be stopped" (docs/scheduler.md):
-- the parked record is the scheduler's memory for one resource: it exists from the moment an
-  off period begins for the resource (we stopped it, or found it stopped) until it runs again;
-- an off-period resource that is running *with* a record was woken outside Nightshift (by hand,
-  or by AWS after 7 days stopped): it is left alone unless the schedule enforces, an override
-  holds it, or a schedule boundary was crossed since the last run;
+- the parked record is the scheduler's memory for one resource: it exists from the moment a
+  stop begins (or the resource is found stopped as an off period begins) until the resource is
+  restored; it carries the capacity to restore and the protocol's state (STOPPING, PARKED,
+  STARTING);
+- a record in STOPPING or STARTING is an interrupted stop or start (a failed call, a crash, a
+  timeout): the run finishes it if the schedule still wants that, or undoes it, always towards
+  the record's capacity, never taking what the half-switched resource shows as a change made
+  by hand;
+- an off-period resource that is running *with* a PARKED record was woken outside Nightshift
+  (by hand, or by AWS after 7 days stopped): it is left alone unless the schedule enforces, an
+  override holds it, or a schedule boundary was crossed since the last run;
 - an off-period resource running *without* a record was never parked for this off period (a
-  failed or deferred stop, a resource just tagged, the first run): it is stopped;
+  deferred stop, a resource just tagged, the first run): it is stopped;
 - a resource that should run but is stopped without a record was stopped outside Nightshift:
   it is started only when a boundary was crossed since the last run, or under enforce/override.
 """
@@ -37,6 +44,7 @@ from nightshift.schedule.resources import (
     SCHEDULE_TAG,
     Capacity,
     ParkedRecord,
+    ParkState,
     PowerState,
     ResourceKind,
     ScheduledResource,
@@ -73,9 +81,12 @@ DEFAULT_OUTCOME = MappingProxyType(
 class Decision:
     """What to do with one resource this run, and why.
 
-    After the action succeeds (or at once for NONE), the handler writes `park` and, if
-    `unpark`, deletes the resource's parked record. `capacity_to_restore` is set on a start of
-    an ECS service or ASG: set exactly that. A stop of one sets `target_capacity` (zeros).
+    START/STOP: the handler writes `park` (state STOPPING or STARTING) before the first call,
+    then after the last one writes `settled` (a stop's record in state PARKED) or, if
+    `unpark`, deletes the record. NONE: it writes `park` only where the resource has no record
+    yet, `settled` over the existing one, and deletes it if `unpark`.
+    `capacity_to_restore` is set on a start of an ECS service or ASG: set exactly that. A stop
+    of one sets `target_capacity` (zeros).
     """
 
     resource: ScheduledResource
@@ -84,6 +95,7 @@ class Decision:
     schedule: str | None = None
     desired: PowerState | None = None
     park: ParkedRecord | None = None
+    settled: ParkedRecord | None = None
     unpark: bool = False
     capacity_to_restore: Capacity | None = None
     conflict: str | None = None
@@ -366,13 +378,51 @@ class _Case:
             **changes,
         )
 
-    def new_record(self) -> ParkedRecord:
+    def new_record(self, state: ParkState) -> ParkedRecord:
         return ParkedRecord(
             arn=self.resource.arn,
             kind=self.resource.kind,
             parked_at=self.now,
             schedule=self.schedule.name,
             capacity=self.resource.capacity,
+            state=state,
+        )
+
+    def stop(self, what: str, record: ParkedRecord, **changes: Any) -> Decision:
+        """A stop under the protocol: `record` (kept capacity) goes STOPPING, then PARKED."""
+        return self.decision(
+            Action.STOP,
+            what,
+            park=record.moved_to(ParkState.STOPPING),
+            settled=record.moved_to(ParkState.PARKED),
+            hours_saved=self.hours_until_running(),
+            **changes,
+        )
+
+    def start(self, what: str, record: ParkedRecord, **changes: Any) -> Decision:
+        """A start under the protocol: `record` goes STARTING, and is deleted once it ran."""
+        return self.decision(
+            Action.START, what, park=record.moved_to(ParkState.STARTING), unpark=True, **changes
+        )
+
+    @property
+    def interruption(self) -> str:
+        """What the interrupted record says was under way, for reasons."""
+        assert self.record is not None
+        verb = "stop" if self.record.state is ParkState.STOPPING else "start"
+        since = format_local(self.record.parked_at.astimezone(self.schedule.zone))
+        return f"a {verb} was interrupted (parked record {self.record.state.value}, since {since})"
+
+    @property
+    def half_switched(self) -> bool:
+        """A capacity kind whose capacity is not the one its record says to restore."""
+        assert self.record is not None
+        stored, current = self.record.capacity, self.resource.capacity
+        return (
+            self.resource.kind in CAPACITY_KINDS
+            and stored is not None
+            and current is not None
+            and current != stored
         )
 
     def hours_until_running(self) -> float | None:
@@ -436,40 +486,47 @@ def _decide(
 
 def _stays_parked(case: _Case) -> Decision:
     """Wanted stopped, is stopped."""
-    if case.record is not None:
-        since = format_local(case.record.parked_at.astimezone(case.schedule.zone))
-        return case.decision(Action.NONE, f"parked since {since}")
-    return case.decision(
-        Action.NONE,
-        "already stopped; recorded as parked so that a start by hand is recognised",
-        park=case.new_record(),
-    )
+    record = case.record
+    if record is None:
+        return case.decision(
+            Action.NONE,
+            "already stopped; recorded as parked so that a start by hand is recognised",
+            park=case.new_record(ParkState.PARKED),
+        )
+    current, stored = case.resource.capacity, record.capacity
+    if record.interrupted:
+        if current is not None and stored is not None and current != current.parked():
+            return case.stop(f"{case.interruption}; finish the stop", record)
+        return case.decision(
+            Action.NONE,
+            f"{case.interruption}; it is stopped: parked",
+            settled=record.moved_to(ParkState.PARKED),
+        )
+    since = format_local(record.parked_at.astimezone(case.schedule.zone))
+    return case.decision(Action.NONE, f"parked since {since}")
 
 
 def _park(case: _Case) -> Decision:
     """Wanted stopped, is running."""
-    hours = case.hours_until_running()
-    if case.record is None:
+    record = case.record
+    if record is None:
         what = "stop"
         if case.resource.capacity is not None:
             what += f" and park its capacity ({case.resource.capacity})"
-        return case.decision(Action.STOP, what, park=case.new_record(), hours_saved=hours)
-    parked_at = format_local(case.record.parked_at.astimezone(case.schedule.zone))
+        return case.stop(what, case.new_record(ParkState.STOPPING))
+    if record.interrupted:
+        undo = "finish the stop" if record.state is ParkState.STOPPING else "undo the start"
+        return case.stop(f"{case.interruption}; {undo}", record)
+    parked_at = format_local(record.parked_at.astimezone(case.schedule.zone))
     woken = (
         f"running although parked since {parked_at} (started by hand, "
         "or by AWS after 7 days stopped)"
     )
     if case.hold:
-        # Keep the record written when it was parked: that capacity is what comes back.
-        return case.decision(
-            Action.STOP, f"{woken}; stop again: {case.hold_why}", hours_saved=hours
-        )
+        # Keep the capacity recorded when it was parked: that capacity is what comes back.
+        return case.stop(f"{woken}; stop again: {case.hold_why}", record)
     if case.crossed:
-        return case.decision(
-            Action.STOP,
-            f"{woken}; stop: a schedule boundary passed since the last run",
-            hours_saved=hours,
-        )
+        return case.stop(f"{woken}; stop: a schedule boundary passed since the last run", record)
     return case.decision(
         Action.NONE,
         f"{woken}; left running until {case.next_change}: {case.schedule.name} does not enforce",
@@ -478,9 +535,21 @@ def _park(case: _Case) -> Decision:
 
 def _keep_running(case: _Case) -> Decision:
     """Wanted running, is running."""
-    if case.record is None:
+    record = case.record
+    if record is None:
         return case.decision(Action.NONE, "running")
-    stored = case.record.capacity
+    stored = record.capacity
+    if record.interrupted:
+        if case.half_switched:
+            redo = "finish the start" if record.state is ParkState.STARTING else "undo the stop"
+            return case.start(
+                f"{case.interruption}; {redo}: restore the parked capacity ({stored})",
+                record,
+                capacity_to_restore=stored,
+            )
+        return case.decision(
+            Action.NONE, f"{case.interruption}; it runs as parked: released", unpark=True
+        )
     current = case.resource.capacity
     if stored is not None and current is not None and current != stored:
         conflict = f"changed while parked: now {current}, parked with {stored}; left as it is"
@@ -496,16 +565,24 @@ def _keep_running(case: _Case) -> Decision:
 def _restore(case: _Case) -> Decision:
     """Wanted running, is stopped."""
     kind = case.resource.kind
-    if case.record is not None:
-        stored = case.record.capacity
+    record = case.record
+    if record is not None:
+        stored = record.capacity
         current = case.resource.capacity
         if kind not in CAPACITY_KINDS:
-            return case.decision(Action.START, "start", unpark=True)
+            return case.start("start", record)
         if stored is None or current is None:
             return case.decision(
                 Action.SKIP,
                 "parked without a capacity; Nightshift does not guess one: set it by hand",
                 unpark=True,
+            )
+        if record.interrupted:
+            # Whatever half of a stop or start the resource shows, the record says what it had.
+            return case.start(
+                f"{case.interruption}; restore the parked capacity ({stored})",
+                record,
+                capacity_to_restore=stored,
             )
         if current == stored:
             return case.decision(
@@ -524,11 +601,8 @@ def _restore(case: _Case) -> Decision:
                 unpark=True,
                 conflict=conflict,
             )
-        return case.decision(
-            Action.START,
-            f"restore the parked capacity ({stored})",
-            unpark=True,
-            capacity_to_restore=stored,
+        return case.start(
+            f"restore the parked capacity ({stored})", record, capacity_to_restore=stored
         )
     stopped_by_hand = "stopped outside Nightshift"
     if not (case.hold or case.crossed):
@@ -580,6 +654,8 @@ def _wait_for_databases(decisions: list[Decision]) -> list[Decision]:
                 f"{decision.reason}; waits for the databases of {decision.schedule} to start "
                 f"first ({', '.join(booting[decision.schedule])})"
             ),
+            park=None,
+            settled=None,
             unpark=False,
             capacity_to_restore=None,
         )
@@ -618,6 +694,7 @@ def _circuit_breaker(
             action=Action.REFUSE,
             reason=f"circuit breaker: {refused} (was: {d.reason})",
             park=None,
+            settled=None,
             hours_saved=None,
         )
         if d.action is Action.STOP

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -167,13 +167,29 @@ POWER_RULES: Mapping[ResourceKind, Callable[[ScheduledResource], PowerState]] = 
 )
 
 
+class ParkState(StrEnum):
+    """Where a parked record's resource is in the parking protocol (docs/scheduler.md).
+
+    STOPPING: written before the first stop call; PARKED: every stop call succeeded (or the
+    resource was found stopped); STARTING: written before the first start call. A record in
+    STOPPING or STARTING that a run finds means that run's predecessor was interrupted: the
+    stop or start is finished or undone, from the record's capacity, never from what the
+    resource shows.
+    """
+
+    STOPPING = "stopping"
+    PARKED = "parked"
+    STARTING = "starting"
+
+
 @dataclass(frozen=True)
 class ParkedRecord:
     """What the scheduler keeps about a resource it parked, to restore it exactly.
 
-    Written when a stop succeeds (or when the scheduler finds the resource already stopped as
-    an off period begins), deleted when the resource runs again. `capacity` is None for kinds
-    that have none (RDS, Aurora, EC2).
+    Written before a stop begins (or when the scheduler finds the resource already stopped as
+    an off period begins), deleted only once a start has restored the resource (or the
+    resource is seen running at the recorded capacity). It is the source of truth for the
+    capacity throughout. `capacity` is None for kinds that have none (RDS, Aurora, EC2).
 
     >>> record = ParkedRecord("arn:svc", ResourceKind.ECS_SERVICE,
     ...     dt.datetime(2026, 3, 2, 18, tzinfo=dt.UTC), "office-hours", Capacity(2, 1, 4))
@@ -186,6 +202,15 @@ class ParkedRecord:
     parked_at: dt.datetime
     schedule: str
     capacity: Capacity | None = None
+    state: ParkState = ParkState.PARKED
+
+    @property
+    def interrupted(self) -> bool:
+        """A stop or start was begun and not seen to the end."""
+        return self.state is not ParkState.PARKED
+
+    def moved_to(self, state: ParkState) -> ParkedRecord:
+        return replace(self, state=state)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -194,6 +219,7 @@ class ParkedRecord:
             "parked_at": self.parked_at.isoformat(),
             "schedule": self.schedule,
             "capacity": None if self.capacity is None else self.capacity.to_json(),
+            "state": self.state.value,
         }
 
     @classmethod
@@ -205,4 +231,6 @@ class ParkedRecord:
             parked_at=dt.datetime.fromisoformat(str(data["parked_at"])),
             schedule=str(data["schedule"]),
             capacity=None if capacity is None else Capacity.from_json(capacity),
+            # Records written before the protocol had states were all written after a stop.
+            state=ParkState(data.get("state") or ParkState.PARKED),
         )
