@@ -19,6 +19,7 @@ from iamjudge.permissions import (
     granted_actions,
     render,
 )
+from iamjudge.recorder import IAM_PREFIXES, IMPLIED_ACTIONS, OPERATIONS
 from iamjudge.roles import role_in_test_stack
 
 REGION, ACCOUNT = "eu-central-1", "123456789012"
@@ -115,6 +116,17 @@ def test_declared_actions_are_actions_iam_knows(function):
     ]
 
     assert unknown == []
+
+
+@pytest.mark.parametrize("function", functions())
+def test_the_recorder_knows_the_resource_of_every_declared_action(function):
+    """A declared action with no OPERATIONS entry is recorded without a resource, and the judge
+    denies it: found here, not when the local cloud first makes the call."""
+    described = IMPLIED_ACTIONS | {
+        f"{IAM_PREFIXES.get(service, service)}:{operation}" for service, operation in OPERATIONS
+    }
+
+    assert sorted(declared_actions(function) - described) == []
 
 
 def test_docs_iam_md_lists_the_declared_actions():

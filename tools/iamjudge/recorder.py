@@ -494,6 +494,17 @@ def secret_value(call: Call) -> None:
     )
 
 
+def ssm_get_parameter(call: Call) -> None:
+    """GetParameter names `<name>[:<version or label>]`; IAM authorizes the parameter's ARN,
+    `parameter/<name without its leading slash>` (a version selector is not part of it)."""
+    name = call.params["Name"]
+    if name.startswith("arn:"):
+        call.authorize("ssm:GetParameter", name.rsplit(":", 1)[0] if name.count(":") > 5 else name)
+        return
+    bare = name.split(":", 1)[0].lstrip("/")
+    call.authorize("ssm:GetParameter", call.arn("ssm", f"parameter/{bare}"))
+
+
 def _alarm_arn(call: Call, name: str) -> str:
     return call.arn("cloudwatch", f"alarm:{name}")
 
@@ -530,6 +541,9 @@ def put_metric_alarm(call: Call) -> None:
         context["cloudwatch:AlarmActions"] = list(params["AlarmActions"])
     call.authorize("cloudwatch:PutMetricAlarm", arn, context, tags=tags)
 
+
+# What AWS also authorizes alongside some operations above (recorded with `implied_by`).
+IMPLIED_ACTIONS = frozenset({"iam:PassRole", "ecs:TagResource", "kms:GenerateDataKey", "kms:Decrypt"})
 
 OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("ecs", "DescribeServices"): ecs_describe_services,
@@ -574,6 +588,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("dynamodb", "Query"): dynamodb_item("dynamodb:Query"),
     ("sns", "Publish"): sns_publish,
     ("secretsmanager", "GetSecretValue"): secret_value,
+    ("ssm", "GetParameter"): ssm_get_parameter,
     ("cloudwatch", "DescribeAlarms"): describe_alarms,
     ("cloudwatch", "DeleteAlarms"): delete_alarms,
     ("cloudwatch", "PutMetricAlarm"): put_metric_alarm,
