@@ -29,7 +29,7 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 # The IAM actions this module needs: none of its own; each user of the table declares the
 # item operations it makes (the role grants them per partition key).
-IAM_ACTIONS: frozenset[str] = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 class ConditionFailed(AwsError):

@@ -75,7 +75,7 @@ class ShortRetryAfter(urllib3.Retry):
 
 
 # The IAM actions this module needs: none (HTTP to chat webhooks).
-IAM_ACTIONS: frozenset[str] = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 @dataclass(frozen=True)
