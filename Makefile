@@ -67,9 +67,10 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	touch $@
 
 .PHONY: lint
-lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, the policy files, cfn-lint, sam validate --lint and checkov
+lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, mypy --strict, the policy files, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy
 	$(BIN)/python scripts/check-policy
 	$(BIN)/cfn-lint template.yaml examples/*.yaml
 	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,6 +32,9 @@ from nightshift.notify.inbound import Inbound, check_sqs_batch, record_text, sen
 from nightshift.notify.model import Source
 from nightshift.notify.routing import NotifyPolicy
 from nightshift.settings import CommonSettings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -89,7 +92,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: object, context: LambdaContext) -> PartialItemFailureResponse:
     batch = check_sqs_batch(event)
     return process_partial_response(
         event=dict(batch), record_handler=record_handler, processor=processor, context=context

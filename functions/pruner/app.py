@@ -189,7 +189,7 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
         cursor = deps.cursors.unfinished() or DeletionCursor(cycle=request.label)
     if not listing.locks_known:
         logger.warning("snapshot locks unknown: DescribeLockedSnapshots is not available")
-    logger.info("plan built", cycle=cursor.cycle, refused=plan.refused, **plan.summary.actions)
+    logger.info("plan built", cycle=cursor.cycle, refused=plan.refused, extra=plan.summary.actions)
     result = apply_deletions(
         plan,
         cursor,

@@ -184,7 +184,7 @@ class Backoff:
     cap: float = 20.0
 
     def delay(self, attempt: int, rand: Random) -> float:
-        return rand() * min(self.cap, self.base * 2**attempt)
+        return rand() * min(self.cap, self.base * 2.0**attempt)
 
 
 class Pacer:

@@ -22,6 +22,7 @@ from nightshift.redeploy import ImagePush
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 LAST_PUSH_PK = "redeploy#last-push"
 IDEMPOTENCY_PK = "redeploy#push"
@@ -114,5 +115,5 @@ def _number(moment: dt.datetime) -> dict[str, str]:
     return {"N": repr(moment.timestamp())}
 
 
-def _instant(value: dict[str, str]) -> dt.datetime:
+def _instant(value: AttributeValueTypeDef) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(value["N"]), tz=dt.UTC)

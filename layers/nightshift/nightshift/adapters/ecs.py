@@ -9,7 +9,7 @@ DescribeTaskDefinition once per distinct task definition they run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from itertools import batched
 from typing import TYPE_CHECKING, Any
@@ -121,7 +121,12 @@ class EcsServices:
         """What RegisterTaskDefinition accepts, from botocore's model of the API (so a field AWS
         adds later is copied without a code change)."""
         model = self._client.meta.service_model.operation_model("RegisterTaskDefinition")
-        return frozenset(model.input_shape.members)
+        shape = model.input_shape
+        if shape is None:  # botocore's type allows it: an operation without a request has none
+            raise AwsError(
+                "RegisterTaskDefinition", "NoInputShape", "botocore's model has no request shape"
+            )
+        return frozenset(shape.members)
 
     def register_revision(self, source: TaskDefinitionFacts, push: ImagePush) -> str:
         """Register the lossless copy of `source` with the pushed repository's containers pinned
@@ -255,7 +260,7 @@ class EcsServices:
                 yield from response.get("services") or ()
 
 
-def _by_cluster(service_arns: Iterable[str]) -> dict[str, Sequence[str]]:
+def _by_cluster(service_arns: Iterable[str]) -> dict[str, list[str]]:
     """Service ARNs grouped by cluster name, in a stable order. Old short ARNs
     (`service/<name>`) do not name their cluster; ECS reads them in the `default` cluster."""
     groups: dict[str, list[str]] = {}

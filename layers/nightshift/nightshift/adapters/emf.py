@@ -21,7 +21,7 @@ logger = Logger(child=True)
 
 
 # The IAM actions this module needs: none (EMF lines go to the log).
-IAM_ACTIONS = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 class EmfMetrics:

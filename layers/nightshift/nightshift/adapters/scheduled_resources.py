@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -27,6 +27,10 @@ from botocore.exceptions import ClientError
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import AwsError
 from nightshift.schedule import SCHEDULE_TAG, Capacity, ResourceKind, ScheduledResource
+
+if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling.literals import ScalableDimensionType
+    from mypy_boto3_ecs.type_defs import ServiceTypeDef
 
 logger = Logger(child=True)
 
@@ -43,7 +47,7 @@ TARGETS_PER_DESCRIBE = 50  # DescribeScalableTargets' ResourceIds limit
 RDS_IDS_PER_FILTER = 100
 EC2_IDS_PER_FILTER = 200
 ASG_PAGE_SIZE = 100  # DescribeAutoScalingGroups' maximum
-ECS_DIMENSION = "ecs:service:DesiredCount"
+ECS_DIMENSION: ScalableDimensionType = "ecs:service:DesiredCount"
 GONE_STATUSES = frozenset({"INACTIVE", "terminated"})  # deleted; the sweep can lag behind
 
 
@@ -145,7 +149,7 @@ class ScheduledResources:
                 logger.warning("ECS service ARN without its cluster; not scheduled", arn=arn)
                 continue
             by_cluster[cluster].append(arn)
-        services: list[dict[str, Any]] = []
+        services: list[ServiceTypeDef] = []
         for cluster, arns in sorted(by_cluster.items()):
             for batch in chunks(arns, SERVICES_PER_DESCRIBE):
                 try:

@@ -29,7 +29,7 @@ RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 
 # The IAM actions this module needs: none (it only builds clients).
-IAM_ACTIONS = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 @dataclass(frozen=True)

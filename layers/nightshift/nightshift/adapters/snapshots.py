@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -139,7 +140,10 @@ class SnapshotInventory:
             rds_snapshot(item)
             for listing in RDS_LISTINGS
             for page in self._paced_pages(
-                "describe_db_snapshots", "DescribeDBSnapshots", pace_rds, listing
+                self._rds.get_paginator("describe_db_snapshots"),
+                "DescribeDBSnapshots",
+                pace_rds,
+                listing,
             )
             for item in page.get("DBSnapshots", ())
         )
@@ -149,7 +153,10 @@ class SnapshotInventory:
             aurora_snapshot(item)
             for listing in RDS_LISTINGS
             for page in self._paced_pages(
-                "describe_db_cluster_snapshots", "DescribeDBClusterSnapshots", pace_rds, listing
+                self._rds.get_paginator("describe_db_cluster_snapshots"),
+                "DescribeDBClusterSnapshots",
+                pace_rds,
+                listing,
             )
             for item in page.get("DBClusterSnapshots", ())
         )
@@ -204,15 +211,15 @@ class SnapshotInventory:
                 return frozenset(locked)
             arguments["NextToken"] = token
 
-    def _paced_pages(
-        self, method: str, operation: str, pace: Pace, arguments: Mapping[str, Any]
-    ) -> Iterator[dict[str, Any]]:
+    @staticmethod
+    def _paced_pages[R](
+        paginator: Paginator[R], operation: str, pace: Pace, arguments: Mapping[str, Any]
+    ) -> Iterator[Page]:
         """One page per paced call, resumed with the paginator's own resume token, so the pacer
         can retry a throttled page without starting the listing over."""
-        paginator = self._rds.get_paginator(method)
         token: str | None = None
         while True:
-            page = pace(lambda token=token: _one_page(paginator, operation, arguments, token))
+            page = pace(partial(_one_page, paginator, operation, arguments, token))
             yield page
             token = page.get("NextToken")
             if not token:
@@ -375,16 +382,16 @@ def _unique(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
     return list(seen.values())
 
 
-def _pages(paginator: Paginator, operation: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+def _pages[R](paginator: Paginator[R], operation: str, **arguments: Any) -> Iterator[R]:
     try:
         yield from paginator.paginate(**arguments)
     except ClientError as exc:
         raise AwsError.from_client_error(operation, exc) from exc
 
 
-def _one_page(
-    paginator: Paginator, operation: str, arguments: Mapping[str, Any], token: str | None
-) -> dict[str, Any]:
+def _one_page[R](
+    paginator: Paginator[R], operation: str, arguments: Mapping[str, Any], token: str | None
+) -> Page:
     config: dict[str, Any] = {"PageSize": RDS_PAGE, "MaxItems": RDS_PAGE}
     if token:
         config["StartingToken"] = token

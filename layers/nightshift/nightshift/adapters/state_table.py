@@ -29,7 +29,7 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 # The IAM actions this module needs: none of its own; each user of the table declares the
 # item operations it makes (the role grants them per partition key).
-IAM_ACTIONS = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 class ConditionFailed(AwsError):
@@ -82,8 +82,12 @@ class StateTable:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if condition is not None and error.get("Code") == CONDITION_FAILED:
+                # DynamoDB returns the held item beside the error; botocore's type of the error
+                # response does not declare "Item", hence the check.
                 held = exc.response.get("Item") if return_held else None
-                raise ConditionFailed(error.get("Message", ""), held) from exc
+                raise ConditionFailed(
+                    error.get("Message", ""), held if isinstance(held, dict) else None
+                ) from exc
             raise AwsError.from_client_error("PutItem", exc) from exc
         except BotoCoreError as exc:
             raise AwsError.from_botocore_error("PutItem", exc) from exc

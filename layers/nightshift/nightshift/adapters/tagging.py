@@ -40,7 +40,7 @@ class TaggedResources:
         pages = paginator.paginate(
             ResourceTypeFilters=[resource_type],
             TagFilters=[{"Key": tag_key}],
-            ResourcesPerPage=RESOURCES_PER_PAGE,
+            PaginationConfig={"PageSize": RESOURCES_PER_PAGE},
         )
         try:
             return tuple(

@@ -68,12 +68,14 @@ class ShortRetryAfter(urllib3.Retry):
             wait = self.get_retry_after(response)
             if wait is None or wait > MAX_IN_PLACE_WAIT_SECONDS:
                 # Not worth waiting here: urlopen hands the 429 back (raise_on_status=False).
-                raise MaxRetryError(_pool, url or "", None)
+                # urllib3 types the pool as required yet passes Retry an optional one and
+                # raises the same way itself (urllib3/util/retry.py).
+                raise MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 # The IAM actions this module needs: none (HTTP to chat webhooks).
-IAM_ACTIONS = frozenset()
+IAM_ACTIONS = frozenset[str]()
 
 
 @dataclass(frozen=True)

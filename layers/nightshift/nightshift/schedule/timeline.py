@@ -181,7 +181,7 @@ def _occurrences(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> li
     """Every period occurrence that can touch [start, end], sorted by start."""
     first = (start - _MARGIN).astimezone(schedule.zone).date()
     last = (end + _MARGIN).astimezone(schedule.zone).date()
-    runs = []
+    runs: list[_Run] = []
     day = first
     while day <= last:
         if day not in schedule.except_dates:
