@@ -543,7 +543,9 @@ def put_metric_alarm(call: Call) -> None:
 
 
 # What AWS also authorizes alongside some operations above (recorded with `implied_by`).
-IMPLIED_ACTIONS = frozenset({"iam:PassRole", "ecs:TagResource", "kms:GenerateDataKey", "kms:Decrypt"})
+IMPLIED_ACTIONS = frozenset(
+    {"iam:PassRole", "ecs:TagResource", "kms:GenerateDataKey", "kms:Decrypt"}
+)
 
 OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("ecs", "DescribeServices"): ecs_describe_services,
