@@ -497,11 +497,7 @@ def secret_value(call: Call) -> None:
 def ssm_get_parameter(call: Call) -> None:
     """GetParameter names `<name>[:<version or label>]`; IAM authorizes the parameter's ARN,
     `parameter/<name without its leading slash>` (a version selector is not part of it)."""
-    name = call.params["Name"]
-    if name.startswith("arn:"):
-        call.authorize("ssm:GetParameter", name.rsplit(":", 1)[0] if name.count(":") > 5 else name)
-        return
-    bare = name.split(":", 1)[0].lstrip("/")
+    bare = call.params["Name"].split(":", 1)[0].lstrip("/")
     call.authorize("ssm:GetParameter", call.arn("ssm", f"parameter/{bare}"))
 
 
