@@ -43,6 +43,11 @@ class ScheduledTrigger:
     time: dt.datetime
     dry_run: bool = False
 
+    @property
+    def label(self) -> str:
+        """The scheduled time as reports and logs write it: ISO 8601 in UTC, with a Z."""
+        return self.time.isoformat().replace("+00:00", "Z")
+
     @classmethod
     def from_event(cls, event: object, function: str) -> ScheduledTrigger:
         """The run `event` asks `function` for; EventError names what is wrong with it."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
 
-from nightshift.errors import AwsError
+from nightshift.errors import AwsError, NightshiftError
 from nightshift.report import SCHEMA_ID, Report
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
     from mypy_boto3_sns import SNSClient
 
 # SNS limits a message to 256 KiB; a report larger than this keeps its counts and first items.
@@ -66,3 +69,22 @@ def fit(report: Report) -> str:
         items = data["items"]
         body = json.dumps(data, sort_keys=True)
     return body
+
+
+@contextmanager
+def failure_reported(
+    publisher: ReportPublisher, failure: Callable[[str], Report], logger: Logger
+) -> Iterator[None]:
+    """Run the block; a NightshiftError from it is logged, reported to the ops topic as the
+    report `failure(error)` builds, and raised again, so the errors alarm fires and Lambda
+    retries. A report that cannot be published is logged; the first error is the one raised.
+    """
+    try:
+        yield
+    except NightshiftError as exc:
+        logger.exception("run failed")
+        try:
+            publisher.publish(failure(str(exc)))
+        except NightshiftError:
+            logger.exception("failure report not published")
+        raise
