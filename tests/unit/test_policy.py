@@ -8,7 +8,7 @@ import pytest
 
 from nightshift.errors import PolicyError
 from nightshift.policy import DEFAULT_PROTECT, SECTIONS, load_policy, parse_policy, policy_schema
-from nightshift.policy_check import check_policy
+from nightshift_tools.policy_check import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nightshift.policy_check import review_policy
+from nightshift_tools.policy_check import review_policy
 from tests.conftest import ROOT
 from tests.support.nightshift import nightshift_template
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from nightshift.notify.preview import slack_lines, teams_lines
+from nightshift_tools.preview import slack_lines, teams_lines
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def _render_request(request: ReceivedRequest) -> str:
 # -------------------------------------------------------------------------------- rendering
 def format_chat_message(body: Any) -> str:
     """A plain-text rendering of a Slack (Block Kit) or Teams (Adaptive Card) message body,
-    with the same renderer `make preview` uses (nightshift.notify.preview).
+    with the same renderer `make preview` uses (nightshift_tools.preview).
 
     >>> print(format_chat_message({"text": "fallback", "blocks": [
     ...     {"type": "header", "text": {"type": "plain_text", "text": "ALARM: api-5xx"}},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nightshift.notify.preview import preview_lines, slack_lines, teams_lines
 from nightshift.notify.render import slack, teams
+from nightshift_tools.preview import preview_lines, slack_lines, teams_lines
 
 from .fixtures import FIXTURE_DIR, fixture_names, notification
 

@@ -8,6 +8,6 @@ Pure (no boto3, no clock, no environment); docs/notifications.md describes the r
 - `routing`: `NotifyPolicy`, the policy's `notify` section and its routes;
 - `delivery`: `plan_delivery(...)`, redeliveries reach each destination once;
 - `render`: `slack`, `teams`, `email`, each `render(n, details_url=None)`;
-- `console`: AWS console links; `preview`: every fixture rendered for a terminal;
+- `console`: AWS console links;
 - `model`: Notification, Fact, Link, Source, Severity, State.
 """
