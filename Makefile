@@ -21,12 +21,12 @@ BUILD_INPUTS := template.yaml $(shell find layers functions policy -type f -not 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements/dev.txt layers/nightshift/requirements.txt pyproject.toml
+$(BIN)/.installed: requirements/dev.txt layers/nightshift/requirements.txt pyproject.toml tools/localcloud/pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (see scripts/find-python)"; exit 1; }
 	@echo "Installing the pinned tools into $(VENV) (first time only: about 5 minutes, quietly)"
 	$(PYTHON313) -m venv $(VENV)
 	$(BIN)/pip install --quiet --requirement requirements/dev.txt
-	$(BIN)/pip install --quiet --no-deps --editable .
+	$(BIN)/pip install --quiet --no-deps --editable . --editable tools/localcloud
 	touch $@
 
 .PHONY: venv
@@ -77,8 +77,8 @@ lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, mypy --strict, the p
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 .PHONY: test-unit
-test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O)
-	$(BIN)/pytest tests/unit
+test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O), and the local cloud's own tests
+	$(BIN)/pytest tests/unit tools/localcloud/tests
 
 .PHONY: test-functional
 test-functional: $(BIN)/.installed $(IAM_JUDGE) ## each handler x each events/ file under moto, every AWS call judged

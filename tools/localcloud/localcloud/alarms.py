@@ -15,7 +15,7 @@ does what CloudWatch does every minute, at a time the caller chooses (a simulate
    notifier runs (one drain per topic at the end of the evaluation).
 
 Everything above the `AlarmEvaluator` class is pure (no I/O, time as an argument) and unit-tested
-in tests/unit/localcloud/test_alarm_evaluation.py. See docs/local-cloud.md, "Metrics and alarms".
+in tools/localcloud/tests/test_alarm_evaluation.py. See docs/local-cloud.md, "Metrics and alarms".
 """
 
 from __future__ import annotations

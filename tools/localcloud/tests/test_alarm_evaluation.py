@@ -28,7 +28,10 @@ from localcloud.alarms import (
     unsupported,
     window_starts,
 )
-from tests.conftest import REFERENCE
+from localcloud.project import Project
+
+# The reference payloads the product's tests use (tests/fixtures/reference in the checkout).
+REFERENCE = Project.at().root / "tests" / "fixtures" / "reference"
 
 settings.register_profile("localcloud-alarms", max_examples=200, deadline=None)
 PROPERTIES = settings.get_profile("localcloud-alarms")

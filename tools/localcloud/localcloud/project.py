@@ -7,8 +7,8 @@ from pathlib import Path
 
 from localcloud.errors import BuildMissingError
 
-# tools/localcloud/project.py -> the checkout is two folders above tools/.
-_CHECKOUT = Path(__file__).resolve().parents[2]
+# tools/localcloud/localcloud/project.py -> the checkout is the folder that holds tools/.
+_CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
