@@ -31,7 +31,6 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,8 @@ from bench.fleets import (
     snapshot_inventory,
 )
 from bench.throttle_proxy import CONTROL_PREFIX, ThrottleProxy
+from localcloud.fleet import Fleet
+from localcloud.server import Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 # Credentials and settings every process talking to the bench cloud uses.
@@ -145,48 +146,13 @@ NIGHTSHIFT_TABLE = "nightshift-state"
 NIGHTSHIFT_TOPIC = "nightshift-ops"
 
 
-class SelfClients:
-    """boto3 clients of the host, pointed at its own endpoint (for seeding)."""
-
-    def __init__(self, endpoint: str) -> None:
-        self._endpoint = endpoint
-
-    def _client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(service, endpoint_url=self._endpoint, region_name=REGION)
-
-    @cached_property
-    def rds(self) -> Any:
-        return self._client("rds")
-
-    @cached_property
-    def ec2(self) -> Any:
-        return self._client("ec2")
-
-    @cached_property
-    def ecs(self) -> Any:
-        return self._client("ecs")
-
-    @cached_property
-    def application_autoscaling(self) -> Any:
-        return self._client("application-autoscaling")
-
-    @cached_property
-    def dynamodb(self) -> Any:
-        return self._client("dynamodb")
-
-    @cached_property
-    def sns(self) -> Any:
-        return self._client("sns")
-
-
 class Host:
     """Answers the control requests (everything under /__bench/)."""
 
     def __init__(self, proxy: ThrottleProxy, endpoint: str) -> None:
         self.proxy = proxy
-        self.clients = SelfClients(endpoint)
+        # The host seeds through its own endpoint, with the local cloud's clients and seeder.
+        self.endpoint = Endpoint(endpoint, REGION)
 
     def __call__(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         name = path.removeprefix(CONTROL_PREFIX)
@@ -220,21 +186,21 @@ class Host:
 
     def seed_snapshots(self, payload: dict[str, Any]) -> dict[str, int]:
         fleet = SnapshotFleet(**payload["fleet"])
-        counts = seed_snapshots(fleet, dt.datetime.fromisoformat(payload["now"]), self.clients)
+        counts = seed_snapshots(fleet, dt.datetime.fromisoformat(payload["now"]), self.endpoint)
         self.proxy.take_meter()  # seeding is not what is measured
         return counts
 
     def seed_fleet(self, payload: dict[str, Any]) -> dict[str, int]:
         fleet = payload["fleet"]
         counts = seed_scheduled_fleet(
-            ScheduledFleet(**{**fleet, "target": tuple(fleet["target"])}), self.clients
+            ScheduledFleet(**{**fleet, "target": tuple(fleet["target"])}), Fleet(self.endpoint)
         )
         self.proxy.take_meter()
         return counts
 
     def create_nightshift(self, _: Any) -> dict[str, str]:
         # As template.yaml's StateTable (pk/sk strings) and OpsTopic.
-        self.clients.dynamodb.create_table(
+        self.endpoint.client("dynamodb").create_table(
             TableName=NIGHTSHIFT_TABLE,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[
@@ -246,7 +212,7 @@ class Host:
                 {"AttributeName": "sk", "KeyType": "RANGE"},
             ],
         )
-        topic = self.clients.sns.create_topic(Name=NIGHTSHIFT_TOPIC)["TopicArn"]
+        topic = self.endpoint.client("sns").create_topic(Name=NIGHTSHIFT_TOPIC)["TopicArn"]
         self.proxy.take_meter()
         return {"table": NIGHTSHIFT_TABLE, "topic": topic}
 

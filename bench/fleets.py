@@ -4,8 +4,8 @@ comparison and a fleet of scheduled resources for the scheduler comparison.
 The fleets are described by frozen dataclasses (shared by the orchestrator, which computes what
 each run must do, and by the cloud host, which creates them). Creation runs inside the host
 process (bench/cloud.py): snapshots are made directly in moto's backends with their creation time
-set, which takes a second where 6,000 API calls would take minutes; everything else goes through
-boto3 to the host's own endpoint.
+set, which takes a second where 6,000 API calls would take minutes; the scheduled fleet is made
+by the local cloud's one seeder (localcloud.fleet.Fleet) through the host's own endpoint.
 
 Every resource carries the tags of both tools: Nightshift's (`nightshift:schedule`, the
 `Environment` the retention rule matches) and Cloud Custodian's (`maid_offhours`).
@@ -16,7 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from localcloud.fleet import Fleet
+    from localcloud.server import Endpoint
 
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
@@ -26,8 +30,6 @@ PRODUCTION = "production"
 # Nightshift's schedule tag and Cloud Custodian's offhours tag: `tz=cet` takes the policy's
 # default hours (off 19, on 7, Monday to Friday) in Europe/Berlin, the same as `office-hours`.
 SCHEDULE_TAGS = {"nightshift:schedule": "office-hours", "maid_offhours": "tz=cet"}
-# Instances boot from this id; moto does not check it against its (unloaded) AMI catalogue.
-IMAGE_ID = "ami-12c6146b"
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class ScheduledFleet:
 
 
 # ------------------------------------------------------------------ creation, in the host process
-def seed_snapshots(fleet: SnapshotFleet, now: dt.datetime, clients: Any) -> dict[str, int]:
+def seed_snapshots(fleet: SnapshotFleet, now: dt.datetime, endpoint: Endpoint) -> dict[str, int]:
     """Create the snapshot fleet; snapshot times are `now` minus their day and one hour."""
     from moto.ec2.models import ec2_backends
     from moto.rds.models import rds_backends
@@ -129,7 +131,7 @@ def seed_snapshots(fleet: SnapshotFleet, now: dt.datetime, clients: Any) -> dict
         ec2.create_tags([snapshot.id], {"Environment": _environment(index, fleet.volumes, fleet)})
     instances = [f"db-{n:02d}" for n in range(fleet.instances)]
     for index, name in enumerate(instances):
-        clients.rds.create_db_instance(
+        endpoint.client("rds").create_db_instance(
             DBInstanceIdentifier=name,
             Engine="postgres",
             DBInstanceClass="db.t4g.micro",
@@ -174,64 +176,22 @@ def snapshot_inventory() -> dict[str, int]:
     return dict(counts)
 
 
-def seed_scheduled_fleet(fleet: ScheduledFleet, clients: Any) -> dict[str, int]:
-    """Create the scheduled fleet, all running, through the host's own endpoint."""
-    ecs_tags = [{"key": key, "value": value} for key, value in SCHEDULE_TAGS.items()]
-    aws_tags = [{"Key": key, "Value": value} for key, value in SCHEDULE_TAGS.items()]
+def seed_scheduled_fleet(fleet: ScheduledFleet, seeder: Fleet) -> dict[str, int]:
+    """Create the scheduled fleet, all running, with the local cloud's seeder on the host's own
+    endpoint."""
     per_cluster = -(-fleet.ecs_services // fleet.clusters)
     for service in range(fleet.ecs_services):
-        cluster = f"app-{service // per_cluster}"
-        if service % per_cluster == 0:
-            clients.ecs.create_cluster(clusterName=cluster)
-            clients.ecs.register_task_definition(
-                family=cluster,
-                requiresCompatibilities=["FARGATE"],
-                networkMode="awsvpc",
-                cpu="256",
-                memory="512",
-                containerDefinitions=[{"name": "app", "image": "app:latest", "essential": True}],
-            )
-        name = f"svc-{service:04d}"
-        clients.ecs.create_service(
-            cluster=cluster,
-            serviceName=name,
-            taskDefinition=cluster,
-            desiredCount=fleet.desired,
-            launchType="FARGATE",
-            tags=ecs_tags,
-        )
-        clients.application_autoscaling.register_scalable_target(
-            ServiceNamespace="ecs",
-            ResourceId=f"service/{cluster}/{name}",
-            ScalableDimension="ecs:service:DesiredCount",
-            MinCapacity=fleet.target[0],
-            MaxCapacity=fleet.target[1],
-            # AWS always answers SuspendedState (Custodian's resize reads it); moto only when set.
-            SuspendedState={
-                "DynamicScalingInSuspended": False,
-                "DynamicScalingOutSuspended": False,
-                "ScheduledScalingSuspended": False,
-            },
+        seeder.ecs_service(
+            f"app-{service // per_cluster}",
+            f"svc-{service:04d}",
+            desired=fleet.desired,
+            target=fleet.target,
+            tags=SCHEDULE_TAGS,
         )
     for instance in range(fleet.rds_instances):
-        clients.rds.create_db_instance(
-            DBInstanceIdentifier=f"db-{instance:04d}",
-            Engine="postgres",
-            DBInstanceClass="db.t4g.micro",
-            AllocatedStorage=20,
-            MasterUsername="app",
-            MasterUserPassword="correct-horse-battery",
-            Tags=aws_tags,
-        )
-    for start in range(0, fleet.ec2_instances, 100):
-        count = min(100, fleet.ec2_instances - start)
-        clients.ec2.run_instances(
-            ImageId=IMAGE_ID,
-            InstanceType="t4g.small",
-            MinCount=count,
-            MaxCount=count,
-            TagSpecifications=[{"ResourceType": "instance", "Tags": aws_tags}],
-        )
+        seeder.rds_instance(f"db-{instance:04d}", tags=SCHEDULE_TAGS)
+    for start in range(0, fleet.ec2_instances, 100):  # RunInstances launches at most 100 here
+        seeder.ec2_instances(min(100, fleet.ec2_instances - start), tags=SCHEDULE_TAGS)
     return fleet_inventory()
 
 

@@ -35,6 +35,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+from localcloud.fleet import Fleet, SessionClients
 from nightshift.adapters import scheduled_resources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
@@ -122,34 +123,18 @@ class Cloud:
         return boto3.client("sqs")
 
     @cached_property
-    def subnet(self) -> str:
-        vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = self.ec2.create_subnet(
-            VpcId=vpc, CidrBlock="10.0.0.0/20", AvailabilityZone=f"{REGION}a"
-        )["Subnet"]["SubnetId"]
-        self.ec2.create_launch_template(
-            LaunchTemplateName="workers",
-            LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t4g.small"},
-        )
-        return subnet
+    def fleet(self) -> Fleet:
+        return Fleet(SessionClients(REGION))
 
     def create_nightshift(self) -> None:
         # As template.yaml's StateTable and OpsTopic (a queue subscribed to read the reports).
         create_state_table(self.dynamodb, TABLE)
         self.ops = create_ops_topic(boto3.client("sns"), self.sqs, TOPIC)
 
-    # -- the core stack -------------------------------------------------------------------------
+    # -- the core stack, made by the local cloud's fleet (the one seeder) -------------------------
 
     def cluster(self, name: str) -> None:
-        self.ecs.create_cluster(clusterName=name)
-        self.ecs.register_task_definition(
-            family=name,
-            requiresCompatibilities=["FARGATE"],
-            networkMode="awsvpc",
-            cpu="256",
-            memory="512",
-            containerDefinitions=[{"name": "app", "image": "todoapp:latest", "essential": True}],
-        )
+        self.fleet.ecs_cluster(name)
 
     def service(
         self,
@@ -159,16 +144,7 @@ class Cloud:
         target: tuple[int, int] | None = None,
         **tags: str,
     ) -> None:
-        self.ecs.create_service(
-            cluster=cluster,
-            serviceName=name,
-            taskDefinition=cluster,
-            desiredCount=desired,
-            launchType="FARGATE",
-            tags=[{"key": k, "value": v} for k, v in tags.items()],
-        )
-        if target is not None:
-            self.set_target(cluster, name, *target)
+        self.fleet.ecs_service(cluster, name, desired, target, tags)
 
     def set_target(self, cluster: str, name: str, minimum: int, maximum: int) -> None:
         self.aas.register_scalable_target(
@@ -180,71 +156,19 @@ class Cloud:
         )
 
     def database(self, name: str, **tags: str) -> None:
-        self.rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            Engine="postgres",
-            DBInstanceClass="db.t4g.micro",
-            AllocatedStorage=20,
-            MasterUsername="todoapp",
-            MasterUserPassword="correct-horse-battery",
-            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-        )
+        self.fleet.rds_instance(name, tags)
 
     def aurora(self, name: str, members: int = 1, **tags: str) -> None:
-        tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
-        self.rds.create_db_cluster(
-            DBClusterIdentifier=name,
-            Engine="aurora-postgresql",
-            MasterUsername="todoapp",
-            MasterUserPassword="correct-horse-battery",
-            Tags=tag_list,
-        )
-        for index in range(1, members + 1):
-            self.rds.create_db_instance(
-                DBInstanceIdentifier=f"{name}-{index}",
-                Engine="aurora-postgresql",
-                DBInstanceClass="db.t4g.medium",
-                DBClusterIdentifier=name,
-                Tags=tag_list,
-            )
+        self.fleet.aurora_cluster(name, members, tags)
 
     def instance(self, name: str, **tags: str) -> str:
-        reservation = self.ec2.run_instances(
-            ImageId="ami-12c6146b",
-            InstanceType="t4g.nano",
-            MinCount=1,
-            MaxCount=1,
-            SubnetId=self.subnet,
-            TagSpecifications=[
-                {
-                    "ResourceType": "instance",
-                    "Tags": [{"Key": k, "Value": v} for k, v in {"Name": name, **tags}.items()],
-                }
-            ],
-        )
-        return reservation["Instances"][0]["InstanceId"]
+        """Its instance id (the end of its ARN)."""
+        return self.fleet.ec2_instance(name, tags).rsplit("/", 1)[-1]
 
     def group(
         self, name: str, minimum: int, desired: int, maximum: int, propagate: bool, **tags: str
     ) -> None:
-        self.autoscaling.create_auto_scaling_group(
-            AutoScalingGroupName=name,
-            LaunchTemplate={"LaunchTemplateName": "workers", "Version": "$Latest"},
-            MinSize=minimum,
-            DesiredCapacity=desired,
-            MaxSize=maximum,
-            VPCZoneIdentifier=self.subnet,
-            Tags=[
-                {
-                    "ResourceId": name,
-                    "ResourceType": "auto-scaling-group",
-                    "Key": k,
-                    "Value": v,
-                    "PropagateAtLaunch": propagate,
-                }
-                for k, v in tags.items()
-            ],
-        )
+        self.fleet.auto_scaling_group(name, minimum, desired, maximum, tags, propagate)
 
     # -- what is there now ----------------------------------------------------------------------
 
@@ -857,9 +781,8 @@ def build_fleet(cloud: Cloud) -> dict[str, int]:
     Auto Scaling groups (no tag propagation)."""
     tags = {**SCHEDULE, "team": "todoapp"}
     for cluster in ("blue", "green"):
-        cloud.cluster(cluster)
         for index in range(20):
-            cloud.service(cluster, f"svc-{index:02d}", 1, target=(1, 3), **tags)
+            cloud.service(cluster, f"{cluster}-svc-{index:02d}", 1, target=(1, 3), **tags)
     for index in range(20):
         cloud.database(f"db-{index:02d}", **tags)
     for index in range(10):
@@ -870,16 +793,7 @@ def build_fleet(cloud: Cloud) -> dict[str, int]:
             DBInstanceClass="db.t4g.medium",
             DBClusterIdentifier=f"aurora-{index:02d}",
         )
-    cloud.ec2.run_instances(
-        ImageId="ami-12c6146b",
-        InstanceType="t4g.nano",
-        MinCount=20,
-        MaxCount=20,
-        SubnetId=cloud.subnet,
-        TagSpecifications=[
-            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
-        ],
-    )
+    cloud.fleet.ec2_instances(20, tags)
     for index in range(10):
         cloud.group(f"asg-{index:02d}", 1, 1, 2, propagate=False, **tags)
     return {"ecs_per_cluster": 20, "clusters": 2, "resources": 100}

@@ -16,7 +16,12 @@ and removes it all again (databases without final snapshots, so nothing is left 
 
 Kinds are named as the reports name them: `ecs-service`, `rds-instance`, `aurora-cluster`,
 `ec2-instance`, `autoscaling-group`. Members are known by the name they were made with (for an
-ECS service its service name, for an EC2 instance its `Name` tag), which must be unique.
+ECS service its service name, for an EC2 instance its `Name` tag, or its instance id when it was
+launched with others by `ec2_instances`), which must be unique.
+
+It is the one seeder of core-stack resources: the local cloud's tests and demo pass the moto
+server's `Endpoint`, the functional tests `SessionClients` (boto3's default session, which
+moto's `mock_aws` serves in-process), the bench its host's own endpoint (bench/fleets.py).
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
+
+import boto3
 
 from localcloud.errors import LocalCloudError
-from localcloud.server import Endpoint
 
 # Values moto accepts and AWS would too; the fleet's own, never read by Nightshift.
 _IMAGE_ID = "ami-12c6146b"
@@ -42,6 +48,25 @@ RDS_INSTANCE = "rds-instance"
 AURORA_CLUSTER = "aurora-cluster"
 EC2_INSTANCE = "ec2-instance"
 AUTOSCALING_GROUP = "autoscaling-group"
+
+
+class Clients(Protocol):
+    """Where the fleet is made: boto3 clients of one account and region (a `server.Endpoint`)."""
+
+    @property
+    def region(self) -> str: ...
+
+    def client(self, service: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SessionClients:
+    """Clients of boto3's default session in `region`: moto's `mock_aws` in this process."""
+
+    region: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -82,14 +107,15 @@ class Member:
 
 @dataclass
 class Fleet:
-    """Tagged core-stack resources in the moto server of `endpoint`, made on request."""
+    """Tagged core-stack resources in the account `endpoint` reaches, made on request."""
 
-    endpoint: Endpoint
+    endpoint: Clients
     members: dict[str, Member] = field(default_factory=dict)
     aurora_members: dict[str, Member] = field(default_factory=dict)
     _ecs_clusters: list[str] = field(default_factory=list, init=False, repr=False)
     _task_definitions: list[str] = field(default_factory=list, init=False, repr=False)
     _network: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     # ----------------------------------------------------------------------------- make
     def ecs_service(
@@ -103,7 +129,7 @@ class Fleet:
         """A Fargate service of `desired` tasks in `cluster` (made on first use), with an
         Application Auto Scaling target of (min, max) if given. Returns the service's ARN."""
         self._unique(name)
-        self._ecs_cluster(cluster)
+        self.ecs_cluster(cluster)
         service = self._client("ecs").create_service(
             cluster=cluster,
             serviceName=name,
@@ -119,6 +145,12 @@ class Fleet:
                 ScalableDimension=_ECS_DIMENSION,
                 MinCapacity=target[0],
                 MaxCapacity=target[1],
+                # AWS always answers SuspendedState (Cloud Custodian reads it); moto only if set.
+                SuspendedState={
+                    "DynamicScalingInSuspended": False,
+                    "DynamicScalingOutSuspended": False,
+                    "ScheduledScalingSuspended": False,
+                },
             )
         return self._add(Member(name, ECS_SERVICE, service["serviceArn"], name, cluster))
 
@@ -183,6 +215,29 @@ class Fleet:
         instance_id = reservation["Instances"][0]["InstanceId"]
         arn = f"arn:aws:ec2:{self.endpoint.region}:{reservation['OwnerId']}:instance/{instance_id}"
         return self._add(Member(name, EC2_INSTANCE, arn, instance_id))
+
+    def ec2_instances(self, count: int, tags: Mapping[str, str] | None = None) -> list[str]:
+        """`count` running EC2 instances launched together (one RunInstances call) and without
+        a Name tag, as a fleet launched at once is; each is a member known by its instance id.
+        Returns their ARNs."""
+        specifications = [{"ResourceType": "instance", "Tags": _tag_list(tags)}] if tags else []
+        reservation = self._client("ec2").run_instances(
+            ImageId=_IMAGE_ID,
+            InstanceType="t4g.nano",
+            MinCount=count,
+            MaxCount=count,
+            SubnetId=self._subnet,
+            TagSpecifications=specifications,
+        )
+        prefix = f"arn:aws:ec2:{self.endpoint.region}:{reservation['OwnerId']}:instance"
+        return [
+            self._add(
+                Member(
+                    i["InstanceId"], EC2_INSTANCE, f"{prefix}/{i['InstanceId']}", i["InstanceId"]
+                )
+            )
+            for i in reservation["Instances"]
+        ]
 
     def auto_scaling_group(
         self,
@@ -352,7 +407,9 @@ class Fleet:
 
     # ------------------------------------------------------------------------- plumbing
     def _client(self, service: str) -> Any:
-        return self.endpoint.client(service)
+        if service not in self._clients:
+            self._clients[service] = self.endpoint.client(service)
+        return self._clients[service]
 
     def _add(self, member: Member) -> str:
         self.members[member.name] = member
@@ -377,7 +434,9 @@ class Fleet:
             raise LocalCloudError(f"no Auto Scaling group {name!r} in the local cloud")
         return dict(groups[0])
 
-    def _ecs_cluster(self, cluster: str) -> None:
+    def ecs_cluster(self, cluster: str) -> None:
+        """The ECS cluster `cluster` and its Fargate task definition (`ecs_service` makes them
+        on first use; this makes an empty one)."""
         if cluster in self._ecs_clusters:
             return
         ecs = self._client("ecs")
