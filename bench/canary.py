@@ -3,7 +3,7 @@ as deployed (concurrent) against the same run done one probe after another.
 
     .venv/bin/python -m bench.canary [--repeat 5]
 
-The endpoints are one local threaded HTTP server (tests/support/health_server.py) answering the
+The endpoints are one local threaded HTTP server (the local cloud's health_server) answering the
 seeds' healthy /health body after a 200 ms pause, on 50 paths. The engine (`probe_all`, the core
 the canary handler calls) uses one thread per check, at most 32 (`ProbeTiming().max_workers`, the
 policy's cap on checks), so 50 checks take two waves; the "one thread per check" mode shows what
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from localcloud.health_server import HealthServer
 from nightshift.canary import Check, ProbeTiming, probe_all
-from tests.support.health_server import HealthServer
 
 ENDPOINTS = 50
 ANSWER_DELAY_S = 0.2

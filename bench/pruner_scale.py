@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tests.support.nightshift import FAKE_CREDENTIALS, create_state_table, function_variables
+from localcloud.declared import FAKE_CREDENTIALS, create_state_table, function_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"

@@ -1,7 +1,7 @@
 """The example app's `GET /health`, served on loopback for the canary to probe, switchable.
 
-The bodies are the seeds' own answers (demo/data/http-health-*.json, copied unchanged from the
-reference payloads): healthy with 200, degraded (the database down) with 503. The address is the
+The bodies are the seeds' own answers, as the local cloud's health server has them
+(localcloud/data): healthy with 200, degraded (the database down) with 503. The address is the
 one the demo policy's canary names (policy/demo.yaml); port 0 there means a free port, picked
 here, and the demo publishes the policy with the address the app got (`app.url`).
 
@@ -17,13 +17,11 @@ import ipaddress
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 from localcloud.errors import LocalCloudError
-
-DATA = Path(__file__).resolve().parent / "data"
+from localcloud.health_server import DEGRADED_BODY, HEALTHY_BODY
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,8 @@ class HealthAnswer:
     body: bytes
 
 
-HEALTHY = HealthAnswer("healthy", 200, (DATA / "http-health-healthy.json").read_bytes())
-DEGRADED = HealthAnswer("degraded", 503, (DATA / "http-health-degraded.json").read_bytes())
+HEALTHY = HealthAnswer("healthy", 200, HEALTHY_BODY)
+DEGRADED = HealthAnswer("degraded", 503, DEGRADED_BODY)
 
 
 class HealthApp:
