@@ -7,7 +7,8 @@ asserts a time, and `make test` does not run them.
 - run.py: the orchestrator; stores each benchmark's JSON in .bench/results/, then report.py
   renders the page and charts.py the PNGs.
 - cloud.py: the bench cloud, a moto server in its own process behind throttle_proxy.py (counts
-  every request, enforces AWS's token buckets on demand); fleets.py: what is seeded into it.
+  every request, enforces AWS's token buckets on demand); fleets.py: what is seeded into it (the
+  scheduled fleet by the local cloud's seeder, localcloud.fleet.Fleet).
 - tools.py: runs one tool once in its own process: Nightshift's handler through invoke.py,
   Cloud Custodian through c7n/launch.py in .bench/c7n-venv.
 - pruner_vs_custodian.py, scheduler_vs_custodian.py, cold_start.py, canary.py: the five
