@@ -1,7 +1,9 @@
 """The layer holds only what the deployed functions run: every module under
 layers/nightshift/nightshift is imported, directly or through other layer modules, by one of the
 five handlers (functions/<fn>/app.py). What only scripts, tests, the demo or bench use lives under
-tools/ (issue #18). The imports are read from the source, so renames need no change here."""
+tools/ (issue #18). The imports are read from the source, so renames need no change here; an
+import under `if TYPE_CHECKING:` counts (a port's Protocol is part of what the function runs
+against)."""
 
 from __future__ import annotations
 
