@@ -29,12 +29,12 @@ from nightshift.pacing import Pacer
 from nightshift.policy import ProtectRule
 from nightshift.report import Report
 from nightshift.retention import (
-    Action,
     ApplyResult,
     DeletionCursor,
     PrunerSettings,
     RetentionPlan,
     RetentionPolicy,
+    SnapshotAction,
     SnapshotKind,
     apply_deletions,
     plan_retention,
@@ -221,7 +221,7 @@ def run_report(
     # A dry run's summary is the plan's ("Plan: delete 12 of 23 ..."); the notifier adds
     # "dry run" to the title from the report's flag.
     summary = report_summary(plan, None if dry_run else result)
-    items = [item for item in report_items(plan, result) if item.action != Action.KEEP]
+    items = [item for item in report_items(plan, result) if item.action != SnapshotAction.KEEP]
     return Report(
         function=FUNCTION,
         run_id=run_id(context),
@@ -229,7 +229,7 @@ def run_report(
         environment=environment().common.environment,
         dry_run=dry_run,
         summary=summary,
-        items=tuple(sorted(items, key=lambda item: item.action != Action.DELETE)),
+        items=tuple(sorted(items, key=lambda item: item.action != SnapshotAction.DELETE)),
         totals=report_totals(plan, result),
         # A refusal that held back deletions needs people (circuit breaker); a policy without
         # retention rules plans none and is only said in the summary.

@@ -13,7 +13,7 @@ MODULES = [
     "nightshift.retention.cursor",
     "nightshift.retention.gfs",
     "nightshift.retention.model",
-    "nightshift.retention.planner",
+    "nightshift.retention.plan",
     "nightshift.retention.render",
     "nightshift.retention.report",
     "nightshift.retention.rules",

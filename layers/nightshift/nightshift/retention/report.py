@@ -9,8 +9,8 @@ from typing import Any
 
 from nightshift.report import Outcome, ReportItem
 from nightshift.retention.apply import DEFERRED, ApplyResult, DeletionOutcome
-from nightshift.retention.model import Action, Decision
-from nightshift.retention.planner import RetentionPlan
+from nightshift.retention.model import SnapshotAction, SnapshotDecision
+from nightshift.retention.plan import RetentionPlan
 
 
 def report_items(
@@ -28,7 +28,7 @@ def report_items(
     return tuple(
         _item(d, plan, outcomes, result)
         for d in plan.decisions
-        if include_kept or d.action is Action.DELETE
+        if include_kept or d.action is SnapshotAction.DELETE
     )
 
 
@@ -44,9 +44,9 @@ def report_totals(plan: RetentionPlan, result: ApplyResult | None = None) -> dic
     done = [plan.decision(o.snapshot_id) for o in outcomes if o.outcome is Outcome.DONE]
     totals: dict[str, float] = {
         "snapshots": len(plan.decisions),
-        "keep": summary.actions[Action.KEEP.value],
-        "protect": summary.actions[Action.PROTECT.value],
-        "delete_planned": summary.actions[Action.DELETE.value],
+        "keep": summary.actions[SnapshotAction.KEEP.value],
+        "protect": summary.actions[SnapshotAction.PROTECT.value],
+        "delete_planned": summary.actions[SnapshotAction.DELETE.value],
         "deleted": by_outcome[Outcome.DONE],
         "failed": by_outcome[Outcome.FAILED],
         "deferred": len(result.remaining) if result else 0,
@@ -89,7 +89,7 @@ def report_summary(plan: RetentionPlan, result: ApplyResult | None = None) -> st
 
 
 def _item(
-    decision: Decision,
+    decision: SnapshotDecision,
     plan: RetentionPlan,
     outcomes: Mapping[str, DeletionOutcome],
     result: ApplyResult | None,
@@ -117,12 +117,12 @@ def _item(
 
 
 def _outcome(
-    decision: Decision,
+    decision: SnapshotDecision,
     plan: RetentionPlan,
     outcomes: Mapping[str, DeletionOutcome],
     result: ApplyResult | None,
 ) -> tuple[Outcome, str]:
-    if decision.action is not Action.DELETE:
+    if decision.action is not SnapshotAction.DELETE:
         return Outcome.SKIPPED, decision.reason
     if plan.refused:
         return Outcome.REFUSED, plan.refused
