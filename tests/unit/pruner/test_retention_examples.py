@@ -11,6 +11,7 @@ MODULES = [
     "nightshift.pacing",
     "nightshift.retention.apply",
     "nightshift.retention.cursor",
+    "nightshift.retention.events",
     "nightshift.retention.gfs",
     "nightshift.retention.model",
     "nightshift.retention.plan",

@@ -23,6 +23,7 @@ from nightshift.retention.model import (
     SnapshotAction,
     SnapshotDecision,
     SnapshotKind,
+    SnapshotListing,
     ebs_copy_source,
     resolve_lineages,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "SnapshotAction",
     "SnapshotDecision",
     "SnapshotKind",
+    "SnapshotListing",
     "StoragePrices",
     "apply_deletions",
     "ebs_copy_source",

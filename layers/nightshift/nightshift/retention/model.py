@@ -212,3 +212,19 @@ class SnapshotDecision:
     @property
     def id(self) -> str:
         return self.snapshot.id
+
+
+@dataclass(frozen=True)
+class SnapshotListing:
+    """Every snapshot found, and whether snapshot locks could be read.
+
+    `locks_known` is False only when the endpoint or the SDK does not offer
+    DescribeLockedSnapshots (an older botocore, a local emulator). Nothing is lost then: EC2
+    itself refuses to delete a locked snapshot, and that refusal is reported with its code.
+    """
+
+    snapshots: tuple[Snapshot, ...]
+    locks_known: bool = True
+
+    def count(self, kind: SnapshotKind) -> int:
+        return sum(1 for snapshot in self.snapshots if snapshot.kind is kind)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from nightshift.report import Outcome, ReportItem
+from nightshift.report import Outcome, Report, ReportItem
 from nightshift.retention.apply import DEFERRED, ApplyResult, DeletionOutcome
+from nightshift.retention.events import FUNCTION
 from nightshift.retention.model import SnapshotAction, SnapshotDecision
 from nightshift.retention.plan import RetentionPlan
 
@@ -135,3 +137,49 @@ def _outcome(
     if code is not None:
         return Outcome.SKIPPED, f"not retried in this cycle: failed earlier with {code}"
     return Outcome.SKIPPED, DEFERRED
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """What every report of one run says about the run itself."""
+
+    run_id: str
+    time: str  # the trigger's label
+    environment: str
+    dry_run: bool
+
+
+def run_report(plan: RetentionPlan, result: ApplyResult, header: RunHeader) -> Report:
+    """Deletions, then protected snapshots with their reason, as items; kept snapshots are only
+    counted in the totals (an SNS message holds 256 KiB). Deletions come first so that a report
+    cut to fit one message keeps them."""
+    # A dry run's summary is the plan's ("Plan: delete 12 of 23 ..."); the notifier adds
+    # "dry run" to the title from the report's flag.
+    summary = report_summary(plan, None if header.dry_run else result)
+    items = [i for i in report_items(plan, result) if i.action != SnapshotAction.KEEP]
+    return Report(
+        function=FUNCTION,
+        run_id=header.run_id,
+        time=header.time,
+        environment=header.environment,
+        dry_run=header.dry_run,
+        summary=summary,
+        items=tuple(sorted(items, key=lambda item: item.action != SnapshotAction.DELETE)),
+        totals=report_totals(plan, result),
+        # A refusal that held back deletions needs people (circuit breaker); a policy without
+        # retention rules plans none and is only said in the summary.
+        errors=(plan.refused,) if plan.refused and plan.planned_deletions else (),
+    )
+
+
+def failure_report(header: RunHeader, error: str) -> Report:
+    """A run that could not plan (policy unusable, a listing refused) deleted nothing."""
+    return Report(
+        function=FUNCTION,
+        run_id=header.run_id,
+        time=header.time,
+        environment=header.environment,
+        dry_run=header.dry_run,
+        summary="Nothing deleted: the pruner could not make a plan.",
+        errors=(error,),
+    )
