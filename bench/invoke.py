@@ -82,11 +82,11 @@ def load_handler(function: str) -> ModuleType:
     return module
 
 
-def scale_pruner_pacers(handler: ModuleType, rate_scale: float) -> None:
+def scale_pruner_pacers(rate_scale: float) -> None:
     """Multiply the pruner's pacer rates (its view of AWS's buckets) by `rate_scale`; the
     bursts stay as documented. The throttle proxy scales the server's buckets the same way."""
     from nightshift import pacing
-    from nightshift.retention import SnapshotKind
+    from nightshift.retention import SnapshotKind, service
 
     def scaled_pacers(*, clock: Any, sleep: Any, rand: Any) -> dict[Any, pacing.Pacer]:
         def pacer(limit: pacing.RateLimit) -> pacing.Pacer:
@@ -100,7 +100,7 @@ def scale_pruner_pacers(handler: ModuleType, rate_scale: float) -> None:
             SnapshotKind.AURORA: rds,
         }
 
-    handler.pruner_pacers = scaled_pacers  # type: ignore[attr-defined]
+    service.pruner_pacers = scaled_pacers  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -116,7 +116,7 @@ def main() -> None:
     handler = load_handler(request["function"])
     imported = time.perf_counter()
     if request.get("pacer_rate_scale") is not None:
-        scale_pruner_pacers(handler, float(request["pacer_rate_scale"]))
+        scale_pruner_pacers(float(request["pacer_rate_scale"]))
     context = BenchContext(float(request.get("budget_seconds", 900)))
     error = None
     report: Any = None

@@ -267,7 +267,7 @@ def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool
 
     from nightshift import pacing
     from nightshift.adapters import snapshots
-    from nightshift.retention import SnapshotKind
+    from nightshift.retention import SnapshotKind, service
 
     # moto answers DescribeSnapshots with every snapshot in one page (AWS: 1000 a page), and
     # takes longer than the adapter's read timeout to render 5,000.
@@ -293,9 +293,9 @@ def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool
             SnapshotKind.AURORA: rds,
         }
 
-    handler.pruner_pacers = scaled_pacers
+    service.pruner_pacers = scaled_pacers  # type: ignore[attr-defined]
     planning = Counter[str]()
-    plan_retention = handler.plan_retention
+    plan_retention = service.plan_retention
 
     def timed_plan(*args: Any, **kwargs: Any) -> Any:
         started = time.monotonic()
@@ -304,7 +304,7 @@ def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool
         finally:
             planning["seconds"] += time.monotonic() - started
 
-    handler.plan_retention = timed_plan
+    service.plan_retention = timed_plan
     runs = []
     events_to_run = [("plan (dry run)", {"time": EVENT_TIME.isoformat(), "dry_run": True})]
     events_to_run += [(f"prune #{n}", {"time": EVENT_TIME.isoformat()}) for n in range(1, 10)]

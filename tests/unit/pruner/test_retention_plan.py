@@ -9,11 +9,11 @@ import pytest
 
 from nightshift.policy import DEFAULT_PROTECT, ProtectRule
 from nightshift.retention import (
-    Action,
     KeepPolicy,
     Lineage,
     RetentionPolicy,
     RetentionRule,
+    SnapshotAction,
     SnapshotKind,
     StoragePrices,
     ebs_copy_source,
@@ -120,7 +120,7 @@ def test_protected_snapshot_is_never_deleted_and_says_why(snapshot, fields, reas
     result = plan([old, *newer], [rule(last=1)])
 
     decision = result.decision("snap-old")
-    assert decision.action is Action.PROTECT
+    assert decision.action is SnapshotAction.PROTECT
     assert decision.reason == reason
 
 
@@ -153,7 +153,7 @@ def test_protected_snapshots_do_not_take_a_retention_slot(snapshot) -> None:
     result = plan([backup, *manual], [rule(last=1)])
 
     assert result.decision("snap-2").reason == "keep: last 1/1"
-    assert result.decision("snap-3").action is Action.DELETE
+    assert result.decision("snap-3").action is SnapshotAction.DELETE
 
 
 def test_newest_snapshot_of_a_lineage_survives_max_age(snapshot) -> None:
@@ -185,7 +185,7 @@ def test_snapshot_is_kept_if_any_matching_rule_keeps_it(snapshot) -> None:
 
     result = plan(snaps, [rule("recent", last=2), rule("monthly", monthly=2)])
 
-    kept = {d.id: d for d in result.decisions if d.action is Action.KEEP}
+    kept = {d.id: d for d in result.decisions if d.action is SnapshotAction.KEEP}
     assert set(kept) == {"snap-0", "snap-1", "snap-19"}  # last 2; newest of November, October
     assert kept["snap-0"].rule == "recent"
     assert kept["snap-0"].marks == ("recent: last 1/2", "monthly: monthly 2026-11")

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.retention import (
-    Action,
     DeletionCursor,
     KeepPolicy,
     RetentionRule,
     Snapshot,
+    SnapshotAction,
     SnapshotKind,
     apply_deletions,
     plan_retention,
@@ -181,7 +181,7 @@ def test_protected_snapshots_are_never_deleted(snaps, rules) -> None:
 
     for snapshot in snaps:
         if is_protected(snapshot):
-            assert result.decision(snapshot.id).action is Action.PROTECT
+            assert result.decision(snapshot.id).action is SnapshotAction.PROTECT
 
 
 @PROPERTY
@@ -198,7 +198,7 @@ def test_the_newest_snapshot_of_every_lineage_is_never_deleted(snaps, rules) -> 
             governed[lineages[snapshot.id]].append(snapshot)
     for group in [*by_lineage.values(), *governed.values()]:
         newest = max(group, key=lambda s: (s.created, s.id))
-        assert result.decision(newest.id).action is not Action.DELETE
+        assert result.decision(newest.id).action is not SnapshotAction.DELETE
 
 
 @PROPERTY
@@ -267,10 +267,10 @@ def test_kept_snapshots_follow_restic_semantics(snaps, keep, zone) -> None:
     result = plan(snaps, [rule])
     expected = restic_oracle(snaps, keep, ZoneInfo(zone))
 
-    kept = {d.id: set(d.marks) for d in result.decisions if d.action is Action.KEEP}
+    kept = {d.id: set(d.marks) for d in result.decisions if d.action is SnapshotAction.KEEP}
     assert kept == expected
     for decision in result.decisions:
-        if decision.action is Action.KEEP:
+        if decision.action is SnapshotAction.KEEP:
             assert decision.reason == f"keep: {decision.marks[0]}"
 
 

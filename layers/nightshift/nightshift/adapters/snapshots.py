@@ -20,7 +20,6 @@ import json
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -32,7 +31,13 @@ from botocore.parsers import ResponseParserError
 
 from nightshift.adapters.state_table import StateTable
 from nightshift.errors import AwsError
-from nightshift.retention import DeletionCursor, Snapshot, SnapshotKind, ebs_copy_source
+from nightshift.retention import (
+    DeletionCursor,
+    Snapshot,
+    SnapshotKind,
+    SnapshotListing,
+    ebs_copy_source,
+)
 
 if TYPE_CHECKING:
     from botocore.paginate import Paginator
@@ -87,22 +92,6 @@ IAM_ACTIONS = frozenset(
 
 def _unpaced(call: Callable[[], Page]) -> Page:
     return call()
-
-
-@dataclass(frozen=True)
-class SnapshotListing:
-    """Every snapshot found, and whether snapshot locks could be read.
-
-    `locks_known` is False only when the endpoint or the SDK does not offer
-    DescribeLockedSnapshots (an older botocore, a local emulator). Nothing is lost then: EC2
-    itself refuses to delete a locked snapshot, and that refusal is reported with its code.
-    """
-
-    snapshots: tuple[Snapshot, ...]
-    locks_known: bool = True
-
-    def count(self, kind: SnapshotKind) -> int:
-        return sum(1 for snapshot in self.snapshots if snapshot.kind is kind)
 
 
 class SnapshotInventory:

@@ -18,15 +18,16 @@ from nightshift.retention.apply import (
 from nightshift.retention.cursor import DeletionCursor, resume
 from nightshift.retention.gfs import KeepMark, select_keeps
 from nightshift.retention.model import (
-    Action,
-    Decision,
     Lineage,
     Snapshot,
+    SnapshotAction,
+    SnapshotDecision,
     SnapshotKind,
+    SnapshotListing,
     ebs_copy_source,
     resolve_lineages,
 )
-from nightshift.retention.planner import (
+from nightshift.retention.plan import (
     PROTECTIONS,
     PlanSummary,
     RetentionPlan,
@@ -46,9 +47,7 @@ from nightshift.retention.rules import (
 __all__ = [
     "NOT_FOUND_CODES",
     "PROTECTIONS",
-    "Action",
     "ApplyResult",
-    "Decision",
     "Deleter",
     "DeletionCursor",
     "DeletionOutcome",
@@ -61,7 +60,10 @@ __all__ = [
     "RetentionPolicy",
     "RetentionRule",
     "Snapshot",
+    "SnapshotAction",
+    "SnapshotDecision",
     "SnapshotKind",
+    "SnapshotListing",
     "StoragePrices",
     "apply_deletions",
     "ebs_copy_source",

@@ -22,8 +22,8 @@ from nightshift.pacing import (
 )
 from nightshift.report import Outcome
 from nightshift.retention.cursor import DeletionCursor
-from nightshift.retention.model import Decision, Snapshot, SnapshotKind
-from nightshift.retention.planner import RetentionPlan
+from nightshift.retention.model import Snapshot, SnapshotDecision, SnapshotKind
+from nightshift.retention.plan import RetentionPlan
 
 Deleter = Callable[[Snapshot], None]
 """Deletes one snapshot; raises AwsError (with AWS's error code) when AWS says no."""
@@ -122,7 +122,7 @@ def apply_deletions(
 
 
 def _delete_one(
-    decision: Decision, delete: Deleter, pacer: Pacer, deadline: float
+    decision: SnapshotDecision, delete: Deleter, pacer: Pacer, deadline: float
 ) -> DeletionOutcome:
     snapshot = decision.snapshot
     try:
@@ -139,7 +139,7 @@ def _delete_one(
 def _stopped(
     outcomes: list[DeletionOutcome],
     cursor: DeletionCursor,
-    left: tuple[Decision, ...],
+    left: tuple[SnapshotDecision, ...],
     why: str,
 ) -> ApplyResult:
     return ApplyResult(tuple(outcomes), cursor, tuple(d.id for d in left), f"stopped: {why}")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from nightshift.retention.model import Decision
-from nightshift.retention.planner import RetentionPlan
+from nightshift.retention.model import SnapshotDecision
+from nightshift.retention.plan import RetentionPlan
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class DeletionCursor:
     def attempted(self) -> frozenset[str]:
         return self.done | frozenset(self.failed)
 
-    def remaining(self, plan: RetentionPlan) -> tuple[Decision, ...]:
+    def remaining(self, plan: RetentionPlan) -> tuple[SnapshotDecision, ...]:
         """The plan's deletions not yet attempted in this cycle, oldest first."""
         attempted = self.attempted
         return tuple(d for d in plan.deletions if d.id not in attempted)

@@ -24,7 +24,7 @@ class SnapshotKind(StrEnum):
     EBS = "ebs-snapshot"  # EBS snapshot; lineage: VolumeId (copies: their source's volume)
 
 
-class Action(StrEnum):
+class SnapshotAction(StrEnum):
     KEEP = "keep"  # a retention rule keeps it (or no rule governs it)
     PROTECT = "protect"  # a safety rule forbids deleting it, whatever the rules say
     DELETE = "delete"  # no rule keeps it and nothing protects it
@@ -189,7 +189,7 @@ def _lineage(snapshot: Snapshot, by_id: Mapping[str, Snapshot]) -> Lineage:
 
 
 @dataclass(frozen=True)
-class Decision:
+class SnapshotDecision:
     """What the plan does with one snapshot, and why.
 
     `reason` is the sentence people read ("keep: daily 2026-11-19", "protected: DLM",
@@ -202,7 +202,7 @@ class Decision:
 
     snapshot: Snapshot
     lineage: Lineage
-    action: Action
+    action: SnapshotAction
     reason: str
     category: str
     rule: str | None = None
@@ -212,3 +212,19 @@ class Decision:
     @property
     def id(self) -> str:
         return self.snapshot.id
+
+
+@dataclass(frozen=True)
+class SnapshotListing:
+    """Every snapshot found, and whether snapshot locks could be read.
+
+    `locks_known` is False only when the endpoint or the SDK does not offer
+    DescribeLockedSnapshots (an older botocore, a local emulator). Nothing is lost then: EC2
+    itself refuses to delete a locked snapshot, and that refusal is reported with its code.
+    """
+
+    snapshots: tuple[Snapshot, ...]
+    locks_known: bool = True
+
+    def count(self, kind: SnapshotKind) -> int:
+        return sum(1 for snapshot in self.snapshots if snapshot.kind is kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from nightshift.retention.model import SnapshotKind
-from nightshift.retention.planner import RetentionPlan
+from nightshift.retention.plan import RetentionPlan
 
 HEADERS = ("KIND", "LINEAGE", "SNAPSHOT", "AGE", "SIZE", "DECISION")
 # RDS instances and Aurora clusters may share a name: the kind column tells their lineages apart.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from nightshift.report import Outcome, ReportItem
+from nightshift.report import Outcome, Report, ReportItem
 from nightshift.retention.apply import DEFERRED, ApplyResult, DeletionOutcome
-from nightshift.retention.model import Action, Decision
-from nightshift.retention.planner import RetentionPlan
+from nightshift.retention.events import FUNCTION
+from nightshift.retention.model import SnapshotAction, SnapshotDecision
+from nightshift.retention.plan import RetentionPlan
 
 
 def report_items(
@@ -28,7 +30,7 @@ def report_items(
     return tuple(
         _item(d, plan, outcomes, result)
         for d in plan.decisions
-        if include_kept or d.action is Action.DELETE
+        if include_kept or d.action is SnapshotAction.DELETE
     )
 
 
@@ -44,9 +46,9 @@ def report_totals(plan: RetentionPlan, result: ApplyResult | None = None) -> dic
     done = [plan.decision(o.snapshot_id) for o in outcomes if o.outcome is Outcome.DONE]
     totals: dict[str, float] = {
         "snapshots": len(plan.decisions),
-        "keep": summary.actions[Action.KEEP.value],
-        "protect": summary.actions[Action.PROTECT.value],
-        "delete_planned": summary.actions[Action.DELETE.value],
+        "keep": summary.actions[SnapshotAction.KEEP.value],
+        "protect": summary.actions[SnapshotAction.PROTECT.value],
+        "delete_planned": summary.actions[SnapshotAction.DELETE.value],
         "deleted": by_outcome[Outcome.DONE],
         "failed": by_outcome[Outcome.FAILED],
         "deferred": len(result.remaining) if result else 0,
@@ -89,7 +91,7 @@ def report_summary(plan: RetentionPlan, result: ApplyResult | None = None) -> st
 
 
 def _item(
-    decision: Decision,
+    decision: SnapshotDecision,
     plan: RetentionPlan,
     outcomes: Mapping[str, DeletionOutcome],
     result: ApplyResult | None,
@@ -117,12 +119,12 @@ def _item(
 
 
 def _outcome(
-    decision: Decision,
+    decision: SnapshotDecision,
     plan: RetentionPlan,
     outcomes: Mapping[str, DeletionOutcome],
     result: ApplyResult | None,
 ) -> tuple[Outcome, str]:
-    if decision.action is not Action.DELETE:
+    if decision.action is not SnapshotAction.DELETE:
         return Outcome.SKIPPED, decision.reason
     if plan.refused:
         return Outcome.REFUSED, plan.refused
@@ -135,3 +137,49 @@ def _outcome(
     if code is not None:
         return Outcome.SKIPPED, f"not retried in this cycle: failed earlier with {code}"
     return Outcome.SKIPPED, DEFERRED
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """What every report of one run says about the run itself."""
+
+    run_id: str
+    time: str  # the trigger's label
+    environment: str
+    dry_run: bool
+
+
+def run_report(plan: RetentionPlan, result: ApplyResult, header: RunHeader) -> Report:
+    """Deletions, then protected snapshots with their reason, as items; kept snapshots are only
+    counted in the totals (an SNS message holds 256 KiB). Deletions come first so that a report
+    cut to fit one message keeps them."""
+    # A dry run's summary is the plan's ("Plan: delete 12 of 23 ..."); the notifier adds
+    # "dry run" to the title from the report's flag.
+    summary = report_summary(plan, None if header.dry_run else result)
+    items = [i for i in report_items(plan, result) if i.action != SnapshotAction.KEEP]
+    return Report(
+        function=FUNCTION,
+        run_id=header.run_id,
+        time=header.time,
+        environment=header.environment,
+        dry_run=header.dry_run,
+        summary=summary,
+        items=tuple(sorted(items, key=lambda item: item.action != SnapshotAction.DELETE)),
+        totals=report_totals(plan, result),
+        # A refusal that held back deletions needs people (circuit breaker); a policy without
+        # retention rules plans none and is only said in the summary.
+        errors=(plan.refused,) if plan.refused and plan.planned_deletions else (),
+    )
+
+
+def failure_report(header: RunHeader, error: str) -> Report:
+    """A run that could not plan (policy unusable, a listing refused) deleted nothing."""
+    return Report(
+        function=FUNCTION,
+        run_id=header.run_id,
+        time=header.time,
+        environment=header.environment,
+        dry_run=header.dry_run,
+        summary="Nothing deleted: the pruner could not make a plan.",
+        errors=(error,),
+    )

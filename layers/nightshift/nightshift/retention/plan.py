@@ -29,10 +29,10 @@ from nightshift.retention.model import (
     BACKUP_SOURCE_TAG,
     DLM_TAG_PREFIX,
     RETAIN_TAG,
-    Action,
-    Decision,
     Lineage,
     Snapshot,
+    SnapshotAction,
+    SnapshotDecision,
     resolve_lineages,
 )
 from nightshift.retention.rules import (
@@ -151,35 +151,35 @@ class RetentionPlan:
     """
 
     now: datetime
-    decisions: tuple[Decision, ...]
+    decisions: tuple[SnapshotDecision, ...]
     max_delete_share: float
     prices: StoragePrices = field(default_factory=StoragePrices)
     refused: str | None = None
 
     @cached_property
-    def planned_deletions(self) -> tuple[Decision, ...]:
-        chosen = [d for d in self.decisions if d.action is Action.DELETE]
+    def planned_deletions(self) -> tuple[SnapshotDecision, ...]:
+        chosen = [d for d in self.decisions if d.action is SnapshotAction.DELETE]
         return tuple(sorted(chosen, key=lambda d: (d.snapshot.created, d.id)))
 
     @property
-    def deletions(self) -> tuple[Decision, ...]:
+    def deletions(self) -> tuple[SnapshotDecision, ...]:
         return () if self.refused else self.planned_deletions
 
     @cached_property
-    def by_id(self) -> Mapping[str, Decision]:
+    def by_id(self) -> Mapping[str, SnapshotDecision]:
         return MappingProxyType({d.id: d for d in self.decisions})
 
-    def decision(self, snapshot_id: str) -> Decision:
+    def decision(self, snapshot_id: str) -> SnapshotDecision:
         return self.by_id[snapshot_id]
 
     @cached_property
     def summary(self) -> PlanSummary:
         return _summarise(self.decisions, self.planned_deletions, self.prices)
 
-    def gib(self, decisions: Iterable[Decision]) -> float:
+    def gib(self, decisions: Iterable[SnapshotDecision]) -> float:
         return round(sum(d.snapshot.size_gib for d in decisions), 3)
 
-    def monthly_savings(self, decisions: Iterable[Decision]) -> float:
+    def monthly_savings(self, decisions: Iterable[SnapshotDecision]) -> float:
         """USD per month that deleting `decisions` saves at most (snapshots are incremental)."""
         total = sum(
             d.snapshot.size_gib * self.prices.per_gib_month(d.snapshot.kind) for d in decisions
@@ -221,17 +221,19 @@ def plan_retention(
     items = _unique(snapshots)
     lineages = resolve_lineages(items)
 
-    decided: dict[str, Decision] = {}
+    decided: dict[str, SnapshotDecision] = {}
     governed: list[Snapshot] = []
     for snapshot in items:
         lineage = lineages[snapshot.id]
         protection = protection_of(snapshot, protect_rule)
         if protection is not None:
             category, reason = protection
-            decided[snapshot.id] = Decision(snapshot, lineage, Action.PROTECT, reason, category)
+            decided[snapshot.id] = SnapshotDecision(
+                snapshot, lineage, SnapshotAction.PROTECT, reason, category
+            )
         elif not any(rule.matches(snapshot) for rule in rule_list):
-            decided[snapshot.id] = Decision(
-                snapshot, lineage, Action.KEEP, NOT_GOVERNED, NOT_GOVERNED
+            decided[snapshot.id] = SnapshotDecision(
+                snapshot, lineage, SnapshotAction.KEEP, NOT_GOVERNED, NOT_GOVERNED
             )
         else:
             governed.append(snapshot)
@@ -260,7 +262,7 @@ class _Verdict:
     aged_out_by: list[int] = field(default_factory=list)  # max_age_days of rules it is too old for
     in_age: bool = False  # some selecting rule considered it within its age limit
 
-    def decision(self, snapshot: Snapshot, lineage: Lineage) -> Decision:
+    def decision(self, snapshot: Snapshot, lineage: Lineage) -> SnapshotDecision:
         if self.keeps:
             rule, marks = self.keeps[0]
             several = len(self.keeps) > 1
@@ -271,10 +273,10 @@ class _Verdict:
             )
             first = marks[0]
             category = f"keep: {'oldest ' if first.oldest else ''}{first.kind}"
-            return Decision(
+            return SnapshotDecision(
                 snapshot,
                 lineage,
-                Action.KEEP,
+                SnapshotAction.KEEP,
                 f"keep: {first}",
                 category,
                 rule=rule,
@@ -282,18 +284,18 @@ class _Verdict:
                 governed=True,
             )
         if self.in_age or not self.aged_out_by:
-            return Decision(
+            return SnapshotDecision(
                 snapshot,
                 lineage,
-                Action.DELETE,
+                SnapshotAction.DELETE,
                 BEYOND_RETENTION,
                 BEYOND_RETENTION,
                 governed=True,
             )
-        return Decision(
+        return SnapshotDecision(
             snapshot,
             lineage,
-            Action.DELETE,
+            SnapshotAction.DELETE,
             f"delete: older than {max(self.aged_out_by)} days",
             "delete: beyond max age",
             governed=True,
@@ -327,17 +329,19 @@ def _apply_rules(
 
 
 def _guard_last_of_lineage(
-    governed: Sequence[Snapshot], lineages: Mapping[str, Lineage], decided: dict[str, Decision]
+    governed: Sequence[Snapshot],
+    lineages: Mapping[str, Lineage],
+    decided: dict[str, SnapshotDecision],
 ) -> None:
     newest: dict[Lineage, Snapshot] = {}
     for snapshot in newest_first(governed):
         newest.setdefault(lineages[snapshot.id], snapshot)
     for lineage, snapshot in newest.items():
-        if decided[snapshot.id].action is Action.DELETE:
-            decided[snapshot.id] = Decision(
+        if decided[snapshot.id].action is SnapshotAction.DELETE:
+            decided[snapshot.id] = SnapshotDecision(
                 snapshot,
                 lineage,
-                Action.PROTECT,
+                SnapshotAction.PROTECT,
                 LAST_OF_LINEAGE,
                 LAST_OF_LINEAGE,
                 governed=True,
@@ -353,7 +357,7 @@ def _refusal(
     if empty:
         names = ", ".join(empty)
         return f"every keep count is 0 in rule {names}, which would delete all it selects"
-    deletions = summary.actions.get(Action.DELETE.value, 0)
+    deletions = summary.actions.get(SnapshotAction.DELETE.value, 0)
     if summary.delete_share > max_delete_share:
         return (
             f"circuit breaker: the plan deletes {deletions} of {summary.governed}"
@@ -364,14 +368,18 @@ def _refusal(
 
 
 def _summarise(
-    decisions: Sequence[Decision], deletions: Sequence[Decision], prices: StoragePrices
+    decisions: Sequence[SnapshotDecision],
+    deletions: Sequence[SnapshotDecision],
+    prices: StoragePrices,
 ) -> PlanSummary:
     actions = Counter(d.action.value for d in decisions)
     governed = sum(1 for d in decisions if d.governed)
     size = sum(d.snapshot.size_gib for d in deletions)
     savings = sum(d.snapshot.size_gib * prices.per_gib_month(d.snapshot.kind) for d in deletions)
     return PlanSummary(
-        actions=MappingProxyType({action.value: actions.get(action.value, 0) for action in Action}),
+        actions=MappingProxyType(
+            {action.value: actions.get(action.value, 0) for action in SnapshotAction}
+        ),
         categories=MappingProxyType(dict(sorted(Counter(d.category for d in decisions).items()))),
         governed=governed,
         delete_share=(len(deletions) / governed) if governed else 0.0,
@@ -390,7 +398,7 @@ def _unique(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
     return items
 
 
-def _display_order(decision: Decision) -> tuple[str, str, float, str]:
+def _display_order(decision: SnapshotDecision) -> tuple[str, str, float, str]:
     # Grouped by lineage (kind, then id), newest first within a lineage.
     return (
         decision.lineage.kind.value,
