@@ -85,15 +85,20 @@ class Scheduler:
         logger.info("run reported", summary=report.summary, published_because=reason)
         return RunOutcome(report, reason, run_metrics(run))
 
-    def run(self, run: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
+    def run(self, trigger: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
         last_run = self.parking.last_run()
-        if last_run is not None and run.time < last_run:
-            raise StaleEventError(run.time, last_run)
+        if last_run is not None and trigger.time < last_run:
+            raise StaleEventError(trigger.time, last_run)
         policy = self.policy
-        if run.dry_run:
+        if trigger.dry_run:
             policy = replace(policy, settings=replace(policy.settings, dry_run=True))
         plan = plan_run(
-            self.resources.find(), self.parking.parked(), policy, self.protect, run.time, last_run
+            self.resources.find(),
+            self.parking.parked(),
+            policy,
+            self.protect,
+            trigger.time,
+            last_run,
         )
         logger.info(
             "run planned",
@@ -108,7 +113,7 @@ class Scheduler:
         outcomes = tuple(self._carry_out(decision, time_left_ms) for decision in plan.decisions)
         errors: tuple[str, ...] = ()
         try:
-            self.parking.record_run(run.time)
+            self.parking.record_run(trigger.time)
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
             errors = (f"the run's time was not stored: {exc}",)
