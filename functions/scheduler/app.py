@@ -1,13 +1,12 @@
 """Scheduler: every 5 minutes, bring each tagged resource to the state its schedule wants.
 
-EventBridge Scheduler invokes it with `{"time": "<aws.scheduler.scheduled-time>"}`; add
-`"dry_run": true` to get the plan without changing anything (the report is returned, not
-published). See docs/scheduler.md.
+EventBridge Scheduler invokes it with `{"time": "<aws.scheduler.scheduled-time>"}`; with
+`"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,89 +16,45 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.parking import ParkingStore
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.power import PowerSwitch
-from nightshift.adapters.reporting import ReportPublisher
+from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.schedule import SchedulerPolicy
-from nightshift.schedule.reporting import (
-    SchedulerRun,
-    policy_failure_report,
-    publication_reason,
-    run_report,
-    stale_event_report,
-)
-from nightshift.scheduler import ScheduledRun, Scheduler, StaleEventError
-from nightshift.settings import CommonSettings
-from nightshift.trigger import ScheduledTrigger
+from nightshift.schedule.events import ScheduledTrigger
+from nightshift.schedule.report import policy_failure_report
+from nightshift.schedule.service import Scheduler
+from nightshift.schedule.settings import SchedulerConfig, settings_from_environ
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-
-
-@cache
-def settings() -> CommonSettings:
-    return CommonSettings.from_environ()
-
-
-@cache
-def clients() -> SchedulerClients:
-    return SchedulerClients.create()
-
-
-@cache
-def publisher() -> ReportPublisher:
-    return ReportPublisher(settings().ops_topic_arn, clients().sns)
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+settings, clients = cache(settings_from_environ), cache(SchedulerClients.create)
+publisher = cache(lambda: ReportPublisher(settings().ops_topic_arn, clients().sns))
 
 
 @cache
 def scheduler() -> Scheduler:
     """Built once per warm container; a policy error is not cached, the next run reads again."""
-    loaded = load_deployed_policy(settings())
-    return Scheduler(
-        policy=SchedulerPolicy.from_policy(loaded),
-        protect=loaded.protect,
-        resources=ScheduledResources(clients()),
-        parking=ParkingStore(settings().state_table, clients().dynamodb),
-        switch=PowerSwitch(clients()),
-    )
+    config, aws = SchedulerConfig.from_policy(load_deployed_policy(settings())), clients()
+    parking, switch = ParkingStore(settings().state_table, aws.dynamodb), PowerSwitch(aws)
+    return Scheduler(config.policy, config.protect, ScheduledResources(aws), parking, switch)
 
 
 @logger.inject_lambda_context(correlation_id_path="time")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
-    trigger = ScheduledTrigger.from_event(event, "scheduler")
-    run = ScheduledRun(time=trigger.time, dry_run=trigger.dry_run)
-    environment = settings().environment
-    try:
-        runner = scheduler()
-    except PolicyError as exc:
-        # Nothing was read or changed; people hear why, and the errors alarm fires.
+    trigger, env = ScheduledTrigger.from_event(event, "scheduler"), settings().environment
+    failure = partial(policy_failure_report, trigger.time, env, dry_run=trigger.dry_run)
+    try:  # nothing was read or changed; people hear why, and the errors alarm fires
+        with failure_reported(publisher(), failure, logger):
+            runner = scheduler()
+    except PolicyError:
         metrics.add_metric(name="PolicyErrors", unit=MetricUnit.Count, value=1)
-        publisher().publish(policy_failure_report(run.time, environment, str(exc), run.dry_run))
         raise
-    try:
-        result = runner.run(run, context.get_remaining_time_in_millis)
-    except StaleEventError as exc:
-        logger.warning("stale event refused", error=str(exc))
-        metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
-        return stale_event_report(run.time, exc.last_run, environment, run.dry_run).to_json()
-    report = run_report(result, environment)
-    # A dry run asked for in the event is a question; its answer is the result, not a message.
-    reason = None if run.dry_run else publication_reason(result)
-    if reason is not None:
-        publisher().publish(report)
-    logger.info("run reported", summary=report.summary, published_because=reason)
-    add_run_metrics(result)
-    return report.to_json()
-
-
-def add_run_metrics(result: SchedulerRun) -> None:
-    metrics.add_metric(name="Stopped", unit=MetricUnit.Count, value=result.stopped)
-    metrics.add_metric(name="Started", unit=MetricUnit.Count, value=result.started)
-    metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=result.failed)
-    metrics.add_metric(name="HoursSaved", unit=MetricUnit.NoUnit, value=result.hours_saved)
+    outcome = runner.answer(trigger, env, context.get_remaining_time_in_millis)
+    if outcome.published_because is not None:
+        publisher().publish(outcome.report)
+    for metric in outcome.metrics:
+        metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
+    return outcome.report.to_json()

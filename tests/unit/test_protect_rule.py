@@ -15,10 +15,10 @@ from nightshift.policy import ProtectRule
 from nightshift.redeploy import Verdict, plan_redeploy
 from nightshift.retention import Snapshot, SnapshotKind, protection_of
 from nightshift.schedule import Action, ResourceKind, ScheduledResource
-from nightshift.schedule.planner import scope_decision
+from nightshift.schedule.plan import scope_decision
 from tests.unit.redeploy.samples import push_event, service, task_definition
 from tests.unit.redeploy.test_redeploy_plan import RULES
-from tests.unit.scheduler.test_scheduler_planner import POLICY
+from tests.unit.scheduler.test_schedule_plan import POLICY
 
 RULE = ProtectRule("Environment", frozenset({"production", "prod"}))
 NEAR_MISSES = ("prod-eu", "pre-production", "production1", "prodd", "pro d", "staging", "dev")

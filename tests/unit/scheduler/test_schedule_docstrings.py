@@ -7,10 +7,12 @@ from types import ModuleType
 
 import pytest
 
-from nightshift.schedule import model, override, planner, resources, timeline, week
+from nightshift.schedule import events, model, override, plan, resources, settings, timeline, week
 
 
-@pytest.mark.parametrize("module", [model, override, planner, resources, timeline, week])
+@pytest.mark.parametrize(
+    "module", [events, model, override, plan, resources, settings, timeline, week]
+)
 def test_docstring_examples_hold(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
 

@@ -1,7 +1,9 @@
 """The scheduler's pure core: schedules, overrides, the reconciling planner and the week plan.
 
-No boto3, no clock: time is an argument. The scheduler handler finds resources and parked
-records through its adapters, calls `plan_run` once, and carries out the returned RunPlan.
+No boto3, no clock: time is an argument. The service (`service.Scheduler`) finds resources and
+parked records through its ports (`ports`), calls `plan_run` once, and carries out the returned
+RunPlan; `report` turns the run into the report. The trigger is in `events`, the settings and
+the scheduler's part of the policy in `settings`.
 """
 
 from nightshift.schedule.model import (
@@ -12,7 +14,7 @@ from nightshift.schedule.model import (
     parse_days,
 )
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
-from nightshift.schedule.planner import Action, Decision, RunPlan, plan_run
+from nightshift.schedule.plan import Action, Decision, RunPlan, plan_run
 from nightshift.schedule.resources import (
     OVERRIDE_TAG,
     SCHEDULE_TAG,

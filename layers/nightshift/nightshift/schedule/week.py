@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from nightshift.policy import ProtectRule
 from nightshift.schedule.model import Schedule, SchedulerPolicy
-from nightshift.schedule.planner import Action, Decision, read_override, scope_decision
+from nightshift.schedule.plan import Action, Decision, read_override, scope_decision
 from nightshift.schedule.resources import ScheduledResource
 from nightshift.schedule.timeline import (
     Transition,

@@ -6,6 +6,7 @@ import datetime as dt
 import doctest
 from dataclasses import replace
 
+import nightshift.schedule.report
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.report import Outcome
 from nightshift.schedule import (
@@ -15,10 +16,9 @@ from nightshift.schedule import (
     ScheduledResource,
     SchedulerPolicy,
     plan_run,
-    reporting,
 )
-from nightshift.schedule.planner import RunPlan
-from nightshift.schedule.reporting import (
+from nightshift.schedule.plan import RunPlan
+from nightshift.schedule.report import (
     DecisionOutcome,
     SchedulerRun,
     policy_failure_report,
@@ -221,7 +221,7 @@ def test_stale_event_and_policy_failure_reports_change_nothing_and_say_why() -> 
 
 
 def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(reporting, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(nightshift.schedule.report, optionflags=doctest.NORMALIZE_WHITESPACE)
 
     assert result.attempted > 0
     assert result.failed == 0

@@ -1,8 +1,8 @@
-"""The scheduler's shell for one run: find, plan, carry out in order, remember, and say what
+"""The scheduler's service for one run: find, plan, carry out in order, remember, and say what
 became of every decision.
 
-Every decision is made by the core (`nightshift.schedule.plan_run`); this module wires the
-ports and carries the plan out:
+Every decision is made by the pure plan (`nightshift.schedule.plan.plan_run`); the service
+gets its ports (`nightshift.schedule.ports`) injected and carries the plan out:
 - an event older than the last run is refused (StaleEventError), before anything is read;
 - the parking protocol (docs/scheduler.md): a stop's record is written in state STOPPING
   *before* the first stop call and moved to PARKED after the last; a start's record is moved
@@ -19,24 +19,28 @@ ports and carries the plan out:
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from nightshift.errors import AwsError, EventError, NightshiftError
+from nightshift.errors import AwsError
 from nightshift.policy import ProtectRule
-from nightshift.report import Outcome
-from nightshift.schedule import (
-    Decision,
-    ParkedRecord,
-    ScheduledResource,
-    SchedulerPolicy,
-    plan_run,
+from nightshift.report import Outcome, Report
+from nightshift.schedule.events import ScheduledTrigger, StaleEventError
+from nightshift.schedule.model import SchedulerPolicy
+from nightshift.schedule.plan import Decision, plan_run
+from nightshift.schedule.ports import ParkingPort, ResourceFinder, SwitchPort, TimeLeft
+from nightshift.schedule.report import (
+    STALE_EVENT,
+    SWITCHES,
+    DecisionOutcome,
+    RunMetric,
+    SchedulerRun,
+    publication_reason,
+    run_metrics,
+    run_report,
+    stale_event_report,
 )
-from nightshift.schedule.reporting import SWITCHES, DecisionOutcome, SchedulerRun
 
 logger = Logger(child=True)
 
@@ -44,87 +48,57 @@ logger = Logger(child=True)
 DEADLINE_RESERVE_MS = 10_000
 
 
-class ResourceFinder(Protocol):
-    def find(self) -> Sequence[ScheduledResource]: ...
-
-
-class ParkingPort(Protocol):
-    def parked(self) -> Mapping[str, ParkedRecord]: ...
-    def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool: ...
-    def release(self, arn: str) -> None: ...
-    def last_run(self) -> dt.datetime | None: ...
-    def record_run(self, scheduled_time: dt.datetime) -> bool: ...
-
-
-class SwitchPort(Protocol):
-    def apply(self, decision: Decision) -> None: ...
-
-
 @dataclass(frozen=True)
-class ScheduledRun:
-    """The scheduler's event: the time the schedule fired for, and whether to only plan.
+class RunOutcome:
+    """What the handler does with a run: return `report`, publish it when `published_because`
+    is not None, and record `metrics`."""
 
-    EventBridge Scheduler delivers the input `{"time": "<aws.scheduler.scheduled-time>"}` with
-    the time filled in; an EventBridge scheduled event's `time` works too.
-
-    >>> run = ScheduledRun.from_event({"time": "2026-11-20T19:00:00+01:00", "dry_run": True})
-    >>> (run.time.isoformat(), run.dry_run)
-    ('2026-11-20T18:00:00+00:00', True)
-    """
-
-    time: dt.datetime
-    dry_run: bool = False
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> ScheduledRun:
-        text = event.get("time")
-        if not isinstance(text, str):
-            raise EventError(
-                'the scheduler expects {"time": "<ISO 8601 instant>"} (the schedule\'s '
-                f"<aws.scheduler.scheduled-time>), got time={text!r}"
-            )
-        try:
-            at = dt.datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise EventError(f"time {text!r} is not an ISO 8601 instant") from exc
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise EventError(f"time {text!r} has no offset; expected e.g. 2026-11-20T18:00:00Z")
-        dry_run = event.get("dry_run", False)
-        if not isinstance(dry_run, bool):
-            raise EventError(f"dry_run must be true or false, got {dry_run!r}")
-        return cls(time=at.astimezone(dt.UTC), dry_run=dry_run)
-
-
-class StaleEventError(NightshiftError):
-    """The event is older than the last run; replayed, it would see no schedule boundary
-    crossed and could undo what the later run did."""
-
-    def __init__(self, scheduled_time: dt.datetime, last_run: dt.datetime) -> None:
-        self.scheduled_time = scheduled_time
-        self.last_run = last_run
-        super().__init__(
-            f"event for {scheduled_time.isoformat()} is older than the last run "
-            f"({last_run.isoformat()}); refused"
-        )
+    report: Report
+    published_because: str | None
+    metrics: tuple[RunMetric, ...]
 
 
 @dataclass
 class Scheduler:
+    """Carries out one run's plan through its ports; `run` returns what became of every
+    decision, or raises StaleEventError (before anything is read but the last run's time)."""
+
     policy: SchedulerPolicy
     protect: ProtectRule
     resources: ResourceFinder
     parking: ParkingPort
     switch: SwitchPort
 
-    def run(self, run: ScheduledRun, time_left_ms: Callable[[], int]) -> SchedulerRun:
+    def answer(
+        self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
+    ) -> RunOutcome:
+        """The run `trigger` asks for, as its report, why it is published and its metrics. A
+        stale event is refused with a report that is returned, not published."""
+        try:
+            run = self.run(trigger, time_left_ms)
+        except StaleEventError as exc:
+            logger.warning("stale event refused", error=str(exc))
+            refusal = stale_event_report(trigger.time, exc.last_run, environment, trigger.dry_run)
+            return RunOutcome(refusal, None, (STALE_EVENT,))
+        report = run_report(run, environment)
+        reason = publication_reason(run, asked_dry_run=trigger.dry_run)
+        logger.info("run reported", summary=report.summary, published_because=reason)
+        return RunOutcome(report, reason, run_metrics(run))
+
+    def run(self, trigger: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
         last_run = self.parking.last_run()
-        if last_run is not None and run.time < last_run:
-            raise StaleEventError(run.time, last_run)
+        if last_run is not None and trigger.time < last_run:
+            raise StaleEventError(trigger.time, last_run)
         policy = self.policy
-        if run.dry_run:
+        if trigger.dry_run:
             policy = replace(policy, settings=replace(policy.settings, dry_run=True))
         plan = plan_run(
-            self.resources.find(), self.parking.parked(), policy, self.protect, run.time, last_run
+            self.resources.find(),
+            self.parking.parked(),
+            policy,
+            self.protect,
+            trigger.time,
+            last_run,
         )
         logger.info(
             "run planned",
@@ -139,13 +113,13 @@ class Scheduler:
         outcomes = tuple(self._carry_out(decision, time_left_ms) for decision in plan.decisions)
         errors: tuple[str, ...] = ()
         try:
-            self.parking.record_run(run.time)
+            self.parking.record_run(trigger.time)
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
             errors = (f"the run's time was not stored: {exc}",)
         return SchedulerRun(plan, outcomes, errors)
 
-    def _carry_out(self, decision: Decision, time_left_ms: Callable[[], int]) -> DecisionOutcome:
+    def _carry_out(self, decision: Decision, time_left_ms: TimeLeft) -> DecisionOutcome:
         if decision.action not in SWITCHES:
             return self._settle(decision)
         if time_left_ms() < DEADLINE_RESERVE_MS:
@@ -174,10 +148,7 @@ class Scheduler:
                 "run finishes or undoes it",
             )
         try:
-            if decision.settled is not None:
-                self.parking.park(decision.settled)
-            if decision.unpark:
-                self.parking.release(decision.arn)
+            self._settle_records(decision)
         except AwsError as exc:
             logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
             return DecisionOutcome(
@@ -194,11 +165,16 @@ class Scheduler:
         try:
             if decision.park is not None:
                 self.parking.park(decision.park, keep_existing=True)
-            if decision.settled is not None:
-                self.parking.park(decision.settled)
-            if decision.unpark:
-                self.parking.release(decision.arn)
+            self._settle_records(decision)
         except AwsError as exc:
             logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
             return DecisionOutcome(decision, Outcome.FAILED, f"parked record not updated: {exc}")
         return DecisionOutcome(decision, outcome)
+
+    def _settle_records(self, decision: Decision) -> None:
+        """The record writes that close a decision, after its start or stop if it has one: the
+        settled record (e.g. PARKED after a stop), then the release of a restored one."""
+        if decision.settled is not None:
+            self.parking.park(decision.settled)
+        if decision.unpark:
+            self.parking.release(decision.arn)

@@ -1,9 +1,12 @@
 """A scheduler run as the Nightshift report (pure), and whether it is worth publishing.
 
-The handler carries out the RunPlan and records what happened to each decision as a
-DecisionOutcome; everything people read about the run is built here from those.
+The service (`nightshift.schedule.service`) carries out the RunPlan and records what happened
+to each decision as a DecisionOutcome; everything people read about the run is built here from
+those.
 
 When a run's report goes to the ops topic (every 5 minutes would drown the channel):
+- a dry run asked for in the event is a question; its answer is the result, not a message:
+  never;
 - something was started, stopped, deferred or failed, or a resource was changed while parked:
   always;
 - a dry run plans starts or stops, or the circuit breaker refused the run's stops: on the first
@@ -22,11 +25,13 @@ from types import MappingProxyType
 from typing import Any
 
 from nightshift.report import Outcome, Report, ReportItem
-from nightshift.schedule.planner import Action, Decision, RunPlan
+from nightshift.schedule.plan import Action, Decision, RunPlan
 from nightshift.schedule.resources import ParkedRecord
 
 FUNCTION = "scheduler"
 SWITCHES = frozenset({Action.START, Action.STOP})
+# CloudWatch units as Powertools' MetricUnit values spell them.
+COUNT, NO_UNIT = "Count", "None"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ class SchedulerRun:
 def run_summary(run: SchedulerRun) -> str:
     """One line for people.
 
-    >>> from nightshift.schedule.planner import RunPlan
+    >>> from nightshift.schedule.plan import RunPlan
     >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
     >>> run_summary(SchedulerRun(RunPlan(now, None, False, ()), ()))
     'nothing to do; 0 resources checked'
@@ -149,20 +154,52 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
     )
 
 
-def publication_reason(run: SchedulerRun) -> str | None:
+def publication_reason(run: SchedulerRun, *, asked_dry_run: bool = False) -> str | None:
     """Why the run's report goes to the ops topic, or None: see the module's docstring.
+    `asked_dry_run`: the event asked for a dry run (a dry run set in the policy is published).
 
-    >>> from nightshift.schedule.planner import RunPlan
+    >>> from nightshift.schedule.plan import RunPlan
     >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
     >>> publication_reason(SchedulerRun(RunPlan(now, now, False, ()), ())) is None
     True
     """
+    if asked_dry_run:
+        return None
     for reason, (applies, cadence) in PUBLICATION_RULES.items():
         # A dry run repeats the same plan every run: at most hourly.
         due = CADENCES[max(cadence, Cadence.HOURLY) if run.plan.dry_run else cadence]
         if applies(run) and due(run.plan):
             return reason
     return None
+
+
+@dataclass(frozen=True)
+class RunMetric:
+    """One CloudWatch metric of a run. The template's alarms and dashboard read these names
+    and units: keep them."""
+
+    name: str
+    unit: str
+    value: float
+
+
+def run_metrics(run: SchedulerRun) -> tuple[RunMetric, ...]:
+    """The counts every run records.
+
+    >>> from nightshift.schedule.plan import RunPlan
+    >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
+    >>> [m.name for m in run_metrics(SchedulerRun(RunPlan(now, None, False, ()), ()))]
+    ['Stopped', 'Started', 'Failed', 'HoursSaved']
+    """
+    return (
+        RunMetric("Stopped", COUNT, run.stopped),
+        RunMetric("Started", COUNT, run.started),
+        RunMetric("Failed", COUNT, run.failed),
+        RunMetric("HoursSaved", NO_UNIT, run.hours_saved),
+    )
+
+
+STALE_EVENT = RunMetric("StaleEvents", COUNT, 1)
 
 
 class Cadence(IntEnum):

@@ -1,29 +1,28 @@
-"""The scheduler's run shell with in-memory ports: order of writes and switches, failures,
+"""The scheduler's service with in-memory ports: order of writes and switches, failures,
 the deadline, dry runs and stale events."""
 
 from __future__ import annotations
 
 import datetime as dt
 import doctest
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import pytest
 
-import nightshift.scheduler
-from nightshift.errors import AwsError, EventError
+import nightshift.schedule.events
+from nightshift.errors import EventError
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.report import Outcome
 from nightshift.schedule import (
     Capacity,
-    Decision,
     ParkedRecord,
     ParkState,
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
 )
-from nightshift.scheduler import DEADLINE_RESERVE_MS, ScheduledRun, Scheduler, StaleEventError
+from nightshift.schedule.events import ScheduledTrigger, StaleEventError
+from nightshift.schedule.service import DEADLINE_RESERVE_MS, Scheduler
+from tests.support.fakes.scheduler import Account, failure
 
 UTC = dt.UTC
 EVENING = dt.datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # Friday 19:00 CET: office hours end
@@ -49,67 +48,12 @@ def service(name: str, desired: int = 2) -> ScheduledResource:
     )
 
 
-def failure(operation: str) -> AwsError:
-    return AwsError(operation, "AccessDeniedException", "not allowed")
-
-
-@dataclass
-class Account:
-    """The resources, the parked records and the last run, with a log of every change."""
-
-    resources: list[ScheduledResource]
-    records: dict[str, ParkedRecord] = field(default_factory=dict)
-    last: dt.datetime | None = None
-    log: list[str] = field(default_factory=list)
-    failing_switches: set[str] = field(default_factory=set)
-    failing_writes: set[str] = field(default_factory=set)
-
-    # ResourceFinder
-    def find(self) -> Sequence[ScheduledResource]:
-        return self.resources
-
-    # ParkingPort
-    def parked(self) -> Mapping[str, ParkedRecord]:
-        return dict(self.records)
-
-    def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool:
-        if "PutItem" in self.failing_writes:
-            raise failure("PutItem")
-        if keep_existing and record.arn in self.records:
-            return False
-        self.records[record.arn] = record
-        self.log.append(f"{record.state} {record.arn.rsplit('/', 1)[-1]}")
-        return True
-
-    def release(self, arn: str) -> None:
-        if "DeleteItem" in self.failing_writes:
-            raise failure("DeleteItem")
-        self.records.pop(arn, None)
-        self.log.append(f"release {arn.rsplit('/', 1)[-1]}")
-
-    def last_run(self) -> dt.datetime | None:
-        return self.last
-
-    def record_run(self, scheduled_time: dt.datetime) -> bool:
-        if "last_run" in self.failing_writes:
-            raise failure("PutItem")
-        self.last = scheduled_time
-        return True
-
-    # SwitchPort
-    def apply(self, decision: Decision) -> None:
-        name = decision.resource.name
-        if name in self.failing_switches:
-            raise failure("UpdateService")
-        self.log.append(f"{decision.action} {name}")
-
-
 def scheduler(account: Account) -> Scheduler:
     return Scheduler(POLICY, DEFAULT_PROTECT, account, account, account)
 
 
 def run(account: Account, at: dt.datetime, dry_run: bool = False, time_left: int = PLENTY_OF_TIME):
-    return scheduler(account).run(ScheduledRun(at, dry_run), lambda: time_left)
+    return scheduler(account).run(ScheduledTrigger(at, dry_run), lambda: time_left)
 
 
 def test_stop_writes_the_parked_record_before_stopping() -> None:
@@ -229,30 +173,67 @@ def test_last_run_that_cannot_be_stored_is_an_error_of_the_run() -> None:
 @pytest.mark.parametrize(
     ("event", "problem"),
     [
-        ({}, "expects"),
-        ({"time": "yesterday"}, "not an ISO 8601 instant"),
-        ({"time": "2026-11-20T18:00:00"}, "has no offset"),
-        ({"time": "2026-11-20T18:00:00Z", "dry_run": "yes"}, "dry_run must be true or false"),
+        ({}, 'needs "time"'),
+        ({"time": "yesterday"}, "not an ISO 8601 time"),
+        ({"time": "2026-11-20T18:00:00"}, "has no time zone"),
+        ({"time": "2026-11-20T18:00:00Z", "dry_run": "yes"}, '"dry_run" must be true or false'),
     ],
 )
 def test_malformed_event_is_rejected_with_what_was_expected(event: dict, problem: str) -> None:
     with pytest.raises(EventError, match=problem):
-        ScheduledRun.from_event(event)
+        ScheduledTrigger.from_event(event, "scheduler")
 
 
 def test_eventbridge_scheduled_event_time_is_accepted() -> None:
-    run_ = ScheduledRun.from_event(
-        {"detail-type": "Scheduled Event", "time": "2026-11-20T18:00:00Z"}
+    run_ = ScheduledTrigger.from_event(
+        {"detail-type": "Scheduled Event", "time": "2026-11-20T18:00:00Z"}, "scheduler"
     )
 
-    assert run_ == ScheduledRun(EVENING)
+    assert run_ == ScheduledTrigger(EVENING)
 
 
 def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(nightshift.scheduler, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(nightshift.schedule.events, optionflags=doctest.NORMALIZE_WHITESPACE)
 
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_answer_reports_and_publishes_a_run_that_stopped_with_its_metrics() -> None:
+    account = Account([service("api")])
+
+    outcome = scheduler(account).answer(ScheduledTrigger(EVENING), "staging", lambda: 60_000)
+
+    assert outcome.report.summary.startswith("stopped 1")
+    assert outcome.published_because == "resources were started, stopped or deferred"
+    assert [(m.name, m.unit, m.value) for m in outcome.metrics] == [
+        ("Stopped", "Count", 1),
+        ("Started", "Count", 0),
+        ("Failed", "Count", 0),
+        ("HoursSaved", "None", outcome.report.totals["hours_saved"]),
+    ]
+
+
+def test_answer_to_a_dry_run_asked_in_the_event_is_returned_not_published() -> None:
+    account = Account([service("api")])
+
+    outcome = scheduler(account).answer(ScheduledTrigger(EVENING, True), "staging", lambda: 1)
+
+    assert outcome.report.dry_run
+    assert outcome.published_because is None
+    assert account.log == []
+
+
+def test_answer_to_a_stale_event_is_a_refusal_returned_with_the_stale_event_metric() -> None:
+    account = Account([service("api")], last=EVENING)
+    earlier = EVENING - dt.timedelta(minutes=5)
+
+    outcome = scheduler(account).answer(ScheduledTrigger(earlier), "staging", lambda: 60_000)
+
+    assert "older than the last run" in outcome.report.summary
+    assert outcome.published_because is None
+    assert [(m.name, m.unit, m.value) for m in outcome.metrics] == [("StaleEvents", "Count", 1)]
+    assert account.log == []
 
 
 def test_failed_start_keeps_its_record_starting_for_the_next_run() -> None:

@@ -1,0 +1,38 @@
+"""What the scheduler's service talks to. The real adapters are in `nightshift.adapters`
+(`scheduled_resources.ScheduledResources`, `parking.ParkingStore`, `power.PowerSwitch`); the
+in-memory ones the tests use are in `tests/support/fakes/scheduler.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from nightshift.schedule.plan import Decision
+from nightshift.schedule.resources import ParkedRecord, ScheduledResource
+
+# The clock of a run: milliseconds left before the Lambda deadline (the context's
+# get_remaining_time_in_millis).
+TimeLeft = Callable[[], int]
+
+
+class ResourceFinder(Protocol):
+    """The resources tagged with a schedule, with their power state and capacity."""
+
+    def find(self) -> Sequence[ScheduledResource]: ...
+
+
+class ParkingPort(Protocol):
+    """The parked records (by ARN) and the time of the last run."""
+
+    def parked(self) -> Mapping[str, ParkedRecord]: ...
+    def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool: ...
+    def release(self, arn: str) -> None: ...
+    def last_run(self) -> dt.datetime | None: ...
+    def record_run(self, scheduled_time: dt.datetime) -> bool: ...
+
+
+class SwitchPort(Protocol):
+    """Starts or stops one resource as its decision says."""
+
+    def apply(self, decision: Decision) -> None: ...

@@ -1,0 +1,67 @@
+"""In-memory ports of the scheduler's service (`nightshift.schedule.ports`): one account that
+finds resources, keeps parked records and the last run, and switches, with a log of every change
+and switches or writes that fail on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from nightshift.errors import AwsError
+from nightshift.schedule import Decision, ParkedRecord, ScheduledResource
+
+
+def failure(operation: str) -> AwsError:
+    return AwsError(operation, "AccessDeniedException", "not allowed")
+
+
+@dataclass
+class Account:
+    """The resources, the parked records and the last run, with a log of every change."""
+
+    resources: list[ScheduledResource]
+    records: dict[str, ParkedRecord] = field(default_factory=dict)
+    last: dt.datetime | None = None
+    log: list[str] = field(default_factory=list)
+    failing_switches: set[str] = field(default_factory=set)
+    failing_writes: set[str] = field(default_factory=set)
+
+    # ports.ResourceFinder
+    def find(self) -> Sequence[ScheduledResource]:
+        return self.resources
+
+    # ports.ParkingPort
+    def parked(self) -> Mapping[str, ParkedRecord]:
+        return dict(self.records)
+
+    def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool:
+        if "PutItem" in self.failing_writes:
+            raise failure("PutItem")
+        if keep_existing and record.arn in self.records:
+            return False
+        self.records[record.arn] = record
+        self.log.append(f"{record.state} {record.arn.rsplit('/', 1)[-1]}")
+        return True
+
+    def release(self, arn: str) -> None:
+        if "DeleteItem" in self.failing_writes:
+            raise failure("DeleteItem")
+        self.records.pop(arn, None)
+        self.log.append(f"release {arn.rsplit('/', 1)[-1]}")
+
+    def last_run(self) -> dt.datetime | None:
+        return self.last
+
+    def record_run(self, scheduled_time: dt.datetime) -> bool:
+        if "last_run" in self.failing_writes:
+            raise failure("PutItem")
+        self.last = scheduled_time
+        return True
+
+    # ports.SwitchPort
+    def apply(self, decision: Decision) -> None:
+        name = decision.resource.name
+        if name in self.failing_switches:
+            raise failure("UpdateService")
+        self.log.append(f"{decision.action} {name}")
