@@ -1,14 +1,70 @@
-"""SNS redeliveries and SQS retries: each destination gets a message once.
+"""What to send where, with the reasons: the notifier's pure plan for one message.
 
-The caller keeps a ledger of `ledger_key(message_id, destination)` for each successful delivery
-(with a TTL longer than the queue's retention); this pure plan says which destinations are still
-owed the message.
+1. `plan_message`: the alarm memory decides whether the message is a repeat to suppress
+   (`suppression.decide`), and the policy's routes pick its destinations (`routing`).
+2. `plan_delivery`: SNS redeliveries and SQS retries reach each destination once. The caller
+   keeps a ledger of `ledger_key(message_id, destination)` for each successful delivery (with a
+   TTL longer than the queue's retention); this plan says which destinations are still owed it.
+
+No I/O, no clock: the caller loads the memory and the ledger and passes the time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from nightshift.notify.model import Notification
+from nightshift.notify.routing import NotifyPolicy, RoutingDecision
+from nightshift.notify.suppression import AlarmMemory, decide, event_time
+
+
+@dataclass(frozen=True)
+class MessagePlan:
+    """Send `notification` (with its annotation applied) to `routing.destinations`, or suppress
+    it (`send` False, `reason` says why); store `remember` once every destination has it."""
+
+    notification: Notification
+    send: bool
+    reason: str
+    routing: RoutingDecision | None = None  # None when suppressed
+    remember: AlarmMemory | None = None
+
+
+def plan_message(
+    n: Notification,
+    memory: AlarmMemory | None,
+    arrived: datetime,
+    policy: NotifyPolicy,
+    message_id: str,
+) -> MessagePlan:
+    """Suppress `n` as a repeat of what `memory` holds, or route it; `arrived` (when SQS got the
+    message) dates a notification that does not say when it happened.
+
+    >>> from datetime import UTC
+    >>> from nightshift.notify.model import Severity, Source, State
+    >>> policy = NotifyPolicy.from_section({
+    ...     "destinations": {"oncall": {"type": "slack", "secret": "s1"}}, "fallback": "oncall"})
+    >>> alarm = Notification(Source.CLOUDWATCH_ALARM, Severity.CRITICAL, State.ALARM,
+    ...                      "ALARM: cpu", "cpu", "", (), (), "cw:cpu", "")
+    >>> plan = plan_message(alarm, None, datetime(2026, 11, 20, tzinfo=UTC), policy, "m-1")
+    >>> plan.send, plan.reason, plan.routing.destinations
+    (True, 'first ALARM on record', ('oncall',))
+    """
+    decision = decide(
+        n, memory, event_time(n, arrived), policy.repeat_window, message_id=message_id
+    )
+    if not decision.send:
+        return MessagePlan(n, send=False, reason=decision.reason)
+    annotated = decision.applied_to(n)
+    return MessagePlan(
+        annotated,
+        send=True,
+        reason=decision.reason,
+        routing=policy.route(annotated),
+        remember=decision.remember,
+    )
 
 
 @dataclass(frozen=True)
