@@ -33,7 +33,7 @@ from moto import mock_aws
 
 from localcloud.receiver import WebhookReceiver
 from nightshift.errors import NightshiftError
-from nightshift.notify.inbound import check_sqs_batch
+from nightshift.notify.events import check_sqs_batch
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
 from tests.support.health_server import HealthServer
 from tests.support.nightshift import create_ops_topic, create_state_table, function_environment

@@ -38,7 +38,7 @@ from localcloud.intrinsics import Resolver, parameter_values
 from localcloud.lambda_events import batch_outcome, scheduler_input, sqs_record, target_input
 from localcloud.runtime import interpret_response
 from localcloud.webhooks import deployed_policy_files, webhook_secrets
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.render import slack as slack_renderer
 from nightshift.notify.render import teams as teams_renderer
 from nightshift.notify.sources import parse

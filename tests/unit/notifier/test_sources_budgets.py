@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification, Severity, Source, State
 from nightshift.notify.sources import parse
 

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Fact, Notification, Severity, Source, State
 from nightshift.notify.sources import parse
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification, Severity, Source, State
 from nightshift.notify.sources import parse
 

@@ -12,8 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from nightshift.adapters.state_table import StateTable
-from nightshift.notify.delivery import ledger_key
 from nightshift.notify.model import State
+from nightshift.notify.plan import ledger_key
 from nightshift.notify.suppression import AlarmMemory
 
 if TYPE_CHECKING:

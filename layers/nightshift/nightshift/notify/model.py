@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# One severity for the whole product: a Nightshift report's severity is its notification's.
+from nightshift.report import Severity as Severity
+
 
 class Source(StrEnum):
     CLOUDWATCH_ALARM = "cloudwatch-alarm"
@@ -13,12 +16,6 @@ class Source(StrEnum):
     ECS_DEPLOYMENT = "ecs-deployment"
     NIGHTSHIFT_REPORT = "nightshift-report"
     UNRECOGNISED = "unrecognised"
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    WARNING = "warning"
-    INFO = "info"
 
 
 class State(StrEnum):

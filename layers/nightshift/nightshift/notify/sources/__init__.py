@@ -9,7 +9,7 @@ Nothing is dropped and `parse` never raises for what a message contains.
 from __future__ import annotations
 
 from nightshift.errors import EventError
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification
 from nightshift.notify.sources import (
     budgets,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from nightshift.notify.inbound import content_id
+from nightshift.notify.events import content_id
 from nightshift.notify.model import Fact, Link, Notification, Severity, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import UnreadableMessage, dollars, iso_instant, money
@@ -111,7 +111,7 @@ def claims(message: Message) -> bool:
 def read(message: Message) -> Notification:
     """Turn an AWS Budgets alert into a Notification.
 
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> text = ("AWS Budget Notification\\nBudget Name: dev\\nBudgeted Amount: $100\\n"
     ...         "Alert Type: ACTUAL\\nAlert Threshold: > 80% of budget\\nACTUAL Amount: $83\\n")
     >>> n = read(Message.of(Inbound("m-1", None, text, None, None)))

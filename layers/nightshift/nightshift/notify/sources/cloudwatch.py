@@ -104,7 +104,7 @@ def claims(message: Message) -> bool:
 def read(message: Message) -> Notification:
     """Turn a CloudWatch alarm's SNS message into a Notification.
 
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> body = ('{"AlarmName": "cpu", "NewStateValue": "OK", "OldStateValue": "ALARM",'
     ...         ' "AlarmArn": "arn:aws:cloudwatch:eu-central-1:111122223333:alarm:cpu"}')
     >>> n = read(Message.of(Inbound("m-1", None, body, None, None)))

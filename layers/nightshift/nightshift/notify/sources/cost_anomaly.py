@@ -35,7 +35,7 @@ def claims(message: Message) -> bool:
 def read(message: Message) -> Notification:
     """Turn a Cost Anomaly Detection alert into a Notification.
 
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> body = ('{"anomalyId": "a-1", "dimensionalValue": "Amazon EC2",'
     ...         ' "impact": {"totalImpact": 12.5, "totalImpactPercentage": 40.0}}')
     >>> read(Message.of(Inbound("m-1", None, body, None, None))).title

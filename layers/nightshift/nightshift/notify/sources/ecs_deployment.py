@@ -67,7 +67,7 @@ def read(message: Message) -> Notification:
     """Turn an ECS Deployment State Change event into a Notification.
 
     >>> import json
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> event = {"detail-type": DETAIL_TYPE, "region": "eu-central-1",
     ...          "resources": ["arn:aws:ecs:eu-central-1:111122223333:service/c1/web"],
     ...          "detail": {"eventName": "SERVICE_DEPLOYMENT_FAILED", "deploymentId": "ecs-svc/1"}}

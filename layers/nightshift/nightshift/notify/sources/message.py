@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nightshift.notify.inbound import Inbound
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification, Source
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nightshift.notify.model import Fact, Notification, Severity, Source, State
+from nightshift.notify.model import Fact, Notification, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import UnreadableMessage, dollars, iso_instant, number_text
 from nightshift.report import SCHEMA_ID, Outcome, Report, ReportItem
@@ -35,7 +35,7 @@ def claims(message: Message) -> bool:
 def read(message: Message) -> Notification:
     """Turn a published Report into a Notification: errors, totals, then items, failures first.
 
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> report = Report("pruner", "r-1", "2026-11-20T03:00:00Z", "staging", True, "nothing to do")
     >>> read(Message.of(Inbound("m-1", None, report.dumps(), None, None))).title
     'pruner (staging, dry run): nothing to do'
@@ -52,7 +52,7 @@ def read(message: Message) -> Notification:
     counted = ", ".join(f"{counts[outcome.value]} {outcome.value}" for outcome in Outcome)
     return Notification(
         source=Source.NIGHTSHIFT_REPORT,
-        severity=Severity(report.severity.value),
+        severity=report.severity,
         state=State.INFO,
         title=f"{report.function} ({report.environment}{dry_run}): {report.summary}",
         name=report.function,

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from nightshift.errors import EventError
-from nightshift.notify.inbound import readable
+from nightshift.notify.events import readable
 
 
 class UnreadableMessage(EventError):

@@ -12,7 +12,7 @@ SUMMARY = "Nightshift did not recognise this message, so it is shown as it was r
 def read(message: Message, why: str) -> Notification:
     """Wrap any message as an UNRECOGNISED notification whose `raw` is the body, untouched.
 
-    >>> from nightshift.notify.inbound import Inbound
+    >>> from nightshift.notify.events import Inbound
     >>> n = read(Message.of(Inbound("m-1", "Hello", "disk full", None, None)), "no match")
     >>> n.source.value, n.title, n.raw
     ('unrecognised', 'Unrecognised message: Hello', 'disk full')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nightshift.notify.delivery import DeliveryPlan, ledger_key, plan_delivery
+from nightshift.notify.plan import DeliveryPlan, ledger_key, plan_delivery
 
 
 @pytest.mark.parametrize(

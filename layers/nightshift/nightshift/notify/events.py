@@ -1,4 +1,5 @@
-"""What arrives on the notifier's queue, before anyone has looked inside it.
+"""The notifier's trigger as typed events: an SQS record of the ops topic's queue, and the
+message inside it, before anyone has looked at what it says.
 
 The queue is subscribed to the ops topic without raw delivery, so an SQS record's body is the SNS
 envelope (`Type`, `MessageId`, `TopicArn`, `Subject`, `Message`, `Timestamp`, ...). Anything
@@ -61,6 +62,28 @@ class Inbound:
             topic_arn=_text(envelope, "TopicArn"),
             timestamp=_text(envelope, "Timestamp"),
         )
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """One SQS record of the notifier's queue: the message it carries and when SQS received it
+    (the event time of a message that does not say when it happened)."""
+
+    inbound: Inbound
+    arrived: dt.datetime
+
+    @classmethod
+    def from_sqs_record(cls, record: Mapping[str, Any], received: dt.datetime) -> QueuedMessage:
+        """Read a record `check_sqs_batch` let through; `received` dates a record without SQS's
+        SentTimestamp (the time it reached the function).
+
+        >>> record = {"messageId": "sqs-1", "body": "hi", "attributes": {"SentTimestamp": "0"}}
+        >>> queued = QueuedMessage.from_sqs_record(record, dt.datetime.min)
+        >>> queued.inbound.message_id, queued.arrived.year
+        ('sqs-1', 1970)
+        """
+        inbound = Inbound.from_sqs_body(record_text(record.get("body")), record["messageId"])
+        return cls(inbound, sent_time(record.get("attributes"), otherwise=received))
 
 
 def readable(value: str | bytes) -> str:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nightshift.notify.inbound import Inbound, content_id, readable
+from nightshift.notify.events import Inbound, content_id, readable
 
 from .fixtures import envelope, fixture_names, record
 from .strategies import NOTIFIER_PROFILE

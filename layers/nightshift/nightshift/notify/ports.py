@@ -1,0 +1,38 @@
+"""What the notifier's service talks to; the real adapters are in `nightshift.adapters`
+(`state.NotifierState`, `secrets.SecretReader.webhook_url`, `webhook.post_json`,
+`email.EmailTopic`), the in-memory fakes with the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from nightshift.notify.suppression import AlarmMemory
+
+
+class DeliveryLedger(Protocol):
+    """The notifier's state: which destinations have a message, and the last state per alarm."""
+
+    def delivered(self, message_id: str, destination: str) -> bool: ...
+    def record_delivery(self, message_id: str, destination: str, at: dt.datetime) -> None: ...
+    def alarm_memory(self, dedup_key: str) -> AlarmMemory | None: ...
+    def remember(self, memory: AlarmMemory) -> None: ...
+
+
+class WebhookUrls(Protocol):
+    """The webhook URL kept in the secret `name` (the policy's `secret` of a destination)."""
+
+    def __call__(self, name: str) -> str: ...
+
+
+class WebhookPost(Protocol):
+    """POST a JSON payload to a Slack or Teams webhook; DeliveryError when it is refused."""
+
+    def __call__(self, url: str, payload: Mapping[str, Any], *, destination: str) -> object: ...
+
+
+class EmailPublisher(Protocol):
+    """Publish an email message to an SNS topic with email subscriptions; returns its id."""
+
+    def send(self, topic_arn: str, subject: str, text: str, *, destination: str) -> str: ...
