@@ -10,11 +10,12 @@ import pytest
 
 from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
 from nightshift.canary.alarms import AlarmRules, AlarmSpec
-from nightshift.canary.run import Canary, unprobed_report
+from nightshift.canary.report import unprobed_report
+from nightshift.canary.service import Canary
 from nightshift.canary.status import CheckState, StatusBoard
-from nightshift.canary.trigger import ScheduledRun
 from nightshift.errors import AwsError, PolicyError
 from nightshift.report import Report
+from nightshift.trigger import ScheduledTrigger
 
 TOPIC = "arn:aws:sns:eu-central-1:111122223333:nightshift-ops-staging"
 RULES = AlarmRules("staging", "Nightshift", TOPIC, period_seconds=60)
@@ -106,7 +107,6 @@ class World:
         return Canary(
             checks=checks or (API, ADMIN),
             rules=RULES,
-            environment="staging",
             probe=self.probe,
             metrics=self.metrics,
             alarms=self.alarms,
@@ -121,8 +121,8 @@ def world() -> World:
 
 
 @pytest.fixture
-def trigger(run_time: dt.datetime) -> ScheduledRun:
-    return ScheduledRun(run_time)
+def trigger(run_time: dt.datetime) -> ScheduledTrigger:
+    return ScheduledTrigger(run_time)
 
 
 def test_first_run_emits_metrics_at_the_scheduled_time_creates_alarms_and_reports(world, trigger):
@@ -202,7 +202,7 @@ def test_unreadable_memory_reports_anyway_with_the_error(world, trigger):
 
 
 def test_dry_run_emits_nothing_changes_nothing_and_remembers_nothing(world, run_time):
-    outcome = world.canary().run(ScheduledRun(run_time, dry_run=True), "r-1")
+    outcome = world.canary().run(ScheduledTrigger(run_time, dry_run=True), "r-1")
 
     assert world.metrics.emitted == []
     assert world.alarms.alarms == {}
@@ -219,7 +219,7 @@ def test_dry_run_emits_nothing_changes_nothing_and_remembers_nothing(world, run_
 def test_report_of_a_run_without_a_policy_carries_the_error(run_time):
     error = PolicyError("/opt/nightshift.yaml", "canaries[0].url", "expected an http:// URL")
 
-    report = unprobed_report(ScheduledRun(run_time), "r-1", "staging", error)
+    report = unprobed_report(ScheduledTrigger(run_time), "r-1", "staging", str(error))
 
     assert report.errors == ("/opt/nightshift.yaml: canaries[0].url: expected an http:// URL",)
     assert report.items == ()
