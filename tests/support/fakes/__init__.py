@@ -1,0 +1,1 @@
+"""In-memory fakes of the functions' ports, one module per function."""
