@@ -4,8 +4,8 @@ as deployed (concurrent) against the same run done one probe after another.
     .venv/bin/python -m bench.canary [--repeat 5]
 
 The endpoints are one local threaded HTTP server (the local cloud's health_server) answering the
-seeds' healthy /health body after a 200 ms pause, on 50 paths. The engine (`probe_all`, the core
-the canary handler calls) uses one thread per check, at most 32 (`ProbeTiming().max_workers`, the
+seeds' healthy /health body after a 200 ms pause, on 50 paths. The engine (`probe_all`, the adapter
+the canary handler wires in) uses one thread per check, at most 32 (`ProbeTiming().max_workers`, the
 policy's cap on checks), so 50 checks take two waves; the "one thread per check" mode shows what
 a single wave costs. The floor of a concurrent run is one answer (0.2 s); of a sequential run,
 all fifty (10 s). Each mode runs `--repeat` times after one warm-up run, in turn.
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.health_server import HealthServer
-from nightshift.canary import Check, ProbeTiming, probe_all
+from nightshift.adapters.http_probe import ProbeTiming, probe_all
+from nightshift.canary import Check
 
 ENDPOINTS = 50
 ANSWER_DELAY_S = 0.2

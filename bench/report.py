@@ -507,7 +507,7 @@ def canary_section(results: Mapping[str, Any]) -> str:
 {results["endpoints"]} endpoints answering in {results["answer_delay_s"] * 1000:.0f} ms each: one
 local threaded HTTP server (the local cloud's `localcloud.health_server`) serving the seeds'
 healthy `/health` body after the pause, on {results["endpoints"]} paths. The probe engine the canary
-handler calls (`nightshift.canary.probe_all`), with its conditions (`[STATUS] == 200`,
+handler calls (`nightshift.adapters.http_probe.probe_all`), with its conditions (`[STATUS] == 200`,
 `[BODY].status == healthy`), in three modes: as deployed (one thread per check, at most
 {results["max_workers_deployed"]}: the policy's cap on checks, so 50 checks take two waves), one
 thread per check (a single wave), and one probe after another. {results["repeat"]} runs per

@@ -5,8 +5,7 @@ topic when the picture changed. Reference: docs/canary.md.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,13 +16,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.alarms import MetricAlarms
 from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.emf import EmfMetrics
+from nightshift.adapters.http_probe import HttpProber
 from nightshift.adapters.policy_parameter import load_deployed_policy
-from nightshift.adapters.reporting import ReportPublisher
+from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.secrets import SecretReader
-from nightshift.canary import from_section, probe_all
-from nightshift.canary.run import Canary, unprobed_report
-from nightshift.canary.settings import CanarySettings
-from nightshift.canary.trigger import ScheduledRun
+from nightshift.canary import Canary, CanarySettings, canary_trigger, from_policy, unprobed_report
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
 
@@ -31,59 +28,33 @@ quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBU
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()  # the function's own metrics (with `service`); check metrics go through EMF
+settings = cache(CanarySettings.from_environ)
+publisher = cache(lambda: ReportPublisher(settings().common.ops_topic_arn))
 
 
-@cache
-def settings() -> CanarySettings:
-    return CanarySettings.from_environ()
-
-
-@cache
-def publisher() -> ReportPublisher:
-    return ReportPublisher(settings().common.ops_topic_arn)
-
-
-@cache
+@cache  # once per warm container; a policy that does not load is retried on the next run
 def canary() -> Canary:
-    """Built once per warm container; a policy that does not load is retried on the next run."""
     config = settings()
-    policy = load_deployed_policy(config.common)
-    checks = from_section(
-        policy.section("canaries"),
-        source=policy.source,
-        base_dir=str(Path(config.common.policy_file).parent),
-    )
-    secrets = SecretReader(SecretsProvider())  # one provider, shared by the probe threads
-    return Canary(
-        checks=checks,
-        rules=config.alarm_rules,
-        environment=config.common.environment,
-        probe=lambda checks, now: probe_all(checks, resolve_header_secret=secrets.value, now=now),
-        metrics=EmfMetrics(config.namespace),
-        alarms=MetricAlarms(),
-        memory=CanaryMemory(config.common.state_table),
-        publisher=publisher(),
-    )
+    checks = from_policy(load_deployed_policy(config.common), base_dir=config.policy_dir)
+    probe = HttpProber(SecretReader(SecretsProvider()).value)  # one provider for all threads
+    emf, alarms = EmfMetrics(config.namespace), MetricAlarms()
+    memory = CanaryMemory(config.common.state_table)
+    return Canary(checks, config.alarm_rules, probe, emf, alarms, memory, publisher())
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
-    trigger = ScheduledRun.from_event(event)
+    trigger, run_id = canary_trigger(event), context.aws_request_id
+    unprobed = partial(unprobed_report, trigger, run_id, settings().common.environment)
     try:
-        run = canary()
-    except PolicyError as exc:
-        logger.exception("policy not loaded: nothing probed")
+        with failure_reported(publisher(), unprobed, logger):
+            service = canary()
+    except PolicyError:
         metrics.add_metric(name="CanaryPolicyErrors", unit=MetricUnit.Count, value=1)
-        report = unprobed_report(
-            trigger, context.aws_request_id, settings().common.environment, exc
-        )
-        publisher().publish(report)
         raise
-    outcome = run.run(trigger, run_id=context.aws_request_id)
-    metrics.add_metric(name="ChecksDown", unit=MetricUnit.Count, value=len(outcome.results.failing))
-    metrics.add_metric(
-        name="CanaryReportsPublished", unit=MetricUnit.Count, value=int(outcome.decision.publish)
-    )
+    outcome = service.run(trigger, run_id=run_id)
+    for name, count in outcome.counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     return outcome.report.to_json()

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from nightshift.adapters.http_probe import ProbeTiming, probe_all
 from nightshift.canary import (
     Check,
     Header,
     MetricPoint,
     ProbeResults,
-    ProbeTiming,
     Unit,
     metric_points,
-    probe_all,
     report_items,
 )
 from nightshift.errors import NightshiftError

@@ -28,7 +28,7 @@ import yaml
 
 from localcloud import Router, Stack, WebhookReceiver, format_chat_message
 from localcloud.alarms import AlarmEvaluator, AlarmState, EvaluationReport
-from nightshift.canary.trigger import rate_seconds
+from nightshift.canary.settings import rate_seconds
 from tests.support.health_server import (
     HealthServer,
     Reply,

@@ -1,13 +1,15 @@
 """The canary: HTTP(S) health checks with gatus-like conditions, probed concurrently.
 
-Pure core: `conditions` (the language), `checks` (typed checks from the policy), `verdict`
-(judging one observation), `metrics` and `reporting` (what a run publishes), `trigger` (the
-scheduled input), `alarms` (the alarms each check calls for, and the plan that keeps them in
-step), `status` (when a run is worth a report). Shell: `probe` (the concurrent probe engine,
-standard library only), `run` (one run wired to its ports), `settings`. Reference: docs/canary.md.
+The function's shape: `events` (the scheduled input), `settings` (from the environment),
+`ports` (what a run talks to), `plan` (the run's pure decisions), `service` (one run carried out
+through the ports), `report` (the run's report). Pure domain: `conditions` (the language),
+`checks` (typed checks from the policy), `verdict` (judging one observation), `metrics` (what a
+run publishes), `alarms` (the alarms each check calls for), `status` (when a run is worth a
+report). The HTTP prober is an adapter: `nightshift.adapters.http_probe`. Reference:
+docs/canary.md.
 """
 
-from nightshift.canary.checks import Check, Header, from_section
+from nightshift.canary.checks import Check, Header, from_policy, from_section
 from nightshift.canary.conditions import (
     Condition,
     ConditionError,
@@ -16,9 +18,11 @@ from nightshift.canary.conditions import (
     parse_condition,
     parse_duration_ms,
 )
+from nightshift.canary.events import canary_trigger
 from nightshift.canary.metrics import MetricPoint, Unit, dependencies_of, metric_points
-from nightshift.canary.probe import ProbeTiming, probe_all
-from nightshift.canary.reporting import report_items, run_summary
+from nightshift.canary.report import report_items, run_summary, unprobed_report
+from nightshift.canary.service import Canary
+from nightshift.canary.settings import CanarySettings
 from nightshift.canary.verdict import (
     CheckResult,
     CheckVerdict,
@@ -28,6 +32,8 @@ from nightshift.canary.verdict import (
 )
 
 __all__ = [
+    "Canary",
+    "CanarySettings",
     "Check",
     "CheckResult",
     "CheckVerdict",
@@ -38,16 +44,17 @@ __all__ = [
     "MetricPoint",
     "Observation",
     "ProbeResults",
-    "ProbeTiming",
     "Unit",
     "assess",
+    "canary_trigger",
     "dependencies_of",
     "evaluate",
+    "from_policy",
     "from_section",
     "metric_points",
     "parse_condition",
     "parse_duration_ms",
-    "probe_all",
     "report_items",
     "run_summary",
+    "unprobed_report",
 ]

@@ -47,7 +47,7 @@ CERTIFICATE_COMPARISONS: Mapping[str, str] = {
 DEFAULT_CERTIFICATE_COMPARISON = "LessThanThreshold"
 
 
-class AlarmKind(StrEnum):
+class CheckAlarmKind(StrEnum):
     DOWN = "down"
     CERTIFICATE = "certificate"
 
@@ -103,8 +103,8 @@ class AlarmRules:
         """Every canary alarm's name starts with this; the canary owns the names under it."""
         return canary_alarm_prefix(self.environment)
 
-    def name(self, kind: AlarmKind, check: str) -> str:
-        """>>> AlarmRules("staging", "Nightshift", "arn:t", 60).name(AlarmKind.DOWN, "api")
+    def name(self, kind: CheckAlarmKind, check: str) -> str:
+        """>>> AlarmRules("staging", "Nightshift", "arn:t", 60).name(CheckAlarmKind.DOWN, "api")
         'nightshift-staging-canary-check-down-api'
         """
         return f"{self.prefix}{kind.value}-{check}"
@@ -133,7 +133,7 @@ class AlarmSpec:
     ok_actions: tuple[str, ...]
     actions_enabled: bool = True
     check: str = field(default="", compare=False)
-    kind: AlarmKind | None = field(default=None, compare=False)
+    kind: CheckAlarmKind | None = field(default=None, compare=False)
 
     def differences(self, wanted: AlarmSpec) -> tuple[str, ...]:
         """What differs from `wanted`, for people: "threshold 7.0 -> 14.0"."""
@@ -336,7 +336,7 @@ _OUTCOME_LABELS: Mapping[Outcome, str] = {
 def _down_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
     every = _duration(rules.period_seconds)
     return AlarmSpec(
-        name=rules.name(AlarmKind.DOWN, check.name),
+        name=rules.name(CheckAlarmKind.DOWN, check.name),
         description=_description(
             f"Canary check {check.name}: in ALARM while it fails {rules.datapoints_to_alarm} of "
             f"the last {rules.evaluation_periods} runs (one run every {every}). The canary's "
@@ -359,14 +359,14 @@ def _down_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
         alarm_actions=(rules.topic_arn,),
         ok_actions=(rules.topic_arn,),
         check=check.name,
-        kind=AlarmKind.DOWN,
+        kind=CheckAlarmKind.DOWN,
     )
 
 
 def _certificate_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
     days, comparison = certificate_threshold(check)
     return AlarmSpec(
-        name=rules.name(AlarmKind.CERTIFICATE, check.name),
+        name=rules.name(CheckAlarmKind.CERTIFICATE, check.name),
         description=_description(
             f"Warning: the TLS certificate of canary check {check.name} expires in "
             f"{_days(days)} days or less. Not downtime; renew it before clients refuse it. "
@@ -385,7 +385,7 @@ def _certificate_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
         alarm_actions=(rules.topic_arn,),
         ok_actions=(rules.topic_arn,),
         check=check.name,
-        kind=AlarmKind.CERTIFICATE,
+        kind=CheckAlarmKind.CERTIFICATE,
     )
 
 
@@ -404,8 +404,8 @@ def _days(days: float) -> str:
     return f"{days:g}"
 
 
-def _kind_text(kind: AlarmKind | None) -> str:
-    return "certificate" if kind is AlarmKind.CERTIFICATE else "down"
+def _kind_text(kind: CheckAlarmKind | None) -> str:
+    return "certificate" if kind is CheckAlarmKind.CERTIFICATE else "down"
 
 
 def _normalised(value: Any) -> Any:

@@ -11,11 +11,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from nightshift.canary.conditions import Condition, ConditionError, parse_condition
 from nightshift.errors import PolicyError
+
+if TYPE_CHECKING:
+    from nightshift.policy.model import Policy
 
 DEFAULT_TIMEOUT_MS = 5000
 DEFAULT_METHOD = "GET"
@@ -73,6 +76,12 @@ class Check:
         """
         parsed = tuple(parse_condition(text, check=name) for text in conditions)
         return cls(name=name, url=url, conditions=parsed, **options)
+
+
+def from_policy(policy: Policy, base_dir: str | None = None) -> tuple[Check, ...]:
+    """The checks of `policy`'s `canaries` section (see `from_section`); `base_dir` is the policy
+    file's folder."""
+    return from_section(policy.section("canaries"), source=policy.source, base_dir=base_dir)
 
 
 def from_section(

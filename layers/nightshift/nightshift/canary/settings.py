@@ -1,12 +1,14 @@
-"""The canary's settings, read once from the environment the template sets (shell side)."""
+"""The canary's settings, read once from the environment the template sets (the edge's job),
+and the alarm period its schedule's `rate(...)` expression implies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from nightshift.canary.alarms import AlarmRules
-from nightshift.canary.trigger import rate_seconds
 from nightshift.errors import ConfigurationError
 from nightshift.settings import CommonSettings, required
 
@@ -14,6 +16,9 @@ RATE = "NIGHTSHIFT_CANARY_RATE"  # the schedule's rate(...) expression: the alar
 DATAPOINTS = "NIGHTSHIFT_CANARY_ALARM_DATAPOINTS"  # M of M-of-N
 PERIODS = "NIGHTSHIFT_CANARY_ALARM_PERIODS"  # N of M-of-N
 NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # where the metrics go, and what the alarms watch
+
+_RATE = re.compile(r"rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)")
+_SECONDS_PER_UNIT = {"minute": 60, "hour": 3600, "day": 86_400}
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,11 @@ class CanarySettings:
         )
 
     @property
+    def policy_dir(self) -> str:
+        """Where the policy file lies: relative CA bundle paths of the checks start here."""
+        return str(Path(self.common.policy_file).parent)
+
+    @property
     def alarm_rules(self) -> AlarmRules:
         return AlarmRules(
             environment=self.common.environment,
@@ -54,3 +64,22 @@ def _whole_number(name: str, environ: Mapping[str, str] | None) -> int:
         raise ConfigurationError(
             f"environment variable {name} must be a whole number, got {text!r}"
         ) from exc
+
+
+def rate_seconds(expression: str) -> int:
+    """The interval of a Scheduler `rate(...)` expression, in seconds (the canary's alarm period).
+
+    >>> rate_seconds("rate(1 minute)"), rate_seconds("rate(5 minutes)")
+    (60, 300)
+    """
+    match = _RATE.fullmatch(expression.strip())
+    if match is None:
+        raise ConfigurationError(
+            f"canary rate must read rate(<n> minute[s]|hour[s]|day[s]), got {expression!r}"
+        )
+    value, unit = int(match["value"]), match["unit"].removesuffix("s")
+    if (value == 1) != (not match["unit"].endswith("s")):
+        raise ConfigurationError(
+            f"canary rate {expression!r}: Scheduler wants the singular unit for 1 only"
+        )
+    return value * _SECONDS_PER_UNIT[unit]

@@ -18,7 +18,7 @@ from localcloud.demo.day import DemoDay, zulu
 from localcloud.demo.health_app import DEGRADED, HEALTHY
 from localcloud.demo.payloads import budget_alert, deployment_completed_event
 from localcloud.receiver import format_chat_message
-from nightshift.canary.alarms import AlarmKind, AlarmRules
+from nightshift.canary.alarms import AlarmRules, CheckAlarmKind
 
 MINUTE = dt.timedelta(minutes=1)
 # The canary step, one canary run per tick of its schedule: healthy runs first, then the app
@@ -109,7 +109,7 @@ def canary_sees_degrade_and_recovery(cloud: DemoCloud, _: Evening) -> str:
         topic_arn=cloud.stack.outputs["OpsTopicArn"],
         period_seconds=int(tick.total_seconds()),
     )
-    down_alarm = rules.name(AlarmKind.DOWN, check)
+    down_alarm = rules.name(CheckAlarmKind.DOWN, check)
     # Only the canary's alarms: moto has no AWS/Lambda metrics, so the functions' own alarms
     # (errors, "scheduler silent") would judge the local cloud, not the app.
     evaluator = AlarmEvaluator(cloud.stack.endpoint, cloud.router, alarm_name_prefix=rules.prefix)

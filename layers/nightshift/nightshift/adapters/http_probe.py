@@ -1,4 +1,5 @@
-"""The probe engine: every check of a run probed at once, each within its own timeout.
+"""The canary's HTTP(S) prober (an adapter): every check of a run probed at once, each within its
+own timeout.
 
 Standard library only (http.client, ssl, socket), so the layer stays pure Python. A run takes
 about as long as its slowest check, not the sum: one thread per check, at most MAX_WORKERS.
@@ -34,6 +35,10 @@ DEFAULT_HEADERS = {
     "Connection": "close",
 }
 
+# The IAM actions this module needs: none (plain HTTP(S) to the checks' endpoints; header secrets
+# come through the resolver the caller passes, see adapters.secrets).
+IAM_ACTIONS = frozenset[str]()
+
 
 @dataclass(frozen=True)
 class ProbeTiming:
@@ -42,6 +47,16 @@ class ProbeTiming:
     retry_pause_s: tuple[float, float] = RETRY_PAUSE_S
     max_body_bytes: int = MAX_BODY_BYTES
     max_workers: int = MAX_WORKERS
+
+
+@dataclass(frozen=True)
+class HttpProber:
+    """The canary's prober port over `probe_all`, with the header secrets' resolver bound."""
+
+    resolve_header_secret: Callable[[str], str]
+
+    def __call__(self, checks: Sequence[Check], now: dt.datetime) -> ProbeResults:
+        return probe_all(checks, resolve_header_secret=self.resolve_header_secret, now=now)
 
 
 def probe_all(

@@ -3,95 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
-from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
-from nightshift.canary.alarms import AlarmRules, AlarmSpec
-from nightshift.canary.run import Canary, unprobed_report
+from nightshift.canary import Check
+from nightshift.canary.alarms import AlarmRules
+from nightshift.canary.report import unprobed_report
+from nightshift.canary.service import Canary
 from nightshift.canary.status import CheckState, StatusBoard
-from nightshift.canary.trigger import ScheduledRun
-from nightshift.errors import AwsError, PolicyError
-from nightshift.report import Report
+from nightshift.errors import PolicyError
+from nightshift.trigger import ScheduledTrigger
+from tests.support.fakes.canary import (
+    FakeAlarms,
+    FakeMemory,
+    FakeMetrics,
+    FakeProbe,
+    FakeTopic,
+)
 
 TOPIC = "arn:aws:sns:eu-central-1:111122223333:nightshift-ops-staging"
 RULES = AlarmRules("staging", "Nightshift", TOPIC, period_seconds=60)
 API = Check.build("api", "http://api.internal/health", ["[STATUS] == 200"])
 ADMIN = Check.build("admin", "http://admin.internal/health", ["[STATUS] == 200"])
-DENIED = AwsError("PutMetricAlarm", "AccessDenied", "not allowed")
-
-
-@dataclass
-class FakeProbe:
-    statuses: dict[str, int]
-
-    def __call__(self, checks: Sequence[Check], now: dt.datetime) -> ProbeResults:
-        results = tuple(
-            CheckResult(
-                c,
-                assess(c, Observation(now, status=self.statuses[c.name], response_time_ms=50.0)),
-                1,
-            )
-            for c in checks
-        )
-        return ProbeResults(now, results, 60.0)
-
-
-@dataclass
-class FakeMetrics:
-    emitted: list[tuple[MetricPoint, dt.datetime]] = field(default_factory=list)
-
-    def emit(self, points: Sequence[MetricPoint], at: dt.datetime) -> int:
-        self.emitted.extend((p, at) for p in points)
-        return len({p.dimensions for p in points})
-
-
-@dataclass
-class FakeAlarms:
-    alarms: dict[str, AlarmSpec] = field(default_factory=dict)
-    refuse_describe: bool = False
-    refuse_put: frozenset[str] = frozenset()
-
-    def existing(self, prefix: str) -> tuple[AlarmSpec, ...]:
-        if self.refuse_describe:
-            raise AwsError("DescribeAlarms", "Throttling", "rate exceeded")
-        return tuple(a for name, a in self.alarms.items() if name.startswith(prefix))
-
-    def put(self, spec: AlarmSpec) -> None:
-        if spec.name in self.refuse_put:
-            raise DENIED
-        self.alarms[spec.name] = spec
-
-    def delete(self, names: Sequence[str]) -> None:
-        for name in names:
-            self.alarms.pop(name)
-
-
-@dataclass
-class FakeMemory:
-    board: StatusBoard | None = None
-    refuse: bool = False
-    writes: int = 0
-
-    def last(self) -> StatusBoard | None:
-        if self.refuse:
-            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
-        return self.board
-
-    def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
-        self.board = board
-        self.writes += 1
-
-
-@dataclass
-class FakeTopic:
-    published: list[Report] = field(default_factory=list)
-
-    def publish(self, report: Report) -> str:
-        self.published.append(report)
-        return f"m-{len(self.published)}"
 
 
 @dataclass
@@ -106,7 +40,6 @@ class World:
         return Canary(
             checks=checks or (API, ADMIN),
             rules=RULES,
-            environment="staging",
             probe=self.probe,
             metrics=self.metrics,
             alarms=self.alarms,
@@ -121,8 +54,8 @@ def world() -> World:
 
 
 @pytest.fixture
-def trigger(run_time: dt.datetime) -> ScheduledRun:
-    return ScheduledRun(run_time)
+def trigger(run_time: dt.datetime) -> ScheduledTrigger:
+    return ScheduledTrigger(run_time)
 
 
 def test_first_run_emits_metrics_at_the_scheduled_time_creates_alarms_and_reports(world, trigger):
@@ -202,7 +135,7 @@ def test_unreadable_memory_reports_anyway_with_the_error(world, trigger):
 
 
 def test_dry_run_emits_nothing_changes_nothing_and_remembers_nothing(world, run_time):
-    outcome = world.canary().run(ScheduledRun(run_time, dry_run=True), "r-1")
+    outcome = world.canary().run(ScheduledTrigger(run_time, dry_run=True), "r-1")
 
     assert world.metrics.emitted == []
     assert world.alarms.alarms == {}
@@ -219,7 +152,7 @@ def test_dry_run_emits_nothing_changes_nothing_and_remembers_nothing(world, run_
 def test_report_of_a_run_without_a_policy_carries_the_error(run_time):
     error = PolicyError("/opt/nightshift.yaml", "canaries[0].url", "expected an http:// URL")
 
-    report = unprobed_report(ScheduledRun(run_time), "r-1", "staging", error)
+    report = unprobed_report(ScheduledTrigger(run_time), "r-1", "staging", str(error))
 
     assert report.errors == ("/opt/nightshift.yaml: canaries[0].url: expected an http:// URL",)
     assert report.items == ()

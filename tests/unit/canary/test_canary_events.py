@@ -6,23 +6,25 @@ import datetime as dt
 
 import pytest
 
-from nightshift.canary.trigger import ScheduledRun, rate_seconds
+from nightshift.canary.events import canary_trigger
+from nightshift.canary.settings import rate_seconds
 from nightshift.errors import ConfigurationError, EventError
+from nightshift.trigger import ScheduledTrigger
 from tests.conftest import event_names, load_event
 
 
 @pytest.mark.parametrize("name", event_names("canary"))
 def test_every_canary_event_fixture_reads_as_a_run(name):
-    run = ScheduledRun.from_event(load_event("canary", name))
+    run = canary_trigger(load_event("canary", name))
 
     assert run.time.tzinfo is dt.UTC
-    assert run.iso_time == load_event("canary", name)["time"]
+    assert run.label == load_event("canary", name)["time"]
 
 
 def test_scheduler_input_is_the_scheduled_time_in_utc():
-    run = ScheduledRun.from_event({"time": "2026-11-20T13:00:00Z"})
+    run = canary_trigger({"time": "2026-11-20T13:00:00Z"})
 
-    assert run == ScheduledRun(dt.datetime(2026, 11, 20, 13, 0, tzinfo=dt.UTC), dry_run=False)
+    assert run == ScheduledTrigger(dt.datetime(2026, 11, 20, 13, 0, tzinfo=dt.UTC), dry_run=False)
 
 
 def test_eventbridge_scheduled_event_reads_the_same_way():
@@ -38,7 +40,7 @@ def test_eventbridge_scheduled_event_reads_the_same_way():
         "detail": {},
     }
 
-    assert ScheduledRun.from_event(event).iso_time == "2026-11-20T13:00:00Z"
+    assert canary_trigger(event).label == "2026-11-20T13:00:00Z"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,7 @@ def test_eventbridge_scheduled_event_reads_the_same_way():
 )
 def test_malformed_input_is_an_event_error_saying_what_is_wrong(event, problem):
     with pytest.raises(EventError, match=problem):
-        ScheduledRun.from_event(event)
+        canary_trigger(event)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""A run's lines in the Nightshift report (pure): one ReportItem per check, and a summary.
+"""A run's Nightshift report (pure): one ReportItem per check and per alarm change, a summary,
+the totals; and the report of a run that could not start.
 
 A check that is down is FAILED with every failing condition and what was observed
 ("[BODY].services.database.status == up: got down"). A certificate close to expiry is a
@@ -7,14 +8,28 @@ warning inside a DONE item (it has its own alarm); it is not downtime.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from nightshift.canary.alarms import alarm_summary
+from nightshift.canary.events import FUNCTION
 from nightshift.canary.metrics import dependencies_of
 from nightshift.canary.verdict import CheckResult, ProbeResults
-from nightshift.report import Outcome, ReportItem
+from nightshift.report import Outcome, Report, ReportItem
+from nightshift.trigger import ScheduledTrigger
 
 KIND = "http-check"
 ACTION = "probe"
+
+
+@dataclass(frozen=True)
+class AlarmUpkeep:
+    """What keeping the alarms did: report lines, how many changes were made, the first problem."""
+
+    items: tuple[ReportItem, ...] = ()
+    applied: int = 0
+    problem: str | None = None
+    errors: tuple[str, ...] = ()
 
 
 def report_items(results: ProbeResults) -> tuple[ReportItem, ...]:
@@ -45,6 +60,50 @@ def run_summary(results: ProbeResults) -> str:
     if warned:
         text += f"; certificate warning: {', '.join(warned)}"
     return text
+
+
+def run_report(
+    trigger: ScheduledTrigger,
+    run_id: str,
+    environment: str,
+    results: ProbeResults,
+    upkeep: AlarmUpkeep,
+    errors: tuple[str, ...],
+) -> Report:
+    """The run's report: the checks' lines, then the alarm changes', with the totals."""
+    summary = run_summary(results)
+    alarms = alarm_summary(upkeep.items)
+    if alarms:
+        summary = f"{summary}; {alarms}"
+    return Report(
+        function=FUNCTION,
+        run_id=run_id,
+        time=trigger.label,
+        environment=environment,
+        dry_run=trigger.dry_run,
+        summary=summary,
+        items=(*report_items(results), *upkeep.items),
+        totals={
+            "checks_count": len(results.results),
+            "checks_down_count": len(results.failing),
+            "alarms_changed_count": upkeep.applied,
+        },
+        errors=errors,
+    )
+
+
+def unprobed_report(trigger: ScheduledTrigger, run_id: str, environment: str, error: str) -> Report:
+    """The report of a run that could not start (the policy did not load): nothing probed,
+    nothing changed, the error for people to fix."""
+    return Report(
+        function=FUNCTION,
+        run_id=run_id,
+        time=trigger.label,
+        environment=environment,
+        dry_run=trigger.dry_run,
+        summary="nothing probed: the canary could not load its policy",
+        errors=(error,),
+    )
 
 
 def _item(result: CheckResult) -> ReportItem:

@@ -1,0 +1,50 @@
+"""What a canary run talks to, as Protocols: the service is built with these injected. The real
+adapters live in `nightshift.adapters` (http_probe, emf, alarms, canary_memory, reporting); the
+in-memory fakes live with the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from nightshift.canary.alarms import AlarmSpec
+from nightshift.canary.checks import Check
+from nightshift.canary.metrics import MetricPoint
+from nightshift.canary.status import StatusBoard
+from nightshift.canary.verdict import ProbeResults
+from nightshift.report import Report
+
+
+class Prober(Protocol):
+    """Probes every check at the run's time and judges each (adapters.http_probe.HttpProber)."""
+
+    def __call__(self, checks: Sequence[Check], now: dt.datetime) -> ProbeResults: ...
+
+
+class MetricSink(Protocol):
+    """Writes the checks' metric points, stamped with the run's time (adapters.emf.EmfMetrics)."""
+
+    def emit(self, points: Sequence[MetricPoint], at: dt.datetime) -> int: ...
+
+
+class AlarmStore(Protocol):
+    """The canary's CloudWatch alarms under its name prefix (adapters.alarms.MetricAlarms)."""
+
+    def existing(self, prefix: str) -> tuple[AlarmSpec, ...]: ...
+    def put(self, spec: AlarmSpec) -> None: ...
+    def delete(self, names: Sequence[str]) -> None: ...
+
+
+class StatusMemory(Protocol):
+    """The picture last reported (adapters.canary_memory.CanaryMemory)."""
+
+    def last(self) -> StatusBoard | None: ...
+    def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None: ...
+
+
+class ReportSink(Protocol):
+    """The ops topic (adapters.reporting.ReportPublisher)."""
+
+    def publish(self, report: Report) -> str: ...
