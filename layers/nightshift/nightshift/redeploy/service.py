@@ -17,19 +17,22 @@ from nightshift.redeploy.events import (
     RedeployEvent,
     UnknownEvent,
 )
-from nightshift.redeploy.outcome import (
-    RedeployIncompleteError,
+from nightshift.redeploy.outcome import RedeployIncompleteError, reportable
+from nightshift.redeploy.plan import RedeployPlan, RevisionPlan, ServiceDecision, plan_redeploy
+from nightshift.redeploy.policy import RedeployPolicy
+from nightshift.redeploy.report import (
     deployed_item,
     deployment_item,
+    deployment_report,
     failed_item,
-    reportable,
+    push_failure,
+    push_report,
+    render_plan,
+    report_item,
+    report_items,
     superseded_item,
     worth_reporting,
 )
-from nightshift.redeploy.plan import RedeployPlan, RevisionPlan, ServiceDecision, plan_redeploy
-from nightshift.redeploy.policy import RedeployPolicy
-from nightshift.redeploy.render import render_plan, report_item, report_items
-from nightshift.redeploy.report import deployment_report, push_failure, push_report
 from nightshift.report import Outcome, ReportItem
 
 if TYPE_CHECKING:
