@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["image", "events", "facts", "policy"]
+MODULES = ["image", "events", "facts", "policy", "report"]
 
 
 @pytest.mark.parametrize("name", MODULES)

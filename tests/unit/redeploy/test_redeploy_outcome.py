@@ -23,14 +23,16 @@ from nightshift.redeploy.outcome import (
     ServiceEvent,
     ServiceHistory,
     StoppedTask,
+    latest_stopped,
+    reportable,
+)
+from nightshift.redeploy.report import (
     deployed_item,
     deployment_item,
     deployment_summary,
     failed_item,
-    latest_stopped,
     push_label,
     push_summary,
-    reportable,
     superseded_item,
     worth_reporting,
 )

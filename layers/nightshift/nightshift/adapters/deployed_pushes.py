@@ -10,10 +10,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
 from botocore.exceptions import ClientError
 
 from nightshift.adapters.state_table import ConditionFailed, StateTable
@@ -98,6 +106,36 @@ def push_idempotency_store(
         expiry_attr="expiration",
         boto3_client=client or boto3.client("dynamodb"),
     )
+
+
+class PushIdempotency:
+    """Powertools idempotency keyed on the push: duplicate and concurrent deliveries of one push
+    run its work once. A later delivery gets the stored result; while the work runs, another
+    delivery gets None. A failed run releases the record, so a retry runs the work again.
+    `config` is the handler's (it registers each invocation's context for the time left)."""
+
+    def __init__(
+        self, table: str, config: IdempotencyConfig, client: DynamoDBClient | None = None
+    ) -> None:
+        self._once = idempotent_function(
+            data_keyword_argument="push_key",
+            persistence_store=push_idempotency_store(table, client),
+            config=config,
+            key_prefix="push",
+        )(_work)
+
+    def once(self, push_key: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        try:
+            result: dict[str, Any] = self._once(push_key=push_key, work=work)
+        except IdempotencyAlreadyInProgressError:
+            return None
+        return result
+
+
+def _work(*, push_key: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What Powertools wraps: it hashes `push_key`; the work reads nothing of it."""
+    del push_key
+    return work()
 
 
 def _record(service_arn: str, push: ImagePush) -> dict[str, Any]:

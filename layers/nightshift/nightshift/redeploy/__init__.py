@@ -27,7 +27,7 @@ from nightshift.redeploy.plan import (
     plan_redeploy,
 )
 from nightshift.redeploy.policy import RELEASE_VERSIONS, RedeployPolicy, TagPattern
-from nightshift.redeploy.render import PlanRow, plan_rows, render_plan, report_item, report_items
+from nightshift.redeploy.report import PlanRow, plan_rows, render_plan, report_item, report_items
 from nightshift.redeploy.revision import (
     READ_ONLY_FIELDS,
     register_request,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -228,6 +228,75 @@ class DeploymentStateChange:
     def is_final(self) -> bool:
         """Whether this is the deployment's outcome (completed, failed or rolled back)."""
         return self.status in _FINAL
+
+
+@dataclass(frozen=True)
+class PushRun:
+    """One handling of one push: the Lambda request it runs in, and whether it only plans
+    (`"dry_run": true` beside the EventBridge fields)."""
+
+    push: ImagePush
+    run_id: str
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """An event of a kind redeploy has no rule for: refused with `error`, which names the kinds
+    it handles."""
+
+    error: str
+
+
+type RedeployEvent = PushRun | DeploymentStateChange | IgnoredEvent | UnknownEvent
+
+
+def read_event(event: object, run_id: str) -> RedeployEvent:
+    """Route an event by its (source, detail-type) to the typed event of its kind. `run_id` is
+    the Lambda request the event arrives in.
+
+    >>> read_event(["a", "list"], "r-1").error.endswith("not a JSON list")
+    True
+    """
+    kind = _kind(event)
+    read = _ROUTES.get(kind) if kind is not None else None
+    if read is None or not isinstance(event, Mapping):
+        known = ", ".join(f"{source} {detail_type!r}" for source, detail_type in _ROUTES)
+        return UnknownEvent(f"redeploy handles {known}, not {_described(event)}")
+    return read(event, run_id)
+
+
+def _push_run(event: Mapping[str, Any], run_id: str) -> PushRun | IgnoredEvent:
+    read = read_image_action(event)
+    if isinstance(read, IgnoredEvent):
+        return read
+    return PushRun(read, run_id, dry_run=event.get("dry_run") is True)
+
+
+def _deployment_state_change(event: Mapping[str, Any], _run_id: str) -> DeploymentStateChange:
+    return DeploymentStateChange.from_event(event)
+
+
+_ROUTES: Mapping[tuple[str, str], Callable[[Mapping[str, Any], str], RedeployEvent]] = {
+    (ECR_SOURCE, ECR_DETAIL_TYPE): _push_run,
+    (ECS_SOURCE, ECS_DEPLOYMENT_DETAIL_TYPE): _deployment_state_change,
+}
+
+
+def _kind(event: object) -> tuple[str, str] | None:
+    """The event's (source, detail-type) when it is an object with both as text."""
+    if not isinstance(event, Mapping):
+        return None
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if isinstance(source, str) and isinstance(detail_type, str):
+        return source, detail_type
+    return None
+
+
+def _described(event: object) -> str:
+    if not isinstance(event, Mapping):
+        return f"a JSON {type(event).__name__}"
+    return f"{quoted(event.get('source'))} {quoted(event.get('detail-type'))}"
 
 
 def _object(event: object) -> Mapping[str, Any]:

@@ -1,66 +1,26 @@
-"""How a redeploy ended, as people read it: the report lines after ECS answered a push's
-RegisterTaskDefinition / UpdateService calls, and the report of an `ECS Deployment State Change`
-enriched with the service's latest events and the reasons its tasks stopped.
+"""How an ECS deployment went, as ECS tells it: the service's latest events and its stopped
+tasks (with why they stopped), whether a deployment state change is worth a report, and the error
+of a push some services missed. Report lines are built in nightshift.redeploy.report.
 
 Pure: the adapter turns DescribeServices / DescribeTasks answers into `ServiceEvent` and
-`StoppedTask`; the handler passes what AWS said (a deployment id, an error, the time of a newer
-push recorded meanwhile) and gets report items back.
+`StoppedTask`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from types import MappingProxyType
+from dataclasses import dataclass
 from typing import Any
 
 from nightshift.errors import NightshiftError
-from nightshift.redeploy.events import (
-    DeploymentStateChange,
-    DeploymentStatus,
-    IgnoredEvent,
-    ImagePush,
-)
+from nightshift.redeploy.events import DeploymentStateChange, IgnoredEvent
 from nightshift.redeploy.facts import REDEPLOY_TAG, ServiceFacts
-from nightshift.redeploy.image import short_digest
-from nightshift.redeploy.plan import ServiceDecision, Verdict
-from nightshift.redeploy.render import KIND, report_item
-from nightshift.report import Outcome, ReportItem
 
-DEPLOYMENT_ACTION = "deployment"
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 # How many of the service's latest events and stopped tasks a report carries.
 LATEST_EVENTS = 5
 STOPPED_TASKS = 5
-
-_HEADLINE = MappingProxyType(
-    {
-        DeploymentStatus.COMPLETED: "deployment {id} completed",
-        DeploymentStatus.FAILED: "deployment {id} failed: {reason}",
-        DeploymentStatus.ROLLBACK: "deployment {id} failed: the circuit breaker rolls back to {to}",
-        DeploymentStatus.IN_PROGRESS: "deployment {id} is in progress",
-    }
-)
-_SUMMARY = MappingProxyType(
-    {
-        DeploymentStatus.COMPLETED: "deployment completed",
-        DeploymentStatus.FAILED: "deployment failed",
-        DeploymentStatus.ROLLBACK: "deployment failed, rolling back",
-        DeploymentStatus.IN_PROGRESS: "deployment in progress",
-    }
-)
-# How a push's summary names each outcome (dry-run: PLANNED reads "would be redeployed").
-_COUNTED = MappingProxyType(
-    {
-        Outcome.DONE: "redeployed",
-        Outcome.PLANNED: "would be redeployed",
-        Outcome.FAILED: "failed",
-        Outcome.REFUSED: "refused",
-        Outcome.SKIPPED: "skipped",
-    }
-)
 
 
 class RedeployIncompleteError(NightshiftError):
@@ -137,84 +97,6 @@ class ServiceHistory:
     events: tuple[ServiceEvent, ...] = ()
 
 
-def deployed_item(
-    decision: ServiceDecision, deployment_id: str, task_definition: str
-) -> ReportItem:
-    """The report line of a service that UpdateService moved to `task_definition`, with the id
-    of the deployment ECS started (the one its deployment state changes will name).
-
-    Example: `deployed_item(decision, "ecs-svc/4732891650394821371", "…:task-definition/api:8")`
-    is DONE with `details["deployment_id"] == "ecs-svc/4732891650394821371"`.
-    """
-    return report_item(
-        decision,
-        Outcome.DONE,
-        {"deployment_id": deployment_id, "new_task_definition": task_definition},
-    )
-
-
-def failed_item(
-    decision: ServiceDecision, error: str, task_definition: str | None = None
-) -> ReportItem:
-    """The report line of a planned deployment AWS refused: the error first, then the plan.
-
-    Example: reason `UpdateService failed with AccessDeniedException: …; planned: tag
-    main-4f1c2e7 matches main-*; app → sha256:9b2f6c1d8e0a`.
-    """
-    failed = replace(decision, reason=f"{error}; planned: {decision.reason}")
-    details = {"error": error}
-    if task_definition is not None:
-        details["new_task_definition"] = task_definition
-    return report_item(failed, Outcome.FAILED, details)
-
-
-def superseded_item(
-    decision: ServiceDecision, pushed_at: dt.datetime, recorded_at: dt.datetime
-) -> ReportItem:
-    """A deployment refused at the last moment: while this push was planned, a newer push
-    (of `recorded_at`) was deployed to the service, and an older image must not replace it.
-
-    Example: REFUSED, verdict `stale`, reason `push of 2026-11-20T09:12:45+00:00 is older than
-    the push of 2026-11-20T09:15:00+00:00 deployed meanwhile`.
-    """
-    reason = (
-        f"push of {pushed_at.isoformat()} is older than the push of {recorded_at.isoformat()} "
-        "deployed meanwhile"
-    )
-    return report_item(replace(decision, verdict=Verdict.STALE, reason=reason, warnings=()))
-
-
-def push_label(push: ImagePush) -> str:
-    """How people name a push: `repository:tag`, or `repository@sha256:…` without a tag.
-
-    Example: `todoapp-backend:main-4f1c2e7`, `todoapp-backend@sha256:9b2f6c1d8e0a`.
-    """
-    if push.tag:
-        return f"{push.repository}:{push.tag}"
-    return f"{push.repository}@{short_digest(push.digest)}"
-
-
-def push_summary(push: ImagePush, items: Iterable[ReportItem]) -> str:
-    """The report's title line: the push, and what happened to how many services.
-
-    Example: `todoapp-backend:main-4f1c2e7: 1 redeployed, 1 skipped`.
-    """
-    counted = Counter(item.outcome for item in items)
-    parts = [f"{counted[outcome]} {word}" for outcome, word in _COUNTED.items() if counted[outcome]]
-    return f"{push_label(push)}: {', '.join(parts) or 'no service follows pushes'}"
-
-
-def worth_reporting(items: Iterable[ReportItem]) -> bool:
-    """Whether a push's report goes to the ops topic: only when a service was (or would be)
-    deployed, failed, or was refused. A push no service follows is logged, not sent; otherwise
-    every CI push of every repository would reach the chat.
-
-    >>> worth_reporting([ReportItem("a", "ecs-service", "redeploy", Outcome.SKIPPED, "no tag")])
-    False
-    """
-    return any(item.outcome is not Outcome.SKIPPED for item in items)
-
-
 def reportable(
     change: DeploymentStateChange, history: ServiceHistory | None
 ) -> ServiceHistory | IgnoredEvent:
@@ -241,58 +123,6 @@ def reportable(
     return history
 
 
-def deployment_item(
-    change: DeploymentStateChange,
-    events: Sequence[ServiceEvent] = (),
-    stopped: Sequence[StoppedTask] = (),
-) -> ReportItem:
-    """The report line of a deployment's outcome. A failure or a circuit-breaker rollback is a
-    FAILED item (the report's severity follows), and its reason carries why the tasks stopped and
-    what ECS said last, so people see the cause without opening the console.
-
-    Example (SERVICE_DEPLOYMENT_FAILED, two tasks stopped for the same reason): FAILED, reason
-    `deployment ecs-svc/47… failed: ECS deployment circuit breaker: task failed to start.;
-    stopped tasks: Essential container in task exited (2 times); latest events: (service …) …`.
-    """
-    headline = _HEADLINE[change.status].format(
-        id=change.deployment_id, reason=change.reason, to=change.rollback_to
-    )
-    parts = [headline]
-    if change.is_failure:
-        reasons = Counter(task.stopped_reason for task in stopped)
-        if reasons:
-            parts.append("stopped tasks: " + " | ".join(_counted(r, n) for r, n in reasons.items()))
-        if events:
-            parts.append("latest events: " + " | ".join(e.message for e in events[:LATEST_EVENTS]))
-    return ReportItem(
-        resource=change.service_arn,
-        kind=KIND,
-        action=DEPLOYMENT_ACTION,
-        outcome=Outcome.FAILED if change.is_failure else Outcome.DONE,
-        reason="; ".join(parts),
-        details=MappingProxyType(
-            {
-                "cluster": change.cluster,
-                "service": change.service,
-                "deployment_id": change.deployment_id,
-                "status": change.status.value,
-                "event_name": change.event_name,
-                "ecs_reason": change.reason,
-                "rollback_to": change.rollback_to,
-                "events": [event.to_json() for event in events[:LATEST_EVENTS]],
-                "stopped_tasks": [task.to_json() for task in stopped[:STOPPED_TASKS]],
-            }
-        ),
-    )
-
-
-def deployment_summary(change: DeploymentStateChange) -> str:
-    """The report's title line, e.g. `todoapp-cluster/todoapp-backend-service: deployment
-    failed, rolling back`."""
-    name = f"{change.cluster}/{change.service}" if change.cluster else change.service
-    return f"{name}: {_SUMMARY[change.status]}"
-
-
 def latest_stopped(
     tasks: Iterable[StoppedTask], limit: int = STOPPED_TASKS
 ) -> tuple[StoppedTask, ...]:
@@ -312,10 +142,6 @@ def latest_stopped(
     )
     untimed = [t for t in listed if t.stopped_at is None]
     return tuple([*timed, *untimed][:limit])
-
-
-def _counted(reason: str, count: int) -> str:
-    return reason if count == 1 else f"{reason} ({count} times)"
 
 
 def _container_line(container: Mapping[str, Any]) -> str:

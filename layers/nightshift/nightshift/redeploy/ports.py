@@ -1,0 +1,88 @@
+"""What redeploy's services talk to. The real adapters are in `nightshift.adapters` (ecs:
+`EcsServices`; deployed_pushes: `DeployedPushes`, `PushIdempotency`; reporting:
+`ReportPublisher`, `failure_reported`); in-memory fakes are in tests/support/fakes/redeploy.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from nightshift.redeploy.events import ImagePush
+from nightshift.redeploy.facts import ServiceFacts, TaskDefinitionFacts
+from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
+from nightshift.redeploy.policy import RedeployPolicy
+from nightshift.report import Report
+
+
+class EcsServices(Protocol):
+    """The services that follow pushes, what they run, and acting on them (adapter:
+    `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
+
+    def opted_in(self) -> tuple[ServiceFacts, ...]: ...
+
+    def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]: ...
+
+    def register_revision(self, source: TaskDefinitionFacts, push: ImagePush) -> str: ...
+
+    def update_service(self, service: ServiceFacts, task_definition_arn: str) -> str: ...
+
+    def history(self, service_arn: str) -> ServiceHistory | None: ...
+
+    def stopped_tasks(self, service: ServiceFacts) -> tuple[StoppedTask, ...]: ...
+
+
+class DeployedPushes(Protocol):
+    """The last push deployed to each service (adapter:
+    `nightshift.adapters.deployed_pushes.DeployedPushes`)."""
+
+    def last_pushes(self) -> dict[str, dt.datetime]: ...
+
+    def claim(self, service_arn: str, push: ImagePush) -> dt.datetime | None:
+        """Record `push` for the service unless a newer one is recorded; return that one's time."""
+        ...
+
+
+PushWork = Callable[[], dict[str, Any]]
+
+
+class OncePerPush(Protocol):
+    """Runs the work of one push at most once (adapter:
+    `nightshift.adapters.deployed_pushes.PushIdempotency`, Powertools idempotency)."""
+
+    def once(self, push_key: str, work: PushWork) -> dict[str, Any] | None:
+        """The work's result, or the stored result of an earlier run of the same push; None when
+        another invocation is running it now."""
+        ...
+
+
+class Publisher(Protocol):
+    """Sends a report to the ops topic (adapter: `ReportPublisher`)."""
+
+    def publish(self, report: Report) -> str: ...
+
+
+class MetricsSink(Protocol):
+    """Takes the run's metrics (adapter: Powertools' `Metrics`, flushed as EMF)."""
+
+    def add_metric(self, name: str, unit: str, value: float) -> None: ...
+
+
+PolicySource = Callable[[], RedeployPolicy]
+"""The deployed policy's `redeploy` section; raises PolicyError when unusable."""
+
+FailureGuard = Callable[[Callable[[str], Report]], AbstractContextManager[None]]
+"""Runs a block; a NightshiftError from it is reported (the report `failure(error)` builds) and
+raised again (`partial(failure_reported, publisher, logger=logger)`)."""
+
+__all__ = [
+    "DeployedPushes",
+    "EcsServices",
+    "FailureGuard",
+    "MetricsSink",
+    "OncePerPush",
+    "PolicySource",
+    "Publisher",
+    "PushWork",
+]

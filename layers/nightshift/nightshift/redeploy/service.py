@@ -1,0 +1,233 @@
+"""Redeploy's work through its ports: a push is planned and carried out (one registration per
+source revision, then one UpdateService per service, each claimed first against newer pushes)
+at most once; a deployment's outcome is reported with why its tasks stopped. docs/redeploy.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from nightshift.errors import AwsError, EventError
+from nightshift.redeploy.events import (
+    DeploymentStateChange,
+    IgnoredEvent,
+    ImagePush,
+    PushRun,
+    RedeployEvent,
+    UnknownEvent,
+)
+from nightshift.redeploy.outcome import RedeployIncompleteError, reportable
+from nightshift.redeploy.plan import RedeployPlan, RevisionPlan, ServiceDecision, plan_redeploy
+from nightshift.redeploy.policy import RedeployPolicy
+from nightshift.redeploy.report import (
+    deployed_item,
+    deployment_item,
+    deployment_report,
+    failed_item,
+    push_failure,
+    push_report,
+    render_plan,
+    report_item,
+    report_items,
+    superseded_item,
+    worth_reporting,
+)
+from nightshift.report import Outcome, ReportItem
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+
+    from nightshift.redeploy.ports import (
+        DeployedPushes,
+        EcsServices,
+        FailureGuard,
+        MetricsSink,
+        OncePerPush,
+        PolicySource,
+        Publisher,
+    )
+
+COUNT = "Count"  # the unit of every redeploy metric (MetricUnit.Count)
+# The metric each outcome of a push's services is counted in (template.yaml's alarms use them).
+OUTCOME_METRICS = {
+    Outcome.DONE: "ServicesRedeployed",
+    Outcome.PLANNED: "ServicesPlanned",
+    Outcome.FAILED: "RedeployFailures",
+    Outcome.REFUSED: "PushesRefused",
+}
+
+
+class PushRedeployer:
+    """Carries one push to the services that follow its repository, at most once per push."""
+
+    def __init__(
+        self,
+        *,
+        policy: PolicySource,
+        environment: str,
+        ecs: EcsServices,
+        pushes: DeployedPushes,
+        once: OncePerPush,
+        publisher: Publisher,
+        failures: FailureGuard,
+        metrics: MetricsSink,
+        logger: Logger,
+    ) -> None:
+        self._policy = policy
+        self._environment = environment
+        self._ecs = ecs
+        self._pushes = pushes
+        self._once = once
+        self._publisher = publisher
+        self._failures = failures
+        self._metrics = metrics
+        self._logger = logger
+
+    def handle(self, run: PushRun) -> dict[str, Any]:
+        """Deploy the push (or only plan it, when the run or the policy says dry-run); return
+        the report's JSON, or what a duplicate delivery is answered with."""
+        self._metrics.add_metric(name="PushesReceived", unit=COUNT, value=1)
+        with self._failures(push_failure(run, self._environment)):
+            policy = self._policy()
+        if run.dry_run or policy.dry_run:
+            # A plan changes nothing, so it is made afresh every time it is asked for.
+            return self.redeploy(replace(run, dry_run=True), policy)
+        result = self._once.once(run.push.key, lambda: self.redeploy(run, policy))
+        if result is None:
+            # Another invocation is deploying this push now; if it fails, Lambda retries *it*.
+            self._logger.info("push already in progress", push=run.push.key)
+            self._metrics.add_metric(name="DuplicatePushes", unit=COUNT, value=1)
+            return {"duplicate": run.push.key, "in_progress": True}
+        if result.get("run_id") != run.run_id:
+            self._logger.info(
+                "push already handled", push=run.push.key, run_id=result.get("run_id")
+            )
+            self._metrics.add_metric(name="DuplicatePushes", unit=COUNT, value=1)
+        return result
+
+    def redeploy(self, run: PushRun, policy: RedeployPolicy) -> dict[str, Any]:
+        """Plan the push and, unless dry-run, carry the plan out; publish and return the report.
+        Raises RedeployIncompleteError (after publishing) when a service was not deployed."""
+        with self._failures(push_failure(run, self._environment)):
+            services = self._ecs.opted_in()
+            definitions = self._ecs.task_definitions(s.task_definition_arn for s in services)
+            last_pushes = self._pushes.last_pushes() if services else {}
+        plan = plan_redeploy(run.push, services, definitions, policy, last_pushes)
+        self._logger.info("plan built", push=run.push.key, plan=render_plan(plan))
+        items = report_items(plan) if run.dry_run else self.deploy(plan)
+        report = push_report(run, items, self._environment)
+        if worth_reporting(items):
+            self._publisher.publish(report)
+        for outcome, name in OUTCOME_METRICS.items():
+            if count := report.counts[outcome.value]:
+                self._metrics.add_metric(name=name, unit=COUNT, value=count)
+        failed = [item.resource for item in items if item.outcome is Outcome.FAILED]
+        if failed and not run.dry_run:
+            # The report is out; raising releases the idempotency record so Lambda's retry (or a
+            # person re-sending the event) deploys what is missing.
+            raise RedeployIncompleteError(failed)
+        return report.to_json()
+
+    def deploy(self, plan: RedeployPlan) -> tuple[ReportItem, ...]:
+        """Carry out the plan: one registration per revision, then one UpdateService per
+        service. Items come back in the plan's order (by service ARN)."""
+        done = {d.service.arn: report_item(d) for d in plan.decisions if not d.deploys}
+        decisions = {d.service.arn: d for d in plan.deployments}
+        for revision in plan.revisions:
+            deploying = [decisions[arn] for arn in revision.services]
+            done.update(self._deploy_revision(revision, deploying, plan.push))
+        return tuple(done[d.service.arn] for d in plan.decisions)
+
+    def _deploy_revision(
+        self, revision: RevisionPlan, decisions: list[ServiceDecision], push: ImagePush
+    ) -> dict[str, ReportItem]:
+        try:
+            new_revision = self._ecs.register_revision(revision.source, push)
+        except AwsError as exc:
+            return {d.service.arn: failed_item(d, str(exc)) for d in decisions}
+        return {d.service.arn: self._deploy_service(d, new_revision, push) for d in decisions}
+
+    def _deploy_service(
+        self, decision: ServiceDecision, new_revision: str, push: ImagePush
+    ) -> ReportItem:
+        try:
+            # Claimed first, so a newer push racing this one for the service wins
+            # (docs/redeploy.md).
+            newer = self._pushes.claim(decision.service.arn, push)
+            if newer is not None:
+                return superseded_item(decision, push.time, newer)
+            deployment_id = self._ecs.update_service(decision.service, new_revision)
+        except AwsError as exc:
+            return failed_item(decision, str(exc), new_revision)
+        return deployed_item(decision, deployment_id, new_revision)
+
+
+class DeploymentOutcomes:
+    """Reports how an ECS deployment of a service that follows pushes ended."""
+
+    def __init__(
+        self,
+        *,
+        environment: str,
+        ecs: EcsServices,
+        publisher: Publisher,
+        metrics: MetricsSink,
+        logger: Logger,
+    ) -> None:
+        self._environment = environment
+        self._ecs = ecs
+        self._publisher = publisher
+        self._metrics = metrics
+        self._logger = logger
+
+    def handle(self, change: DeploymentStateChange) -> dict[str, Any]:
+        """Publish the outcome's report (a failure with the stopped tasks' reasons) and return
+        its JSON; an event that is not an outcome of a following service is ignored."""
+        history = reportable(change, self._ecs.history(change.service_arn))
+        if isinstance(history, IgnoredEvent):
+            return ignored(history, self._metrics, self._logger)
+        stopped = self._ecs.stopped_tasks(history.service) if change.is_failure else ()
+        item = deployment_item(change, history.events, stopped)
+        report = deployment_report(change, item, self._environment)
+        self._publisher.publish(report)
+        name = "DeploymentsFailed" if change.is_failure else "DeploymentsCompleted"
+        self._metrics.add_metric(name=name, unit=COUNT, value=1)
+        return report.to_json()
+
+
+class Redeploy:
+    """The function: each event to the service of its kind."""
+
+    def __init__(
+        self,
+        *,
+        pushes: PushRedeployer,
+        deployments: DeploymentOutcomes,
+        metrics: MetricsSink,
+        logger: Logger,
+    ) -> None:
+        self._pushes = pushes
+        self._deployments = deployments
+        self._metrics = metrics
+        self._logger = logger
+
+    def handle(self, event: RedeployEvent) -> dict[str, Any]:
+        """The answer to one event; an event of an unknown kind raises EventError."""
+        match event:
+            case PushRun():
+                return self._pushes.handle(event)
+            case DeploymentStateChange():
+                return self._deployments.handle(event)
+            case IgnoredEvent():
+                return ignored(event, self._metrics, self._logger)
+            case UnknownEvent():
+                self._metrics.add_metric(name="UnknownEvents", unit=COUNT, value=1)
+                raise EventError(event.error)
+
+
+def ignored(event: IgnoredEvent, metrics: MetricsSink, logger: Logger) -> dict[str, Any]:
+    """Log and count an event redeploy receives but does not act on; answer with why."""
+    logger.info("event ignored", reason=event.reason)
+    metrics.add_metric(name="EventsIgnored", unit=COUNT, value=1)
+    return {"ignored": event.reason, "event_id": event.event_id}
