@@ -177,7 +177,7 @@ def fake_pruner(
         delete=deleter,
         cursors=cursors,
         publisher=publisher,
-        failures=partial(failure_reported, publisher, logger=logger),  # type: ignore[arg-type]
+        failures=partial(failure_reported, publisher, logger=logger),
         metrics=metrics,
         logger=logger,
         sleep=clock.sleep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
@@ -71,9 +71,15 @@ def fit(report: Report) -> str:
     return body
 
 
+class Publishes(Protocol):
+    """What `failure_reported` publishes through: a ReportPublisher, or a fake of one."""
+
+    def publish(self, report: Report) -> str: ...
+
+
 @contextmanager
 def failure_reported(
-    publisher: ReportPublisher, failure: Callable[[str], Report], logger: Logger
+    publisher: Publishes, failure: Callable[[str], Report], logger: Logger
 ) -> Iterator[None]:
     """Run the block; a NightshiftError from it is logged, reported to the ops topic as the
     report `failure(error)` builds, and raised again, so the errors alarm fires and Lambda
