@@ -39,17 +39,31 @@ REQUIRED = {
 }
 
 
+CORE = {
+    "scheduler": "schedule",
+    "redeploy": "redeploy",
+    "pruner": "retention",
+    "notifier": "notify",
+    "canary": "canary",
+}
+
+
 def _emitted_by(service: str) -> set[str]:
-    """Metric names the function `service` emits: add_metric(name="X"), its outcome table,
-    or a `name = "X" if ... else "Y"` passed to add_metric."""
-    code = (ROOT / "functions" / service / "app.py").read_text()
-    names = set(re.findall(r'add_metric\(\s*name="(\w+)"', code))
-    table = re.search(r"OUTCOME_METRICS = \{(.*?)\}", code, re.DOTALL)
-    if table:
-        names |= set(re.findall(r':\s*"(\w+)"', table.group(1)))
-    # name = "DeploymentsFailed" if ... else "DeploymentsCompleted", then add_metric(name=name)
-    for chosen in re.findall(r"^\s*name = (.+)$", code, re.MULTILINE):
-        names |= set(re.findall(r'"(\w+)"', chosen))
+    """Metric names the function `service` emits, read from its handler and its core package:
+    add_metric(name="X"), an outcome table, a `name = "X" if ... else "Y"` passed to
+    add_metric, or a RunMetric("X", ...)."""
+    files = [ROOT / "functions" / service / "app.py"]
+    files += sorted((ROOT / "layers/nightshift/nightshift" / CORE[service]).glob("*.py"))
+    names: set[str] = set()
+    for code in (path.read_text() for path in files):
+        names |= set(re.findall(r'add_metric\(\s*name="(\w+)"', code))
+        names |= set(re.findall(r'RunMetric\(\s*"(\w+)"', code))
+        table = re.search(r"OUTCOME_METRICS[^=]*= \{(.*?)\}", code, re.DOTALL)
+        if table:
+            names |= set(re.findall(r':\s*"(\w+)"', table.group(1)))
+        # name = "DeploymentsFailed" if ... else "DeploymentsCompleted", then add_metric(name=name)
+        for chosen in re.findall(r'^\s*name = ("\w+" if .+ else "\w+")$', code, re.MULTILINE):
+            names |= set(re.findall(r'"(\w+)"', chosen))
     return names
 
 
