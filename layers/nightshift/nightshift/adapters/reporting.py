@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
@@ -16,6 +16,8 @@ from nightshift.report import SCHEMA_ID, Report
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from mypy_boto3_sns import SNSClient
+
+    from nightshift.ports import ReportSink
 
 # SNS limits a message to 256 KiB; a report larger than this keeps its counts and first items.
 MAX_REPORT_BYTES = 240 * 1024
@@ -71,15 +73,9 @@ def fit(report: Report) -> str:
     return body
 
 
-class Publishes(Protocol):
-    """What `failure_reported` publishes through: a ReportPublisher, or a fake of one."""
-
-    def publish(self, report: Report) -> str: ...
-
-
 @contextmanager
 def failure_reported(
-    publisher: Publishes, failure: Callable[[str], Report], logger: Logger
+    publisher: ReportSink, failure: Callable[[str], Report], logger: Logger
 ) -> Iterator[None]:
     """Run the block; a NightshiftError from it is logged, reported to the ops topic as the
     report `failure(error)` builds, and raised again, so the errors alarm fires and Lambda

@@ -1,6 +1,6 @@
 """What a canary run talks to, as Protocols: the service is built with these injected. The real
 adapters live in `nightshift.adapters` (http_probe, emf, alarms, canary_memory, reporting); the
-in-memory fakes live with the tests.
+ops topic is the shared `nightshift.ports.ReportSink`; the in-memory fakes live with the tests.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from nightshift.canary.checks import Check
 from nightshift.canary.metrics import MetricPoint
 from nightshift.canary.status import StatusBoard
 from nightshift.canary.verdict import ProbeResults
-from nightshift.report import Report
 
 
 class Prober(Protocol):
@@ -23,7 +22,7 @@ class Prober(Protocol):
     def __call__(self, checks: Sequence[Check], now: dt.datetime) -> ProbeResults: ...
 
 
-class MetricSink(Protocol):
+class CheckMetricSink(Protocol):
     """Writes the checks' metric points, stamped with the run's time (adapters.emf.EmfMetrics)."""
 
     def emit(self, points: Sequence[MetricPoint], at: dt.datetime) -> int: ...
@@ -42,9 +41,3 @@ class StatusMemory(Protocol):
 
     def last(self) -> StatusBoard | None: ...
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None: ...
-
-
-class ReportSink(Protocol):
-    """The ops topic (adapters.reporting.ReportPublisher)."""
-
-    def publish(self, report: Report) -> str: ...

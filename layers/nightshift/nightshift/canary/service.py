@@ -17,11 +17,12 @@ from nightshift.canary.alarms import AlarmAction, AlarmChange, AlarmRules, alarm
 from nightshift.canary.checks import Check
 from nightshift.canary.metrics import metric_points
 from nightshift.canary.plan import alarm_plan, report_decision
-from nightshift.canary.ports import AlarmStore, MetricSink, Prober, ReportSink, StatusMemory
+from nightshift.canary.ports import AlarmStore, CheckMetricSink, Prober, StatusMemory
 from nightshift.canary.report import AlarmUpkeep, run_report
 from nightshift.canary.status import PublishDecision, StatusBoard
 from nightshift.canary.verdict import ProbeResults
 from nightshift.errors import AwsError
+from nightshift.ports import ReportSink
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.trigger import ScheduledTrigger
 
@@ -29,7 +30,7 @@ logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
-class RunOutcome:
+class CanaryOutcome:
     report: Report
     results: ProbeResults
     decision: PublishDecision
@@ -51,12 +52,12 @@ class Canary:
     checks: tuple[Check, ...]
     rules: AlarmRules  # also names the deployment's environment (rules.environment)
     probe: Prober
-    metrics: MetricSink
+    metrics: CheckMetricSink
     alarms: AlarmStore
     memory: StatusMemory
     publisher: ReportSink
 
-    def run(self, trigger: ScheduledTrigger, run_id: str) -> RunOutcome:
+    def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
         results = self.probe(self.checks, trigger.time)
         logger.info(
             "checks probed",
@@ -91,7 +92,7 @@ class Canary:
             reason=decision.reason,
             summary=report.summary,
         )
-        return RunOutcome(report, results, decision, documents, message_id)
+        return CanaryOutcome(report, results, decision, documents, message_id)
 
     def _keep_alarms(self, *, dry_run: bool) -> AlarmUpkeep:
         try:

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from nightshift.ports import FailureGuard, MetricsSink, ReportSink
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.facts import ServiceFacts, TaskDefinitionFacts
 from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
 from nightshift.redeploy.policy import RedeployPolicy
-from nightshift.report import Report
 
 
-class EcsServices(Protocol):
+class EcsPort(Protocol):
     """The services that follow pushes, what they run, and acting on them (adapter:
     `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
 
@@ -33,7 +32,7 @@ class EcsServices(Protocol):
     def stopped_tasks(self, service: ServiceFacts) -> tuple[StoppedTask, ...]: ...
 
 
-class DeployedPushes(Protocol):
+class DeployedPushesPort(Protocol):
     """The last push deployed to each service (adapter:
     `nightshift.adapters.deployed_pushes.DeployedPushes`)."""
 
@@ -57,32 +56,16 @@ class OncePerPush(Protocol):
         ...
 
 
-class Publisher(Protocol):
-    """Sends a report to the ops topic (adapter: `ReportPublisher`)."""
-
-    def publish(self, report: Report) -> str: ...
-
-
-class MetricsSink(Protocol):
-    """Takes the run's metrics (adapter: Powertools' `Metrics`, flushed as EMF)."""
-
-    def add_metric(self, name: str, unit: str, value: float) -> None: ...
-
-
 PolicySource = Callable[[], RedeployPolicy]
 """The deployed policy's `redeploy` section; raises PolicyError when unusable."""
 
-FailureGuard = Callable[[Callable[[str], Report]], AbstractContextManager[None]]
-"""Runs a block; a NightshiftError from it is reported (the report `failure(error)` builds) and
-raised again (`partial(failure_reported, publisher, logger=logger)`)."""
-
 __all__ = [
-    "DeployedPushes",
-    "EcsServices",
+    "DeployedPushesPort",
+    "EcsPort",
     "FailureGuard",
     "MetricsSink",
     "OncePerPush",
     "PolicySource",
-    "Publisher",
     "PushWork",
+    "ReportSink",
 ]

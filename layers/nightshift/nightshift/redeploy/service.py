@@ -39,13 +39,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
     from nightshift.redeploy.ports import (
-        DeployedPushes,
-        EcsServices,
+        DeployedPushesPort,
+        EcsPort,
         FailureGuard,
         MetricsSink,
         OncePerPush,
         PolicySource,
-        Publisher,
+        ReportSink,
     )
 
 COUNT = "Count"  # the unit of every redeploy metric (MetricUnit.Count)
@@ -66,10 +66,10 @@ class PushRedeployer:
         *,
         policy: PolicySource,
         environment: str,
-        ecs: EcsServices,
-        pushes: DeployedPushes,
+        ecs: EcsPort,
+        pushes: DeployedPushesPort,
         once: OncePerPush,
-        publisher: Publisher,
+        publisher: ReportSink,
         failures: FailureGuard,
         metrics: MetricsSink,
         logger: Logger,
@@ -170,8 +170,8 @@ class DeploymentOutcomes:
         self,
         *,
         environment: str,
-        ecs: EcsServices,
-        publisher: Publisher,
+        ecs: EcsPort,
+        publisher: ReportSink,
         metrics: MetricsSink,
         logger: Logger,
     ) -> None:

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from nightshift.report import Report
+from nightshift.ports import FailureGuard, MetricsSink, ReportSink
 from nightshift.retention.apply import Deleter
 from nightshift.retention.cursor import DeletionCursor
 from nightshift.retention.model import SnapshotListing
@@ -34,24 +33,8 @@ class CursorKeeper(Protocol):
     def save(self, cursor: DeletionCursor, *, finished: bool, at: datetime) -> None: ...
 
 
-class Publisher(Protocol):
-    """Sends a run's report to the ops topic (adapter: `ReportPublisher`)."""
-
-    def publish(self, report: Report) -> str: ...
-
-
-class MetricsSink(Protocol):
-    """Takes the run's metrics (adapter: Powertools' `Metrics`, flushed as EMF)."""
-
-    def add_metric(self, name: str, unit: str, value: float) -> None: ...
-
-
 PolicySource = Callable[[], PrunerPolicy]
 """The deployed policy, merged with the deployment's settings; raises PolicyError when unusable."""
-
-FailureGuard = Callable[[Callable[[str], Report]], AbstractContextManager[None]]
-"""Runs a block; a NightshiftError from it is reported (the report `failure(error)` builds) and
-raised again (`partial(failure_reported, publisher, logger=logger)`)."""
 
 __all__ = [
     "CursorKeeper",
@@ -60,6 +43,6 @@ __all__ = [
     "MetricsSink",
     "Pace",
     "PolicySource",
-    "Publisher",
+    "ReportSink",
     "SnapshotSource",
 ]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         FailureGuard,
         MetricsSink,
         PolicySource,
-        Publisher,
+        ReportSink,
         SnapshotSource,
     )
 
@@ -55,7 +55,7 @@ class Pruner:
         inventory: SnapshotSource,
         delete: Deleter,
         cursors: CursorKeeper,
-        publisher: Publisher,
+        publisher: ReportSink,
         failures: FailureGuard,
         metrics: MetricsSink,
         logger: Logger,

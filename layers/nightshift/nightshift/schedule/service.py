@@ -49,7 +49,7 @@ DEADLINE_RESERVE_MS = 10_000
 
 
 @dataclass(frozen=True)
-class RunOutcome:
+class SchedulerOutcome:
     """What the handler does with a run: return `report`, publish it when `published_because`
     is not None, and record `metrics`."""
 
@@ -71,7 +71,7 @@ class Scheduler:
 
     def answer(
         self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
-    ) -> RunOutcome:
+    ) -> SchedulerOutcome:
         """The run `trigger` asks for, as its report, why it is published and its metrics. A
         stale event is refused with a report that is returned, not published."""
         try:
@@ -79,11 +79,11 @@ class Scheduler:
         except StaleEventError as exc:
             logger.warning("stale event refused", error=str(exc))
             refusal = stale_event_report(trigger.time, exc.last_run, environment, trigger.dry_run)
-            return RunOutcome(refusal, None, (STALE_EVENT,))
+            return SchedulerOutcome(refusal, None, (STALE_EVENT,))
         report = run_report(run, environment)
         reason = publication_reason(run, asked_dry_run=trigger.dry_run)
         logger.info("run reported", summary=report.summary, published_because=reason)
-        return RunOutcome(report, reason, run_metrics(run))
+        return SchedulerOutcome(report, reason, run_metrics(run))
 
     def run(self, trigger: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
         last_run = self.parking.last_run()
