@@ -321,3 +321,7 @@ def scalable_target_pages() -> None:
         )
 
     ApplicationAutoScalingResponse.describe_scalable_targets = describe_scalable_targets  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    serve(aws_answers=True)  # the measuring cloud with only its own control endpoints
