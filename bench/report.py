@@ -179,15 +179,15 @@ How every comparison runs:
   the sum of Custodian's policy execution durations (its `metadata.json`).
 - **Every run starts from a freshly seeded account** (moto reset, fleet created in the host,
   counters emptied); the tools run **alternately** (A B, B A, A B); tables show **medians**.
-- moto is not AWS. Four things were changed in the bench's moto, each so that it answers as AWS
-  does (`localcloud.inprocess`, `aws_answers=True`): EC2 tag lookups are a dictionary read (moto scans every tag of the
-  account per resource, 12 s to list 5,000 tagged snapshots); DescribeDBSnapshots and
-  DescribeDBClusterSnapshots return pages of `MaxRecords` (default 100), and DescribeSnapshots
-  pages of `MaxResults` when asked (moto returned everything at once, so a client paging at 100
-  as AWS requires got the whole list eleven times); DescribeScalableTargets' next token moves on
+- moto is not AWS. Four things were changed in the bench's moto, each so that it answers as AWS does
+  (`localcloud.inprocess`, `aws_answers=True`): EC2 tag lookups are a dictionary read (moto scans
+  every tag of the account per resource, 12 s to list 5,000 tagged snapshots); DescribeDBSnapshots
+  and DescribeDBClusterSnapshots return pages of `MaxRecords` (default 100), and DescribeSnapshots
+  pages of `MaxResults` when asked (moto returned everything at once, so a client paging at 100 as
+  AWS requires got the whole list eleven times); DescribeScalableTargets' next token moves on
   (moto's repeats itself after the second page, which broke Custodian's ECS resize beyond 100
-  targets); scalable targets are registered with their `SuspendedState` (AWS always returns it;
-  Custodian's resize reads it).
+  targets); the seeder (`localcloud.fleet`) registers scalable targets with their
+  `SuspendedState` (AWS always returns it; Custodian's resize reads it).
 - Not measured: network latency (moto answers on loopback in milliseconds, AWS in tens to
   hundreds), Lambda's own init (runtime bootstrap, extensions), cost in money, memory of the
   tools' runs. Timing assertions are never part of `make test`.
