@@ -31,6 +31,7 @@ none of this: for deploying and running the built functions, not for counting th
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -140,7 +141,7 @@ class InProcessCloud:
 
 
 @contextlib.contextmanager
-def moto_clock(moment: Any) -> Iterator[None]:
+def moto_clock(moment: dt.datetime) -> Iterator[None]:
     """EBS and RDS snapshots created meanwhile carry `moment` (an aware datetime) as their
     creation time. Only for a server in this process: it sets moto's clock for those models."""
     import moto.ec2.models.elastic_block_store as ebs_models
