@@ -77,8 +77,8 @@ class InProcessCloud:
     @classmethod
     @contextlib.contextmanager
     def start(cls, *, aws_answers: bool, region: str = DEFAULT_REGION) -> Iterator[InProcessCloud]:
-        """Serve on a free loopback port until the block ends. `aws_answers`: apply the patches
-        above (for the whole process)."""
+        """Serve on a free loopback port until the block ends, with MOTO_ENVIRONMENT set meanwhile.
+        `aws_answers`: apply the patches below (for the whole process)."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -86,6 +86,7 @@ class InProcessCloud:
         )
         from werkzeug.serving import make_server
 
+        saved_environment = {name: os.environ.get(name) for name in MOTO_ENVIRONMENT}
         os.environ.update(MOTO_ENVIRONMENT)
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # a line per request otherwise
         if aws_answers:
@@ -110,6 +111,11 @@ class InProcessCloud:
         finally:
             server.shutdown()
             thread.join()
+            for name, value in saved_environment.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def reset(self) -> None:
         """Empty every moto backend; throttling off; the meter emptied."""
