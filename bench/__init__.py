@@ -6,15 +6,17 @@ asserts a time, and `make test` does not run them.
 
 - run.py: the orchestrator; stores each benchmark's JSON in .bench/results/, then report.py
   renders the page and charts.py the PNGs.
-- cloud.py: the bench cloud, a moto server in its own process behind throttle_proxy.py (counts
-  every request, enforces AWS's token buckets on demand); fleets.py: what is seeded into it (the
-  scheduled fleet by the local cloud's seeder, localcloud.fleet.Fleet).
+- cloud.py: the bench cloud, the local cloud's in-process mode for measurement
+  (localcloud.inprocess: moto behind localcloud.throttle_proxy, which counts every request and
+  enforces AWS's token buckets on demand) in a process of its own, plus the bench's seeding;
+  fleets.py: what is seeded into it (the scheduled fleet by the local cloud's seeder,
+  localcloud.fleet.Fleet).
 - tools.py: runs one tool once in its own process: Nightshift's handler through invoke.py,
   Cloud Custodian through c7n/launch.py in .bench/c7n-venv.
 - pruner_vs_custodian.py, scheduler_vs_custodian.py, cold_start.py, canary.py: the five
   measurements of the issue; policies/ and c7n/ hold the policies both tools ran.
 - pruner_scale.py: a separate study of one pruner invocation against the Lambda budget at the
-  documented rates (docs/pruner.md, "Scale").
+  documented rates (docs/pruner.md, "Scale"), on the same local cloud in its own process.
 """
 
 from __future__ import annotations

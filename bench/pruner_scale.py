@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.pruner_scale [--ebs 5000] [--rds 1000]
                                            [--rate-scale 1] [--sleep simulated|real]
 
-Starts a moto server on a free loopback port, creates `--ebs` EBS snapshots (50 volumes, one
-snapshot a day) and `--rds` RDS snapshots (10 instances, one a day), then runs the pruner's
-handler against it as Lambda would, with a 900 s budget: once as a dry run (plan only), then for
-real, run after run (each resuming the cursor), until nothing is deferred. Every HTTP request
-the handler's clients send is counted with a botocore `before-send` hook.
+Starts the local cloud's in-process mode (localcloud.inprocess, with moto's own answers) on a
+free loopback port, creates `--ebs` EBS snapshots (50 volumes, one snapshot a day) and `--rds`
+RDS snapshots (10 instances, one a day), then runs the pruner's handler against it as Lambda
+would, with a 900 s budget: once as a dry run (plan only), then for real, run after run (each
+resuming the cursor), until nothing is deferred. Every HTTP request the handler's clients send is
+counted with a botocore `before-send` hook.
 
 Pacing: at the documented rates (EC2 DeleteSnapshot 5/s, RDS 12/s) deleting ~5,000 snapshots
 waits about 15 minutes whatever the endpoint. `--sleep simulated` (the default) adds those
@@ -23,13 +24,11 @@ import argparse
 import contextlib
 import importlib.util
 import io
-import logging
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from localcloud.declared import FAKE_CREDENTIALS, create_state_table, function_variables
+from localcloud.inprocess import InProcessCloud, moto_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"
@@ -90,26 +90,14 @@ def main() -> int:
     scratch = Path(tempfile.gettempdir()) / "nightshift-pruner-bench"
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "policy.yaml").write_text(POLICY, encoding="utf-8")
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": REGION,
-            **FAKE_CREDENTIALS,
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-            "MOTO_RDS_SNAPSHOT_LIMIT": str(arguments.rds * 2 + 100),
-        }
-    )
-    # Imported after the environment is set: moto reads some settings at import.
+    os.environ.update({"AWS_DEFAULT_REGION": REGION, **FAKE_CREDENTIALS})
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    # One line per request otherwise, and a traceback for DescribeLockedSnapshots, which moto
-    # does not implement (the pruner then reports locks as unknown).
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-    try:
+    # The local cloud's in-process mode, with moto answering as it comes (aws_answers=False):
+    # the figures in docs/pruner.md, "Scale", were measured on moto's own paging. In this
+    # process, so that moto's clock can be set while the snapshots are made (moto_clock).
+    with InProcessCloud.start(aws_answers=False, region=REGION) as cloud:
+        os.environ["AWS_ENDPOINT_URL"] = cloud.endpoint.url
         boto3.setup_default_session()
         started = time.monotonic()
         topic = build_account(boto3, arguments.ebs, arguments.rds)
@@ -126,13 +114,11 @@ def main() -> int:
         )
         print(
             f"created {arguments.ebs} EBS and {arguments.rds} RDS snapshots in"
-            f" {time.monotonic() - started:.0f} s (moto server {host}:{port})",
+            f" {time.monotonic() - started:.0f} s (moto server {cloud.endpoint.url})",
             file=sys.stderr,
         )
         simulated = arguments.sleep == "simulated"
         runs = measure(boto3, arguments.rate_scale, arguments.budget, simulated)
-    finally:
-        server.stop()
     print_table(runs, arguments.rate_scale, simulated)
     return 0
 
@@ -178,21 +164,6 @@ def rds_snapshot(rds: Any, instance: str, day: int) -> None:
     rds.create_db_snapshot(
         DBInstanceIdentifier=instance, DBSnapshotIdentifier=f"{instance}-d{day:04d}", Tags=STAGING
     )
-
-
-@contextlib.contextmanager
-def moto_clock(moment: datetime) -> Iterator[None]:
-    """Snapshots created meanwhile carry `moment` (the server runs in this process)."""
-    import moto.ec2.models.elastic_block_store as ebs_models
-    import moto.rds.models as rds_models
-
-    naive = moment.replace(tzinfo=None)
-    saved = ebs_models.utcnow, rds_models.utcnow
-    ebs_models.utcnow = rds_models.utcnow = lambda: naive
-    try:
-        yield
-    finally:
-        ebs_models.utcnow, rds_models.utcnow = saved
 
 
 class PacingClock:

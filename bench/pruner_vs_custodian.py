@@ -35,8 +35,8 @@ from typing import Any
 from bench import emit_results
 from bench.cloud import BenchCloud
 from bench.fleets import PRODUCTION, STAGING, SnapshotFleet
-from bench.throttle_proxy import LIMITS
 from bench.tools import CUSTODIAN, NIGHTSHIFT, ROOT, ToolRun, run_custodian, run_nightshift
+from localcloud.throttle_proxy import LIMITS
 
 NIGHTSHIFT_POLICY = ROOT / "bench" / "policies" / "pruner.yaml"
 CUSTODIAN_POLICY = ROOT / "bench" / "c7n" / "pruner.yml"

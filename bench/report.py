@@ -160,8 +160,10 @@ def machine_section(machine: Mapping[str, Any]) -> str:
 
 How every comparison runs:
 
-- **One moto server** (`python -m bench.cloud`) in a process of its own, behind the **throttle
-  proxy** (`bench/throttle_proxy.py`), a WSGI layer in the same process. The proxy counts every
+- **One moto server**, the local cloud's in-process mode for measurement
+  (`localcloud.inprocess`), run in a process of its own (`python -m bench.cloud`, which adds the
+  bench's seeding), behind the **throttle proxy** (`localcloud.throttle_proxy`), a WSGI layer in
+  the same process. The proxy counts every
   request by service and action (from the SigV4 credential scope and the `Action` or
   `X-Amz-Target`), and, when asked, enforces AWS's token buckets and answers as AWS does
   (`RequestLimitExceeded`, HTTP 503, for EC2; `Throttling` "Rate exceeded", HTTP 400, for RDS).
@@ -177,15 +179,15 @@ How every comparison runs:
   the sum of Custodian's policy execution durations (its `metadata.json`).
 - **Every run starts from a freshly seeded account** (moto reset, fleet created in the host,
   counters emptied); the tools run **alternately** (A B, B A, A B); tables show **medians**.
-- moto is not AWS. Four things were changed in the bench's moto, each so that it answers as AWS
-  does (`bench/cloud.py`): EC2 tag lookups are a dictionary read (moto scans every tag of the
-  account per resource, 12 s to list 5,000 tagged snapshots); DescribeDBSnapshots and
-  DescribeDBClusterSnapshots return pages of `MaxRecords` (default 100), and DescribeSnapshots
-  pages of `MaxResults` when asked (moto returned everything at once, so a client paging at 100
-  as AWS requires got the whole list eleven times); DescribeScalableTargets' next token moves on
+- moto is not AWS. Four things were changed in the bench's moto, each so that it answers as AWS does
+  (`localcloud.inprocess`, `aws_answers=True`): EC2 tag lookups are a dictionary read (moto scans
+  every tag of the account per resource, 12 s to list 5,000 tagged snapshots); DescribeDBSnapshots
+  and DescribeDBClusterSnapshots return pages of `MaxRecords` (default 100), and DescribeSnapshots
+  pages of `MaxResults` when asked (moto returned everything at once, so a client paging at 100 as
+  AWS requires got the whole list eleven times); DescribeScalableTargets' next token moves on
   (moto's repeats itself after the second page, which broke Custodian's ECS resize beyond 100
-  targets); scalable targets are registered with their `SuspendedState` (AWS always returns it;
-  Custodian's resize reads it).
+  targets); the seeder (`localcloud.fleet`) registers scalable targets with their
+  `SuspendedState` (AWS always returns it; Custodian's resize reads it).
 - Not measured: network latency (moto answers on loopback in milliseconds, AWS in tens to
   hundreds), Lambda's own init (runtime bootstrap, extensions), cost in money, memory of the
   tools' runs. Timing assertions are never part of `make test`.
@@ -640,7 +642,8 @@ make bench                                   # everything, about 15 minutes on 2
 matplotlib into `.venv` (`bench/requirements.txt`), builds the functions (`sam build`), runs
 `python -m bench.run`, and rewrites this page and the charts in `docs/img/benchmarks/`.
 `bench/pruner_scale.py` is a separate study of one pruner invocation against the Lambda budget
-at the documented rates (docs/pruner.md, "Scale").
+at the documented rates (docs/pruner.md, "Scale"), on the same local cloud in its own process
+with moto's own answers.
 """
 
 

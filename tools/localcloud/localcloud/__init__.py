@@ -4,6 +4,8 @@ under the Lambda Runtime Interface Emulator, events routed the way AWS routes th
 See docs/local-cloud.md. The public API:
 
 - `MotoServer`, `Endpoint`, `local_cloud_endpoint` (localcloud.server)
+- `InProcessCloud`, `CloudProcess`, `moto_clock`: the in-process mode for measurement, moto behind
+  the throttle proxy (localcloud.inprocess, localcloud.throttle_proxy); imported from there
 - `Project`, `ensure_stack`, `Stack` (localcloud.project, localcloud.stack)
 - `invoke`, `InvokeResult` (localcloud.runtime)
 - `Router` and its reports (localcloud.router)

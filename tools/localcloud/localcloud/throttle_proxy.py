@@ -1,9 +1,10 @@
 """The throttle proxy: a WSGI layer in front of moto that counts every request and, when asked,
 refuses what AWS's documented token buckets would refuse, with AWS's own error answers.
 
-Both tools of a comparison talk to the same endpoint, so both are counted the same way, at the
-server, whatever SDK or retry logic they use. The layer sits inside the moto server's process
-(bench/cloud.py wraps moto's WSGI application with it), so counting costs no extra HTTP hop.
+Every client of the server is counted the same way, at the server, whatever SDK or retry logic it
+uses (the bench runs two tools against one endpoint). The layer sits inside the moto server's
+process (localcloud.inprocess wraps moto's WSGI application with it), so counting costs no extra
+HTTP hop.
 
 What it enforces (`LIMITS`), per account and Region as AWS does:
 - EC2 DeleteSnapshot: a bucket of 100 tokens refilled at 5 a second;
@@ -35,9 +36,10 @@ from urllib.parse import parse_qs
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Control = Callable[[str, str, bytes], tuple[int, bytes]]
-"""(method, path, body) -> (status, JSON body): the bench's own endpoints under CONTROL_PREFIX."""
+"""(method, path, body) -> (status, JSON body): the control endpoints under CONTROL_PREFIX, answered
+by the server itself and never counted (localcloud.inprocess)."""
 
-CONTROL_PREFIX = "/__bench/"
+CONTROL_PREFIX = "/__localcloud/"
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -161,7 +163,7 @@ def request_operation(environ: Mapping[str, Any], body: bytes) -> tuple[str, str
 
 
 class ThrottleProxy:
-    """WSGI middleware around moto: meter, optional token buckets, bench control endpoints."""
+    """WSGI middleware around moto: meter, optional token buckets, control endpoints."""
 
     def __init__(
         self, app: WsgiApp, control: Control, clock: Callable[[], float] = time.monotonic
@@ -174,7 +176,7 @@ class ThrottleProxy:
         self._buckets: dict[str, ServerBucket] | None = None
         self.rate_scale: float | None = None
 
-    # -- what the bench asks ---------------------------------------------------------------
+    # -- what the caller asks ---------------------------------------------------------------
 
     def throttle(self, rate_scale: float | None) -> None:
         """Enforce LIMITS with refill rates times `rate_scale` (full buckets), or stop (None)."""

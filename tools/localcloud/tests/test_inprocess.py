@@ -1,0 +1,114 @@
+"""The local cloud's in-process mode for measurement (localcloud.inprocess): every request counted
+by service and action, AWS's token buckets enforced on demand with AWS's answers, control
+requests never counted, and, in a cloud process, moto paging snapshot listings as AWS does."""
+
+from __future__ import annotations
+
+import doctest
+import os
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from localcloud import throttle_proxy
+from localcloud.inprocess import CloudProcess, InProcessCloud
+from localcloud.server import FAKE_CREDENTIALS, Endpoint
+
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[InProcessCloud]:
+    # moto's own answers: the AWS-like patches would hold for the rest of this test process.
+    with InProcessCloud.start(aws_answers=False) as started:
+        yield started
+
+
+def test_throttle_proxy_examples_hold() -> None:
+    assert doctest.testmod(throttle_proxy).failed == 0
+
+
+def test_requests_are_counted_by_service_and_action_and_the_meter_starts_again(
+    cloud: InProcessCloud,
+) -> None:
+    cloud.reset()
+    cloud.endpoint.client("sns").create_topic(Name="counted")
+    cloud.endpoint.client("sns").list_topics()
+
+    assert cloud.proxy.take_meter().requests == {"sns:CreateTopic": 1, "sns:ListTopics": 1}
+    assert cloud.proxy.take_meter().requests == {}
+
+
+def test_control_requests_are_answered_by_the_cloud_and_not_counted(cloud: InProcessCloud) -> None:
+    cloud.reset()
+    cloud.control("POST", "/__localcloud/throttle", b'{"rate_scale": null}')
+    missing, _ = cloud.control("GET", "/__localcloud/nothing", b"")
+    status, body = cloud.control("POST", "/__localcloud/meter", b"")
+
+    assert (status, missing) == (200, 404)
+    assert b'"requests": {}' in body
+
+
+def test_delete_snapshot_beyond_ec2_burst_is_refused_as_aws_refuses_it(
+    cloud: InProcessCloud,
+) -> None:
+    cloud.reset()
+    client = boto3.client(
+        "ec2",
+        endpoint_url=cloud.endpoint.url,
+        region_name=cloud.endpoint.region,
+        config=NO_RETRIES,
+        **_credentials(),
+    )
+    cloud.proxy.throttle(rate_scale=1e-6)  # the documented burst of 100, next to no refill
+    codes = [_error_code(lambda: client.delete_snapshot(SnapshotId="snap-0")) for _ in range(101)]
+    meter = cloud.proxy.take_meter()
+    cloud.proxy.throttle(None)
+
+    assert codes[:100] == ["InvalidSnapshot.NotFound"] * 100
+    assert codes[100] == "RequestLimitExceeded"
+    assert meter.requests == {"ec2:DeleteSnapshot": 101}
+    assert meter.throttled == {"ec2:DeleteSnapshot": 1}
+
+
+def test_cloud_process_pages_rds_snapshots_as_aws_does() -> None:
+    environment = {**os.environ, **FAKE_CREDENTIALS}
+    environment.pop("AWS_ENDPOINT_URL", None)
+    with CloudProcess.start("localcloud.inprocess", environment) as process:
+        rds = Endpoint(process.url).client("rds")
+        rds.create_db_instance(
+            DBInstanceIdentifier="db",
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            AllocatedStorage=20,
+            MasterUsername="app",
+            MasterUserPassword="correct-horse-battery",
+            BackupRetentionPeriod=0,
+        )
+        for n in range(101):
+            rds.create_db_snapshot(DBInstanceIdentifier="db", DBSnapshotIdentifier=f"s-{n:03d}")
+        process.take_meter()
+        first = rds.describe_db_snapshots(MaxRecords=100)
+        meter = process.take_meter()
+
+    assert len(first["DBSnapshots"]) == 100
+    assert "Marker" in first
+    assert meter["requests"] == {"rds:DescribeDBSnapshots": 1}
+
+
+def _credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def _error_code(call: Callable[[], object]) -> str:
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return "none"
