@@ -32,6 +32,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from nightshift.errors import EventError, PolicyError
+from nightshift.retention import service
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
 from tests.support.nightshift import (
     OpsTopic,
@@ -535,8 +536,11 @@ class DeadlineContext(FakeLambdaContext):
 
 
 def test_run_stops_before_the_deadline_and_the_next_run_resumes_without_deleting_twice(
-    cloud: Cloud, staging: dict[str, Any], handler: ModuleType
+    cloud: Cloud, staging: dict[str, Any], handler: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The context's clock moves 10 s per call, as calls made one after another would; deletions
+    # running side by side are the unit tier's (test_retention_apply.py, "concurrent").
+    monkeypatch.setattr(service, "DELETE_WORKERS", 1)
     oldest_ebs = sorted(
         cloud.ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"], key=lambda s: s["StartTime"]
     )[0]["SnapshotId"]

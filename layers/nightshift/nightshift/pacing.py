@@ -7,6 +7,9 @@ know (other callers share the account's bucket): on a throttling error it halves
 empties its bucket, backs off with full jitter and retries; each success wins back a little rate.
 
 Pure: the clock, the sleep and the random source are arguments, so tests run on a fake clock.
+Thread-safe: concurrent callers share one bucket; each reserves its token under a lock (the
+bucket may go into debt) and waits for it outside the lock, so the calls still start no faster
+than the rate however many threads make them.
 The rates and where they are documented: docs/pruner.md, "Pacing".
 
 >>> now = [0.0]
@@ -17,6 +20,7 @@ The rates and where they are documented: docs/pruner.md, "Pacing".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -115,6 +119,7 @@ class TokenBucket:
         self._sleep = sleep
         self._tokens = self.burst if tokens is None else min(float(tokens), self.burst)
         self._updated = clock()
+        self._lock = threading.RLock()
 
     @property
     def rate(self) -> float:
@@ -124,50 +129,55 @@ class TokenBucket:
     def rate(self, value: float) -> None:
         if value <= 0:
             raise ValueError("rate must be > 0")
-        self._refill()  # tokens earned so far count at the old rate
-        self._rate = float(value)
+        with self._lock:
+            self._refill()  # tokens earned so far count at the old rate
+            self._rate = float(value)
 
     @property
     def tokens(self) -> float:
-        self._refill()
-        return self._tokens
+        with self._lock:
+            self._refill()
+            return self._tokens
 
     def delay(self, count: float = 1.0) -> float:
         """Seconds until `count` tokens are available (0.0 if they are there now)."""
-        self._refill()
-        missing = count - self._tokens
-        return 0.0 if missing <= 0 else missing / self._rate
+        with self._lock:
+            self._refill()
+            missing = count - self._tokens
+            return 0.0 if missing <= 0 else missing / self._rate
 
     def take(self, count: float = 1.0) -> bool:
         """Take `count` tokens if they are there now; never waits."""
-        if self.delay(count) > 0:
-            return False
-        self._tokens -= count
-        return True
+        with self._lock:
+            if self.delay(count) > 0:
+                return False
+            self._tokens -= count
+            return True
 
     def acquire(self, count: float = 1.0, *, deadline: float | None = None) -> float:
         """Wait until `count` tokens are there and take them; returns the seconds waited.
 
-        Raises DeadlineReached, without waiting, if the wait would end after `deadline`
-        (a time on the same clock).
+        Raises DeadlineReached, without waiting or taking anything, if the wait would end after
+        `deadline` (a time on the same clock).
         """
-        wait = self.delay(count)
-        if deadline is not None:
-            left = deadline - self._clock()
-            if wait > left:
-                raise DeadlineReached(self.name, wait, left)
+        with self._lock:
+            wait = self.delay(count)
+            if deadline is not None:
+                left = deadline - self._clock()
+                if wait > left:
+                    raise DeadlineReached(self.name, wait, left)
+            # Reserved now, paid by the wait: the bucket goes into debt, and the next caller
+            # (another thread, perhaps) waits for its own token behind this one.
+            self._tokens -= count
         if wait > 0:
             self._sleep(wait)
-            self._refill()
-        # After the wait the bucket holds `count` tokens up to float rounding; a hair of debt
-        # is paid by the next call's wait.
-        self._tokens -= count
         return wait
 
     def drain(self) -> None:
         """Forget the tokens we thought we had (AWS just told us the real bucket is empty)."""
-        self._refill()
-        self._tokens = min(self._tokens, 0.0)
+        with self._lock:
+            self._refill()
+            self._tokens = min(self._tokens, 0.0)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -192,7 +202,9 @@ class Pacer:
 
     Additive increase, multiplicative decrease: a throttling error halves the rate (not below
     `floor`) and empties the bucket; each success adds `ceiling / recovery_calls` back, up to the
-    documented rate. Errors that are not throttling pass through untouched.
+    documented rate. Errors that are not throttling pass through untouched. Threads may share
+    a pacer: the bucket reserves each call's token under its lock, and the rate and the throttle
+    count change under the pacer's.
 
     >>> clock = [0.0]
     >>> pacer = Pacer(RDS_API, clock=lambda: clock[0], sleep=lambda s: None, rand=lambda: 0.5)
@@ -226,6 +238,7 @@ class Pacer:
         self._backoff = backoff or Backoff()
         self._floor = floor if floor is not None else limit.rate / 16
         self._step = limit.rate / recovery_calls
+        self._lock = threading.Lock()
 
     @property
     def rate(self) -> float:
@@ -245,7 +258,6 @@ class Pacer:
             except AwsError as exc:
                 if exc.code not in THROTTLING_CODES:
                     raise
-                self.throttled += 1
                 self._slow_down()
                 attempt += 1
                 if attempt >= self._max_attempts:
@@ -259,9 +271,12 @@ class Pacer:
             return result
 
     def _slow_down(self) -> None:
-        self.bucket.rate = max(self._floor, self.bucket.rate / 2)
-        self.bucket.drain()
+        with self._lock:
+            self.throttled += 1
+            self.bucket.rate = max(self._floor, self.bucket.rate / 2)
+            self.bucket.drain()
 
     def _speed_up(self) -> None:
-        if self.bucket.rate < self.limit.rate:
-            self.bucket.rate = min(self.limit.rate, self.bucket.rate + self._step)
+        with self._lock:
+            if self.bucket.rate < self.limit.rate:
+                self.bucket.rate = min(self.limit.rate, self.bucket.rate + self._step)

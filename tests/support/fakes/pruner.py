@@ -182,5 +182,6 @@ def fake_pruner(
         logger=logger,
         sleep=clock.sleep,
         rand=lambda: 0.5,
+        workers=1,  # one deletion at a time: the fake clock moves only as each one takes time
     )
     return FakePruner(service, account, deleter, cursors, publisher, metrics, clock)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from nightshift.pacing import Pacer, RateLimit
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.report import Outcome, Report
 from nightshift.retention import (
     DeletionCursor,
     KeepPolicy,
     RetentionRule,
+    Snapshot,
     SnapshotKind,
     apply_deletions,
     plan_retention,
@@ -228,3 +232,132 @@ def test_report_items_fit_the_shared_report_schema(snapshot) -> None:
     assert [i.resource for i in report_items(plan, include_kept=False)] == ["snap-1", "snap-2"]
     assert again.severity.value == "warning"
     assert again.summary.startswith("Nothing deleted, circuit breaker:")
+
+
+class ThreadedDeleter:
+    """Deletes by remembering, from many threads at once, on the real clock: each call takes
+    `seconds` (later snapshots quicker, so calls finish out of the order they started in)."""
+
+    def __init__(self, seconds: float = 0.004) -> None:
+        self.seconds = seconds
+        self.starts: list[tuple[float, str]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self.starts.append((time.monotonic(), snapshot.id))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(self.seconds * (1 + len(self.starts) % 3))
+        with self._lock:
+            self.in_flight -= 1
+
+    @property
+    def ids(self) -> list[str]:
+        return [snapshot_id for _, snapshot_id in self.starts]
+
+
+def real_time_pacers(limit: RateLimit | None = None) -> dict[SnapshotKind, Pacer]:
+    pacers = pruner_pacers(clock=time.monotonic, sleep=time.sleep, rand=lambda: 0.5)
+    if limit is None:
+        return pacers
+    one = Pacer(limit, clock=time.monotonic, sleep=time.sleep, rand=lambda: 0.5)
+    return dict.fromkeys(pacers, one)
+
+
+def mixed_plan(snapshot, count: int):
+    snaps = [
+        snapshot(
+            f"snap-{i}",
+            kind=(SnapshotKind.EBS, SnapshotKind.RDS)[i % 2],
+            origin=("vol-0a1", "db-1")[i % 2],
+            age=timedelta(days=i),
+        )
+        for i in range(count)
+    ]
+    return plan_retention(snaps, [KEEP_ONE], DEFAULT_PROTECT, NOW, max_delete_share=1.0)
+
+
+def test_concurrent_deletions_happen_once_each_and_are_reported_in_plan_order(snapshot) -> None:
+    plan = mixed_plan(snapshot, 40)
+    deleter = ThreadedDeleter()
+
+    result = apply_deletions(
+        plan,
+        DeletionCursor("c1"),
+        delete=deleter,
+        pacers=real_time_pacers(),
+        clock=time.monotonic,
+        deadline=time.monotonic() + 60,
+        workers=8,
+    )
+
+    planned = [d.id for d in plan.deletions]
+    assert sorted(deleter.ids) == sorted(planned)  # each once
+    assert deleter.most_in_flight > 1
+    assert [o.snapshot_id for o in result.outcomes] == planned
+    assert result.finished
+    assert result.cursor.done == set(planned)
+
+
+def test_concurrent_deletions_still_take_one_token_each_from_their_pacer(snapshot) -> None:
+    plan = mixed_plan(snapshot, 25)  # 24 deletions: a burst of 4, then 20 at 200 a second
+    deleter = ThreadedDeleter(seconds=0.001)
+    limit = RateLimit("test:Delete", burst=4, rate=200.0, source="test")
+    started = time.monotonic()
+
+    result = apply_deletions(
+        plan,
+        DeletionCursor("c1"),
+        delete=deleter,
+        pacers=real_time_pacers(limit),
+        clock=time.monotonic,
+        deadline=started + 60,
+        workers=8,
+    )
+
+    assert result.finished
+    starts = sorted(at for at, _ in deleter.starts)
+    # However many threads call, the n-th call starts no earlier than its token is there.
+    for n, at in enumerate(starts):
+        assert at - started >= max(0, n + 1 - 4) / 200.0 - 0.002
+
+
+def test_concurrent_run_starts_nothing_after_the_deadline_and_the_next_resumes_the_rest(
+    snapshot,
+) -> None:
+    plan = mixed_plan(snapshot, 61)
+    deleter = ThreadedDeleter(seconds=0.01)
+    deadline = time.monotonic() + 0.08
+
+    first = apply_deletions(
+        plan,
+        DeletionCursor("c1"),
+        delete=deleter,
+        pacers=real_time_pacers(),
+        clock=time.monotonic,
+        deadline=deadline,
+        workers=4,
+    )
+    saved = DeletionCursor.from_json(first.cursor.to_json())
+    second = apply_deletions(
+        plan,
+        resume(saved, "c1"),
+        delete=deleter,
+        pacers=real_time_pacers(),
+        clock=time.monotonic,
+        deadline=time.monotonic() + 60,
+        workers=4,
+    )
+
+    planned = [d.id for d in plan.deletions]
+    assert first.stopped == "stopped: deadline reached"
+    assert all(at < deadline for at, id_ in deleter.starts if id_ not in first.remaining)
+    done_first = [o.snapshot_id for o in first.outcomes]
+    assert sorted(done_first + list(first.remaining)) == sorted(planned)
+    assert list(first.remaining) == [i for i in planned if i in first.remaining]  # plan order
+    assert [o.snapshot_id for o in second.outcomes] == list(first.remaining)
+    assert sorted(deleter.ids) == sorted(planned)  # nothing twice, nothing missed
+    assert second.finished

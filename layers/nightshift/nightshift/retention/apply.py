@@ -3,11 +3,18 @@
 The deleting itself is a port (`Deleter`): the adapter calls DeleteSnapshot / DeleteDBSnapshot /
 DeleteDBClusterSnapshot and raises AwsError with AWS's error code. This module decides what each
 answer means, paces the calls and keeps the cursor.
+
+Deletions run on `workers` threads at once: a delete call mostly waits for AWS, and the pacers'
+buckets, not the round trip, are what should bound the rate. Every call still takes its token
+from its API's pacer (they are thread-safe), none starts after the deadline, and the outcomes
+are reported, and recorded in the cursor, in the plan's order whatever order they finished in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from nightshift.errors import AwsError
@@ -26,7 +33,8 @@ from nightshift.retention.model import Snapshot, SnapshotDecision, SnapshotKind
 from nightshift.retention.plan import RetentionPlan
 
 Deleter = Callable[[Snapshot], None]
-"""Deletes one snapshot; raises AwsError (with AWS's error code) when AWS says no."""
+"""Deletes one snapshot; raises AwsError (with AWS's error code) when AWS says no. Called from
+several threads at once when the run has more than one worker."""
 
 # The snapshot is already gone: what we wanted, so it counts as done.
 NOT_FOUND_CODES = frozenset(
@@ -84,8 +92,10 @@ def apply_deletions(
     clock: Clock,
     deadline: float,
     dry_run: bool = False,
+    workers: int = 1,
 ) -> ApplyResult:
-    """Delete what the plan deletes and the cursor has not attempted, oldest first.
+    """Delete what the plan deletes and the cursor has not attempted, oldest first, `workers`
+    at a time.
 
     `deadline` is a time on `clock` after which no deletion starts (the handler leaves itself
     room to save the cursor and publish the report). A refused plan deletes nothing. In a dry
@@ -97,6 +107,8 @@ def apply_deletions(
     ...                 clock=lambda: 0.0, deadline=10.0).finished
     True
     """
+    if workers < 1:
+        raise ValueError("workers must be >= 1")
     todo = cursor.remaining(plan)
     if dry_run:
         planned = tuple(
@@ -105,20 +117,81 @@ def apply_deletions(
         )
         return ApplyResult(planned, cursor)
 
-    outcomes: list[DeletionOutcome] = []
-    for index, decision in enumerate(todo):
-        if clock() >= deadline:
-            return _stopped(outcomes, cursor, todo[index:], "deadline reached")
+    run = _DeletionRun(todo, delete, pacers, clock, deadline)
+    if workers == 1 or len(todo) <= 1:
+        run.work()
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            running = [pool.submit(run.work) for _ in range(min(workers, len(todo)))]
+        for future in running:
+            future.result()  # a worker's unexpected error is the run's, as it was one at a time
+    return run.result(cursor)
+
+
+class _DeletionRun:
+    """The deletions of one run, shared by its workers: each takes the next one not started
+    until the list is done or one of them stops the run."""
+
+    def __init__(
+        self,
+        todo: tuple[SnapshotDecision, ...],
+        delete: Deleter,
+        pacers: Mapping[SnapshotKind, Pacer],
+        clock: Clock,
+        deadline: float,
+    ) -> None:
+        self._todo = todo
+        self._delete = delete
+        self._pacers = pacers
+        self._clock = clock
+        self._deadline = deadline
+        self._lock = threading.Lock()
+        self._next: Iterator[int] = iter(range(len(todo)))
+        self._outcomes: dict[int, DeletionOutcome] = {}
+        self._stopped: str | None = None
+
+    def work(self) -> None:
         try:
-            outcome = _delete_one(decision, delete, pacers[decision.snapshot.kind], deadline)
-        except DeadlineReached as exc:
-            return _stopped(outcomes, cursor, todo[index:], str(exc))
-        outcomes.append(outcome)
-        if outcome.outcome is Outcome.DONE:
-            cursor = cursor.record_done(decision.id)
-        else:
-            cursor = cursor.record_failed(decision.id, outcome.code or "Unknown")
-    return ApplyResult(tuple(outcomes), cursor)
+            while (index := self._take()) is not None:
+                decision = self._todo[index]
+                pacer = self._pacers[decision.snapshot.kind]
+                try:
+                    outcome = _delete_one(decision, self._delete, pacer, self._deadline)
+                except DeadlineReached as exc:
+                    self._stop(str(exc))
+                    return
+                with self._lock:
+                    self._outcomes[index] = outcome
+        except BaseException:
+            self._stop("a deletion raised an unexpected error")
+            raise
+
+    def _take(self) -> int | None:
+        """The index of the next deletion to start; None when none is to start any more."""
+        with self._lock:
+            if self._stopped is not None:
+                return None
+            if self._clock() >= self._deadline:
+                self._stopped = "deadline reached"
+                return None
+            return next(self._next, None)
+
+    def _stop(self, why: str) -> None:
+        with self._lock:
+            if self._stopped is None:
+                self._stopped = why
+
+    def result(self, cursor: DeletionCursor) -> ApplyResult:
+        order = sorted(self._outcomes)
+        outcomes = tuple(self._outcomes[index] for index in order)
+        done = [o.snapshot_id for o in outcomes if o.outcome is Outcome.DONE]
+        failed = {
+            o.snapshot_id: o.code or "Unknown" for o in outcomes if o.outcome is not Outcome.DONE
+        }
+        left = tuple(d.id for i, d in enumerate(self._todo) if i not in self._outcomes)
+        if not left:
+            return ApplyResult(outcomes, cursor.record(done, failed))
+        return ApplyResult(outcomes, cursor.record(done, failed), left, f"stopped: {self._stopped}")
 
 
 def _delete_one(
@@ -134,12 +207,3 @@ def _delete_one(
             )
         return DeletionOutcome(snapshot.id, Outcome.FAILED, str(exc), exc.code)
     return DeletionOutcome(snapshot.id, Outcome.DONE, "deleted")
-
-
-def _stopped(
-    outcomes: list[DeletionOutcome],
-    cursor: DeletionCursor,
-    left: tuple[SnapshotDecision, ...],
-    why: str,
-) -> ApplyResult:
-    return ApplyResult(tuple(outcomes), cursor, tuple(d.id for d in left), f"stopped: {why}")

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 # Left when the last deletion may start: its call (15 s read timeout), saving the cursor and
 # publishing the report all fit in it.
 RESERVE_SECONDS = 30.0
+# Deletions in flight at once: enough to keep both pacers' buckets busy while calls wait for AWS,
+# and within the 10 connections botocore pools per client. Read when a Pruner is made.
+DELETE_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Pruner:
         logger: Logger,
         sleep: Sleep,
         rand: Random,
+        workers: int | None = None,
     ) -> None:
         self._policy = policy
         self._environment = environment
@@ -73,6 +77,7 @@ class Pruner:
         self._logger = logger
         self._sleep = sleep
         self._rand = rand
+        self._workers = DELETE_WORKERS if workers is None else workers
 
     def run(self, trigger: ScheduledTrigger, invocation: Invocation) -> Report:
         """Plan, delete what the plan deletes until the deadline, report, save the cursor.
@@ -111,6 +116,7 @@ class Pruner:
             clock=invocation.clock,
             deadline=deadline,
             dry_run=dry_run,
+            workers=self._workers,
         )
         report = run_report(plan, result, replace(header, dry_run=dry_run))
         throttles = sum(pacer.throttled for pacer in set(pacers.values()))
