@@ -673,6 +673,108 @@ def test_failed_stop_is_reported_its_record_kept_and_finished_next_run(
     assert cloud.parked()[API_ARN]["state"] == {"S": "parked"}
 
 
+def answer_with_parameters(
+    client: Any, operation: str, answer: Callable[[dict[str, Any]], Any]
+) -> None:
+    """Let `answer` see each `operation` call's API parameters and answer it (or return None to
+    let the call through)."""
+    service = client.meta.service_model.service_id.hyphenize()
+
+    def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["api_params"] = dict(params)
+
+    def reply(context: dict[str, Any], **_: Any) -> Any:
+        return answer(context["api_params"])
+
+    client.meta.events.register(f"before-parameter-build.{service}.{operation}", keep)
+    client.meta.events.register(f"before-call.{service}.{operation}", reply)
+
+
+def refuse_calls_naming(client: Any, operation: str, refused: str, code: str) -> list[str]:
+    """Make every `operation` call on `client` whose InstanceIds name `refused` answer with AWS
+    error `code`; returns the InstanceIds of every call."""
+    calls: list[str] = []
+
+    def answer(params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append(",".join(params["InstanceIds"]))
+        if refused not in params["InstanceIds"]:
+            return None
+        return AWSResponse("https://moto", 400, {}, None), {
+            "Error": {"Code": code, "Message": f"{operation} refused by the test"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    answer_with_parameters(client, operation, answer)
+    return calls
+
+
+def test_instances_stop_in_one_call_and_one_refused_fails_alone(cloud: Cloud) -> None:
+    bastion = cloud.instance("bastion", **SCHEDULE)
+    runner = cloud.instance("runner", **SCHEDULE)
+    calls = refuse_calls_naming(
+        cloud.handler().clients().ec2, "StopInstances", runner, "IncorrectInstanceState"
+    )
+
+    result = cloud.run(FRIDAY_EVENING)
+
+    # The batch call fails as a whole, so each instance is stopped on its own.
+    assert sorted(calls[0].split(",")) == sorted([bastion, runner])
+    assert sorted(calls[1:]) == sorted([bastion, runner])
+    items = items_by_name(result)
+    assert items[bastion]["outcome"] == "done"
+    assert items[runner]["outcome"] == "failed"
+    assert (
+        "stop failed: StopInstances failed with IncorrectInstanceState" in items[runner]["reason"]
+    )
+    assert cloud.instance_state(bastion) == "stopped"
+    assert cloud.instance_state(runner) == "running"
+    arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
+    assert parked_state(cloud, arn + bastion) == "parked"
+    assert parked_state(cloud, arn + runner) == "stopping"  # the next run finishes or undoes it
+
+
+def test_records_left_unprocessed_by_a_batch_write_are_written_one_by_one(cloud: Cloud) -> None:
+    bastion = cloud.instance("bastion", **SCHEDULE)
+    runner = cloud.instance("runner", **SCHEDULE)
+    arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
+    dynamodb = cloud.handler().clients().dynamodb
+    batches: list[int] = []
+
+    def unprocessed(params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        # DynamoDB under load: nothing written, everything handed back.
+        batches.append(len(params["RequestItems"][TABLE]))
+        return AWSResponse("https://moto", 200, {}, None), {
+            "UnprocessedItems": params["RequestItems"],
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    def refuse_runner(
+        params: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if params["Item"]["sk"]["S"] != arn + runner:
+            return None
+        return AWSResponse("https://moto", 400, {}, None), {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    answer_with_parameters(dynamodb, "BatchWriteItem", unprocessed)
+    answer_with_parameters(dynamodb, "PutItem", refuse_runner)
+
+    result = cloud.run(FRIDAY_EVENING)
+
+    items = items_by_name(result)
+    assert batches == [2, 1]  # the STOPPING records, then the bastion's PARKED one
+    assert items[bastion]["outcome"] == "done"
+    assert parked_state(cloud, arn + bastion) == "parked"
+    assert cloud.instance_state(bastion) == "stopped"
+    # The runner's record was not written, so its stop was not begun.
+    assert items[runner]["outcome"] == "failed"
+    assert "stop not begun: parked record not written" in items[runner]["reason"]
+    assert parked_state(cloud, arn + runner) is None
+    assert cloud.instance_state(runner) == "running"
+
+
 # -- interrupted stops and starts (issue 12's three sequences) ----------------------------------
 
 
@@ -817,7 +919,7 @@ def count_calls(cloud: Cloud) -> Callable[[], Counter[str]]:
     return taken
 
 
-def test_api_calls_for_100_resources_stay_few_in_steady_state_and_one_per_action_on_stop(
+def test_api_calls_for_100_resources_stay_few_in_steady_state_and_are_batched_on_stop(
     cloud: Cloud, record_property: Callable[[str, object], None]
 ) -> None:
     fleet = build_fleet(cloud)
@@ -850,8 +952,11 @@ def test_api_calls_for_100_resources_stay_few_in_steady_state_and_one_per_action
     assert steady == Counter({**reads, "GetResources": pages, "PutItem": 1})  # PutItem: last_run
     assert parked_steady == steady
     assert sum(steady.values()) < 15
-    # A full stop adds one call per switch and two parked-record writes per resource (STOPPING
-    # before the first call, PARKED after the last), nothing else.
+    # A full stop goes in batches of 25 resources in the plan's order (compute by ARN: 10 groups,
+    # 20 instances, 40 services; then 20 databases and 10 clusters): per batch one BatchWriteItem
+    # of the STOPPING records before the first call and one of the PARKED records after the last,
+    # one StopInstances for the batch's instances (20 in batches 1 and 2: 2 calls), one call per
+    # switch for the other kinds, nothing else.
     assert full_stop == Counter(
         {
             **reads,
@@ -860,9 +965,10 @@ def test_api_calls_for_100_resources_stay_few_in_steady_state_and_one_per_action
             "UpdateService": 40,
             "StopDBInstance": 20,
             "StopDBCluster": 10,
-            "StopInstances": 20,
+            "StopInstances": 2,
             "UpdateAutoScalingGroup": 10,
-            "PutItem": 2 * 100 + 1,
+            "BatchWriteItem": 2 * math.ceil(100 / 25),
+            "PutItem": 1,  # last_run
             "Publish": 1,
         }
     )

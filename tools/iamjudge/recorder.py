@@ -426,6 +426,26 @@ def dynamodb_item(action: str) -> Callable[[Call], None]:
     return describe
 
 
+def dynamodb_batch_write(call: Call) -> None:
+    """BatchWriteItem: per table, every put's and delete's partition key value as
+    dynamodb:LeadingKeys (the role's ForAllValues condition must hold for all of them)."""
+    for table, requests in call.params["RequestItems"].items():
+        arn = table if table.startswith("arn:") else call.arn("dynamodb", f"table/{table}")
+        key = _partition_key(call, table)
+        leading = sorted(
+            {
+                _attribute_value(item[key])
+                for request in requests
+                for item in (
+                    request.get("PutRequest", {}).get("Item", {}),
+                    request.get("DeleteRequest", {}).get("Key", {}),
+                )
+                if key in item
+            }
+        )
+        call.authorize("dynamodb:BatchWriteItem", arn, {"dynamodb:LeadingKeys": leading})
+
+
 def _partition_key(call: Call, table: str) -> str:
     cache_key = (os.environ.get("AWS_ENDPOINT_URL"), table)
     if cache_key not in _partition_keys:
@@ -584,6 +604,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("dynamodb", "UpdateItem"): dynamodb_item("dynamodb:UpdateItem"),
     ("dynamodb", "DeleteItem"): dynamodb_item("dynamodb:DeleteItem"),
     ("dynamodb", "Query"): dynamodb_item("dynamodb:Query"),
+    ("dynamodb", "BatchWriteItem"): dynamodb_batch_write,
     ("sns", "Publish"): sns_publish,
     ("secretsmanager", "GetSecretValue"): secret_value,
     ("ssm", "GetParameter"): ssm_get_parameter,

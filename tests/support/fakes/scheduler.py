@@ -50,6 +50,22 @@ class Account:
         self.records.pop(arn, None)
         self.log.append(f"release {arn.rsplit('/', 1)[-1]}")
 
+    def write(
+        self, parks: Sequence[ParkedRecord], releases: Sequence[str]
+    ) -> Mapping[str, AwsError]:
+        failures: dict[str, AwsError] = {}
+        for record in parks:
+            try:
+                self.park(record)
+            except AwsError as exc:
+                failures[record.arn] = exc
+        for arn in releases:
+            try:
+                self.release(arn)
+            except AwsError as exc:
+                failures[arn] = exc
+        return failures
+
     def last_run(self) -> dt.datetime | None:
         return self.last
 
@@ -65,3 +81,12 @@ class Account:
         if name in self.failing_switches:
             raise failure("UpdateService")
         self.log.append(f"{decision.action} {name}")
+
+    def apply_all(self, decisions: Sequence[Decision]) -> Mapping[str, AwsError]:
+        failures: dict[str, AwsError] = {}
+        for decision in decisions:
+            try:
+                self.apply(decision)
+            except AwsError as exc:
+                failures[decision.arn] = exc
+        return failures

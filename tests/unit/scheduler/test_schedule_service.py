@@ -21,7 +21,7 @@ from nightshift.schedule import (
     SchedulerPolicy,
 )
 from nightshift.schedule.events import ScheduledTrigger, StaleEventError
-from nightshift.schedule.service import DEADLINE_RESERVE_MS, Scheduler
+from nightshift.schedule.service import DEADLINE_RESERVE_MS, SWITCH_BATCH, Scheduler
 from tests.support.fakes.scheduler import Account, failure
 
 UTC = dt.UTC
@@ -138,6 +138,40 @@ def test_switches_not_begun_before_the_deadline_are_deferred() -> None:
     assert outcome.deferred
     assert account.log == []
     assert account.last == EVENING
+
+
+def test_switches_go_in_batches_records_first_and_the_deadline_is_checked_per_batch() -> None:
+    names = [f"svc-{n:02d}" for n in range(SWITCH_BATCH + 5)]
+    account = Account([service(name) for name in names])
+    clock = iter([PLENTY_OF_TIME, DEADLINE_RESERVE_MS - 1])
+
+    result = scheduler(account).run(ScheduledTrigger(EVENING, False), lambda: next(clock))
+
+    first = names[:SWITCH_BATCH]
+    # Every record of the batch is written before its first stop, and settled after its last.
+    assert account.log == [
+        *(f"stopping {name}" for name in first),
+        *(f"stop {name}" for name in first),
+        *(f"parked {name}" for name in first),
+    ]
+    outcomes = [outcome.outcome for outcome in result.outcomes]
+    assert outcomes == [Outcome.DONE] * SWITCH_BATCH + [Outcome.SKIPPED] * 5
+    assert all(outcome.deferred for outcome in result.outcomes[SWITCH_BATCH:])
+
+
+def test_one_failed_stop_in_a_batch_fails_alone() -> None:
+    account = Account([service("api"), service("web"), service("worker")])
+    account.failing_switches.add("web")
+
+    result = run(account, EVENING)
+
+    outcomes = {o.decision.resource.name: o for o in result.outcomes}
+    assert outcomes["api"].outcome is Outcome.DONE
+    assert outcomes["worker"].outcome is Outcome.DONE
+    assert outcomes["web"].outcome is Outcome.FAILED
+    assert "stop failed" in (outcomes["web"].problem or "")
+    assert account.records[service("web").arn].state is ParkState.STOPPING
+    assert account.records[service("worker").arn].state is ParkState.PARKED
 
 
 def test_dry_run_writes_nothing_not_even_the_last_run() -> None:

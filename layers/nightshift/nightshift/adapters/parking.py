@@ -8,12 +8,18 @@
   only moves forward: the write is conditional, so a replayed or late event cannot move it back.
 
 Reading costs one Query (paginated) and one GetItem per run, however many resources are parked.
+The unconditional writes of the parking protocol (a record moved to STOPPING, STARTING or PARKED,
+a restored record deleted) go out as BatchWriteItem, 25 a call: DynamoDB writes each item or
+hands it back unprocessed, and what it hands back (or what a failed call held) is written again
+item by item, so that each resource gets its own outcome and botocore's retries. The one
+conditional write, a record of a resource found stopped that must not overwrite an existing one
+(`keep_existing`), stays a conditional PutItem: batch writes take no conditions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -27,6 +33,7 @@ from nightshift.schedule import ParkedRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
 
 logger = Logger(child=True)
 
@@ -45,8 +52,11 @@ IAM_ACTIONS = frozenset(
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
     }
 )
+
+BATCH_WRITE_LIMIT = 25  # BatchWriteItem's maximum of items per call
 
 
 def _instant(at: dt.datetime) -> str:
@@ -86,17 +96,49 @@ class ParkingStore:
         """Write `record`; with `keep_existing`, only if the resource has no record yet (a
         record of a real stop is never overwritten by one of a resource found stopped).
         Returns False when an existing record was kept."""
-        item = {
-            "pk": {"S": PARKED_PK},
-            "sk": {"S": record.arn},
-            **{key: _serialize(value) for key, value in record.to_json().items() if key != "arn"},
-            "parked_at": {"S": _instant(record.parked_at)},
-        }
         try:
-            self._state.put(item, condition="attribute_not_exists(sk)" if keep_existing else None)
+            self._state.put(
+                _item(record), condition="attribute_not_exists(sk)" if keep_existing else None
+            )
         except ConditionFailed:
             return False
         return True
+
+    def write(self, parks: Sequence[ParkedRecord], releases: Sequence[str]) -> dict[str, AwsError]:
+        """Write `parks` and delete the records of `releases` (ARNs, none there is fine), 25 a
+        BatchWriteItem; returns the error of each ARN whose write failed (none: all written).
+        Items DynamoDB leaves unprocessed, and those of a call that failed, are written one by
+        one, each with its own error."""
+        requests: list[tuple[str, WriteRequestTypeDef]] = []
+        for record in parks:
+            requests.append((record.arn, {"PutRequest": {"Item": _item(record)}}))
+        for arn in releases:
+            requests.append((arn, {"DeleteRequest": {"Key": _key(arn)}}))
+        failures: dict[str, AwsError] = {}
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            batch = dict(requests[start : start + BATCH_WRITE_LIMIT])
+            for arn in self._batch_write(list(batch.values())):
+                try:
+                    self._write_one(batch[arn])
+                except AwsError as exc:
+                    failures[arn] = exc
+        return failures
+
+    def _batch_write(self, requests: list[WriteRequestTypeDef]) -> list[str]:
+        """One BatchWriteItem; the ARNs it did not write (all of them when the call failed)."""
+        try:
+            response = self._client.batch_write_item(RequestItems={self._table: requests})
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("batch write failed; writing item by item", error=str(exc))
+            return [_request_arn(request) for request in requests]
+        unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
+        return [_request_arn(dict(request)) for request in unprocessed]
+
+    def _write_one(self, request: Mapping[str, Any]) -> None:
+        if "PutRequest" in request:
+            self._state.put(request["PutRequest"]["Item"])
+        else:
+            self._state.delete(PARKED_PK, request["DeleteRequest"]["Key"]["sk"]["S"])
 
     def release(self, arn: str) -> None:
         """Delete the resource's parked record (none is fine)."""
@@ -123,6 +165,27 @@ class ParkingStore:
             logger.warning("a later run is already recorded", scheduled_time=at)
             return False
         return True
+
+
+def _item(record: ParkedRecord) -> dict[str, Any]:
+    return {
+        **_key(record.arn),
+        **{key: _serialize(value) for key, value in record.to_json().items() if key != "arn"},
+        "parked_at": {"S": _instant(record.parked_at)},
+    }
+
+
+def _key(arn: str) -> dict[str, Any]:
+    return {"pk": {"S": PARKED_PK}, "sk": {"S": arn}}
+
+
+def _request_arn(request: Mapping[str, Any]) -> str:
+    key = (
+        request["PutRequest"]["Item"]
+        if "PutRequest" in request
+        else request["DeleteRequest"]["Key"]
+    )
+    return str(key["sk"]["S"])
 
 
 def _record(item: Mapping[str, Any]) -> ParkedRecord:

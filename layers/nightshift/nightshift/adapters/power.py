@@ -5,7 +5,9 @@
 - Auto Scaling group: UpdateAutoScalingGroup min/desired/max, zeros or the parked values;
 - RDS instance: StopDBInstance / StartDBInstance;
 - Aurora cluster: StopDBCluster / StartDBCluster;
-- EC2 instance: StopInstances / StartInstances.
+- EC2 instance: StopInstances / StartInstances, one call for the instances of a batch
+  (`apply_all`); when that call fails, each instance is switched on its own so that each gets
+  its own outcome.
 
 The scalable target is set first both ways: while its max is still above 0 the autoscaler would
 undo a stop, and while its max is still 0 it would undo a start.
@@ -18,7 +20,7 @@ exception name), since the call may or may not have taken effect.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from aws_lambda_powertools import Logger
@@ -70,18 +72,58 @@ class PowerSwitch:
             }
         )
 
+    def apply_all(self, decisions: Sequence[Decision]) -> dict[str, AwsError]:
+        """Start or stop each decision's resource, in order, the EC2 instances of one action in
+        one call (where the first of them comes); returns the error of each ARN AWS refused."""
+        failures: dict[str, AwsError] = {}
+        instances: dict[Action, list[Decision]] = {}
+        for decision in decisions:
+            if decision.kind is ResourceKind.EC2_INSTANCE:
+                instances.setdefault(decision.action, []).append(decision)
+        for decision in decisions:
+            if decision.kind is ResourceKind.EC2_INSTANCE:
+                group = instances.pop(decision.action, [])
+                if len(group) > 1:
+                    failures.update(self._switch_instances(group))
+                if len(group) != 1:
+                    continue
+            try:
+                self.apply(decision)
+            except AwsError as exc:
+                failures[decision.arn] = exc
+        return failures
+
+    def _switch_instances(self, decisions: Sequence[Decision]) -> dict[str, AwsError]:
+        """One StopInstances or StartInstances for all of `decisions` (EC2, one action); if it
+        fails, or leaves an instance out, those are switched one by one."""
+        ids = [decision.resource.name for decision in decisions]
+        try:
+            if decisions[0].action is Action.STOP:
+                changes = self._clients.ec2.stop_instances(InstanceIds=ids)["StoppingInstances"]
+            else:
+                changes = self._clients.ec2.start_instances(InstanceIds=ids)["StartingInstances"]
+            switched = {change.get("InstanceId") for change in changes}
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("instances not switched together; one by one", error=str(exc))
+            switched = set()
+        failures: dict[str, AwsError] = {}
+        for decision in decisions:
+            if decision.resource.name in switched:
+                _log_switched(decision)
+                continue
+            try:
+                self.apply(decision)
+            except AwsError as exc:
+                failures[decision.arn] = exc
+        return failures
+
     def apply(self, decision: Decision) -> None:
         """Start or stop the decision's resource; raises AwsError when AWS refuses."""
         switch = self._switches.get((decision.kind, decision.action))
         if switch is None:
             raise ValueError(f"no {decision.action} for {decision.kind} {decision.arn}")
         switch(decision.resource, decision.target_capacity)
-        logger.info(
-            "resource switched",
-            arn=decision.arn,
-            action=decision.action.value,
-            capacity=None if decision.target_capacity is None else str(decision.target_capacity),
-        )
+        _log_switched(decision)
 
     # -- capacity kinds -------------------------------------------------------------------------
 
@@ -150,6 +192,15 @@ class PowerSwitch:
 
     def _start_instance(self, resource: ScheduledResource, _: Capacity | None) -> None:
         _call("StartInstances", self._clients.ec2.start_instances, InstanceIds=[resource.name])
+
+
+def _log_switched(decision: Decision) -> None:
+    logger.info(
+        "resource switched",
+        arn=decision.arn,
+        action=decision.action.value,
+        capacity=None if decision.target_capacity is None else str(decision.target_capacity),
+    )
 
 
 def _required(resource: ScheduledResource, capacity: Capacity | None) -> Capacity:

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from nightshift.errors import AwsError
 from nightshift.schedule.plan import Decision
 from nightshift.schedule.resources import ParkedRecord, ScheduledResource
 
@@ -23,16 +24,23 @@ class ResourceFinder(Protocol):
 
 
 class ParkingPort(Protocol):
-    """The parked records (by ARN) and the time of the last run."""
+    """The parked records (by ARN) and the time of the last run. `write` writes records and
+    deletes others (by ARN) unconditionally, in batches; it returns the error of each ARN whose
+    write failed."""
 
     def parked(self) -> Mapping[str, ParkedRecord]: ...
     def park(self, record: ParkedRecord, *, keep_existing: bool = False) -> bool: ...
     def release(self, arn: str) -> None: ...
+    def write(
+        self, parks: Sequence[ParkedRecord], releases: Sequence[str]
+    ) -> Mapping[str, AwsError]: ...
     def last_run(self) -> dt.datetime | None: ...
     def record_run(self, scheduled_time: dt.datetime) -> bool: ...
 
 
 class SwitchPort(Protocol):
-    """Starts or stops one resource as its decision says."""
+    """Starts or stops resources as their decisions say; `apply_all` returns the error of each
+    ARN that failed."""
 
     def apply(self, decision: Decision) -> None: ...
+    def apply_all(self, decisions: Sequence[Decision]) -> Mapping[str, AwsError]: ...

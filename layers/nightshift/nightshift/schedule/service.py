@@ -12,13 +12,17 @@ gets its ports (`nightshift.schedule.ports`) injected and carries the plan out:
   a record;
 - a failed start or stop (or record write) is reported and the run goes on; the next run takes
   it up again, because the record says it is unfinished;
-- starts and stops not begun a few seconds before the Lambda deadline are deferred to the next
-  run, so the run still reports and stores `last_run`;
+- starts and stops go in batches of 25 (in the plan's order): the batch's records are written
+  (one BatchWriteItem), then its resources switched (the EC2 instances in one call), then the
+  records of those switched are settled (one BatchWriteItem); a failure is still one resource's;
+- batches not begun a few seconds before the Lambda deadline are deferred to the next run, so
+  the run still reports and stores `last_run`;
 - a dry run writes nothing, not even `last_run`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
@@ -46,6 +50,9 @@ logger = Logger(child=True)
 
 # Starts and stops are not begun with less than this left before the Lambda deadline.
 DEADLINE_RESERVE_MS = 10_000
+# Starts and stops carried out together: BatchWriteItem's limit, so one call writes a batch's
+# records before its switches and one settles them after.
+SWITCH_BATCH = 25
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,14 @@ class Scheduler:
         )
         if plan.dry_run:
             return SchedulerRun.planned(plan)
-        outcomes = tuple(self._carry_out(decision, time_left_ms) for decision in plan.decisions)
+        switches = [d for d in plan.decisions if d.action in SWITCHES]
+        carried: dict[str, DecisionOutcome] = {}
+        for start in range(0, len(switches), SWITCH_BATCH):
+            batch = switches[start : start + SWITCH_BATCH]
+            carried.update((o.decision.arn, o) for o in self._carry_out(batch, time_left_ms))
+        outcomes = tuple(
+            carried[d.arn] if d.action in SWITCHES else self._settle(d) for d in plan.decisions
+        )
         errors: tuple[str, ...] = ()
         try:
             self.parking.record_run(trigger.time)
@@ -119,45 +133,66 @@ class Scheduler:
             errors = (f"the run's time was not stored: {exc}",)
         return SchedulerRun(plan, outcomes, errors)
 
-    def _carry_out(self, decision: Decision, time_left_ms: TimeLeft) -> DecisionOutcome:
-        if decision.action not in SWITCHES:
-            return self._settle(decision)
+    def _carry_out(
+        self, batch: Sequence[Decision], time_left_ms: TimeLeft
+    ) -> list[DecisionOutcome]:
+        """One batch of starts and stops: records written, resources switched, records settled,
+        each step only for the decisions whose previous step succeeded."""
         if time_left_ms() < DEADLINE_RESERVE_MS:
-            return DecisionOutcome(
-                decision,
-                Outcome.SKIPPED,
-                "deferred: the run ran out of time; the next run carries it out",
-            )
-        action = decision.action.value
-        try:
-            if decision.park is not None:
-                self.parking.park(decision.park)
-        except AwsError as exc:
-            logger.warning("parked record not written", arn=decision.arn, error=str(exc))
-            return DecisionOutcome(
-                decision, Outcome.FAILED, f"{action} not begun: parked record not written: {exc}"
-            )
-        try:
-            self.switch.apply(decision)
-        except AwsError as exc:
-            logger.warning("switch failed", arn=decision.arn, action=action, error=str(exc))
-            return DecisionOutcome(
-                decision,
-                Outcome.FAILED,
-                f"{action} failed: {exc}; the parked record keeps the capacity and the next "
-                "run finishes or undoes it",
-            )
-        try:
-            self._settle_records(decision)
-        except AwsError as exc:
-            logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
-            return DecisionOutcome(
-                decision,
-                Outcome.FAILED,
-                f"{action} done, but the parked record was not updated: {exc}; the next run "
-                "settles it",
-            )
-        return DecisionOutcome(decision, Outcome.DONE)
+            return [
+                DecisionOutcome(
+                    d,
+                    Outcome.SKIPPED,
+                    "deferred: the run ran out of time; the next run carries it out",
+                )
+                for d in batch
+            ]
+        outcomes: list[DecisionOutcome] = []
+        not_parked = self.parking.write([d.park for d in batch if d.park is not None], ())
+        for decision in batch:
+            if (exc := not_parked.get(decision.arn)) is not None:
+                logger.warning("parked record not written", arn=decision.arn, error=str(exc))
+                outcomes.append(
+                    DecisionOutcome(
+                        decision,
+                        Outcome.FAILED,
+                        f"{decision.action.value} not begun: parked record not written: {exc}",
+                    )
+                )
+        begun = [d for d in batch if d.arn not in not_parked]
+        not_switched = self.switch.apply_all(begun)
+        for decision in begun:
+            if (exc := not_switched.get(decision.arn)) is not None:
+                action = decision.action.value
+                logger.warning("switch failed", arn=decision.arn, action=action, error=str(exc))
+                outcomes.append(
+                    DecisionOutcome(
+                        decision,
+                        Outcome.FAILED,
+                        f"{action} failed: {exc}; the parked record keeps the capacity and the "
+                        "next run finishes or undoes it",
+                    )
+                )
+        switched = [d for d in begun if d.arn not in not_switched]
+        # A decision that releases its record ends with the delete, whatever it settled first.
+        not_settled = self.parking.write(
+            [d.settled for d in switched if d.settled is not None and not d.unpark],
+            [d.arn for d in switched if d.unpark],
+        )
+        for decision in switched:
+            if (exc := not_settled.get(decision.arn)) is not None:
+                logger.warning("parked record not updated", arn=decision.arn, error=str(exc))
+                outcomes.append(
+                    DecisionOutcome(
+                        decision,
+                        Outcome.FAILED,
+                        f"{decision.action.value} done, but the parked record was not updated: "
+                        f"{exc}; the next run settles it",
+                    )
+                )
+            else:
+                outcomes.append(DecisionOutcome(decision, Outcome.DONE))
+        return outcomes
 
     def _settle(self, decision: Decision) -> DecisionOutcome:
         """Keep the parked records of a decision without a start or stop up to date."""
