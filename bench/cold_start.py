@@ -10,10 +10,12 @@ dependencies installed precompiled from bench/requirements-lambda-runtime.txt. I
 `import app`. The artifacts are `sam build`'s (`.aws-sam/build`), copied to a scratch folder so
 that nothing is written into them; without a build the sources are used and the results say so.
 
-Two ways the layer can be shipped, both measured:
-- as built: `sam build` ships sources only, and Lambda's /opt is read-only, so every cold start
-  compiles the layer's modules again (the runtime's own boto3 is precompiled);
-- precompiled: the same files with their `__pycache__` (`python -m compileall`).
+Two ways of shipping, both measured:
+- as built: exactly what `sam build` ships. The layer's Makefile compiles it (unchecked-hash
+  `.pyc`, since Lambda's /opt is read-only and cannot cache bytecode); the functions' folders
+  are sources, so each cold start compiles `app.py` (the runtime's own boto3 is precompiled).
+  Without a build (sources), nothing is precompiled;
+- precompiled: the same files, every one with its `__pycache__` (`python -m compileall`).
 One run with `-X importtime` per handler says which packages the time goes to.
 """
 
@@ -90,17 +92,19 @@ def functions() -> dict[str, Path]:
 
 
 def stage(scratch: Path, built: bool) -> dict[str, Any]:
-    """Copy the layer and the functions to `scratch`: `layer/` sources only, `layer-compiled/`
-    with bytecode, `functions/<name>/`, and `bare/` (the floor)."""
+    """Copy the layer and the functions to `scratch`: `layer/` as built (with the bytecode the
+    build ships, none for sources), `layer-compiled/` all compiled, `functions/<name>/` as
+    built, `functions-compiled/<name>/`, and `bare/` (the floor)."""
     layer_source = LAYER_BUILD if built else ROOT / "layers" / "nightshift"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(layer_source, scratch / "layer", ignore=ignore)
-    shutil.copytree(layer_source, scratch / "layer-compiled", ignore=ignore)
+    strip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(layer_source, scratch / "layer", ignore=None if built else strip)
+    shutil.copytree(layer_source, scratch / "layer-compiled", ignore=strip)
     compileall.compile_dir(scratch / "layer-compiled", quiet=1, workers=0)
     folders = {}
     for name, folder in functions().items():
-        shutil.copytree(folder, scratch / "functions" / name, ignore=ignore)
-        shutil.copytree(folder, scratch / "functions-compiled" / name, ignore=ignore)
+        as_built = None if folder.is_relative_to(BUILD) else strip
+        shutil.copytree(folder, scratch / "functions" / name, ignore=as_built)
+        shutil.copytree(folder, scratch / "functions-compiled" / name, ignore=strip)
         compileall.compile_dir(scratch / "functions-compiled" / name, quiet=1, workers=0)
         folders[name] = name
     (scratch / "bare").mkdir()
@@ -145,12 +149,13 @@ def packages_of(importtime: str) -> dict[str, float]:
 
 
 def layer_size(built: bool) -> dict[str, Any]:
-    """Unzipped and zipped bytes of the layer, and the largest top-level packages in it."""
+    """Unzipped and zipped bytes of the layer as shipped (a build's bytecode included), and the
+    largest top-level packages in it."""
     folder = LAYER_BUILD if built else ROOT / "layers" / "nightshift"
     sizes: Counter[str] = Counter()
     total = 0
     for path in folder.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and (built or "__pycache__" not in path.parts):
             size = path.stat().st_size
             total += size
             top = path.relative_to(folder).parts[0]
@@ -159,7 +164,7 @@ def layer_size(built: bool) -> dict[str, Any]:
         archive = Path(scratch, "layer.zip")
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
+                if path.is_file() and (built or "__pycache__" not in path.parts):
                     zipped.write(path, Path("python") / path.relative_to(folder))
         zipped_bytes = archive.stat().st_size
     return {
@@ -180,7 +185,7 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
         (folder / "app.py").exists() and folder.is_relative_to(BUILD)
         for folder in functions().values()
     )
-    modes = {"as built (no bytecode)": False, "precompiled": True}
+    modes = {"as built": False, "precompiled": True}
     with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch_name:
         scratch = Path(scratch_name)
         names = stage(scratch, built)
@@ -212,7 +217,7 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
             name: sample(paths(name, True), write_bytecode=False, importtime=True)["by_package"]
             for name in subjects
         }
-        where = samples["as built (no bytecode)"][subjects[-1]][0]
+        where = samples["as built"][subjects[-1]][0]
     startup = statistics.median(_interpreter_startup() for _ in range(repeat))
     results: dict[str, Any] = {
         "repeat": repeat,

@@ -465,9 +465,9 @@ precompiled from `bench/requirements-lambda-runtime.txt`), timing `import app`. 
 robin, medians. Interpreter start-up alone (`python -I -S -c pass`) is
 {results["interpreter_startup_s"] * 1000:.0f} ms and is not included.
 
-Two ways of shipping the layer: **as built** (`sam build` ships sources only; /opt is read-only,
-so every cold start compiles the layer's modules again) and **precompiled** (the same files with
-their `__pycache__`).
+Two ways of shipping: **as built** (exactly what `sam build` ships: the layer's Makefile compiles
+its bytecode, since /opt is read-only and cannot cache it; the functions' folders are sources, so
+`app.py` is compiled at each cold start) and **precompiled** (every file with its `__pycache__`).
 
 ![Cold start](img/benchmarks/cold_start.png)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,10 +23,10 @@ from nightshift.adapters.secrets import SecretReader
 from nightshift.canary import Canary, CanarySettings, canary_trigger, from_policy, unprobed_report
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
+from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()  # the function's own metrics (with `service`); check metrics go through EMF
 settings = cache(CanarySettings.from_environ)
 publisher = cache(lambda: ReportPublisher(settings().common.ops_topic_arn))
@@ -43,7 +43,7 @@ def canary() -> Canary:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     trigger, run_id = canary_trigger(event), context.aws_request_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import batch
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -18,9 +18,10 @@ from nightshift.library_logs import quiet_library_loggers
 from nightshift.notify.events import QueuedMessage, check_sqs_batch
 from nightshift.notify.service import Notifier, Tally, counted
 from nightshift.notify.settings import NotifierSettings, notify_policy
+from nightshift.tracing import traced_handler, traced_method
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+logger, metrics = Logger(), Metrics()
 # An all-failed batch is answered too: NotificationsFailed alarms on it, Errors stays for crashes.
 processor = batch.BatchProcessor(batch.EventType.SQS, raise_on_entire_batch_failure=False)
 OUTCOME_METRICS = {
@@ -32,9 +33,8 @@ OUTCOME_METRICS = {
 }
 
 
-@cache
+@cache  # once per warm container; a policy error fails every record (nothing is lost)
 def notifier() -> Notifier:
-    """Built once per warm container; a policy error fails every record (nothing is lost)."""
     settings = NotifierSettings.from_environ().common
     policy = notify_policy(policy_parameter.load_deployed_policy(settings))
     ledger, urls = state.NotifierState(settings.state_table), secrets.SecretReader().webhook_url
@@ -45,7 +45,7 @@ def count(tally: Tally, value: int) -> None:
     metrics.add_metric(name=OUTCOME_METRICS[tally], unit=MetricUnit.Count, value=value)
 
 
-@tracer.capture_method
+@traced_method
 def record_handler(record: SQSRecord) -> None:
     message = QueuedMessage.from_sqs_record(record, received=dt.datetime.now(dt.UTC))
     with counted(count) as tally:  # a failure is counted, and the record stays in the queue
@@ -53,7 +53,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> PartialItemFailureResponse:
     records = dict(check_sqs_batch(event))

@@ -11,7 +11,7 @@ import time
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.invocation import InvocationClock
@@ -22,10 +22,10 @@ from nightshift.library_logs import quiet_library_loggers
 from nightshift.retention.events import pruner_trigger
 from nightshift.retention.service import RESERVE_SECONDS, Invocation, Pruner
 from nightshift.retention.settings import PrunerEnvironment, PrunerPolicy
+from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -49,7 +49,7 @@ def pruner() -> Pruner:
 
 
 @logger.inject_lambda_context(correlation_id_path="time")
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     trigger = pruner_trigger(event)

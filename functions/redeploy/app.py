@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,10 +20,10 @@ from nightshift.library_logs import quiet_library_loggers
 from nightshift.redeploy.events import read_event
 from nightshift.redeploy.service import DeploymentOutcomes, PushRedeployer, Redeploy
 from nightshift.redeploy.settings import PUSH_IDEMPOTENCY_SECONDS, RedeployPolicy, RedeploySettings
+from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 idempotency = IdempotencyConfig(expires_after_seconds=PUSH_IDEMPOTENCY_SECONDS)
 
@@ -50,7 +50,7 @@ def redeploy() -> Redeploy:
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     received = read_event(event, context.aws_request_id)

@@ -1,15 +1,14 @@
 """Scheduler: every 5 minutes, bring each tagged resource to the state its schedule wants.
 
 EventBridge Scheduler invokes it with `{"time": "<aws.scheduler.scheduled-time>"}`; with
-`"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md.
-"""
+`"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md."""
 
 from __future__ import annotations
 
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,9 +24,10 @@ from nightshift.schedule.events import ScheduledTrigger
 from nightshift.schedule.report import policy_failure_report
 from nightshift.schedule.service import Scheduler
 from nightshift.schedule.settings import SchedulerConfig, settings_from_environ
+from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
-logger, tracer, metrics = Logger(), Tracer(), Metrics()
+logger, metrics = Logger(), Metrics()
 settings, clients = cache(settings_from_environ), cache(SchedulerClients.create)
 publisher = cache(lambda: ReportPublisher(settings().ops_topic_arn, clients().sns))
 
@@ -41,7 +41,7 @@ def scheduler() -> Scheduler:
 
 
 @logger.inject_lambda_context(correlation_id_path="time")
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     trigger, env = ScheduledTrigger.from_event(event, "scheduler"), settings().environment

@@ -43,6 +43,8 @@ SUPPLIED_VARIABLES = (
     "NIGHTSHIFT_STATE_TABLE",
     "NIGHTSHIFT_OPS_TOPIC_ARN",
 )
+# Globals variables whose values the local cloud sets itself: no X-Ray daemon here.
+LOCAL_VARIABLES = {"POWERTOOLS_TRACE_DISABLED": "1"}
 
 
 class TemplateLoader(yaml.SafeLoader):
@@ -149,7 +151,7 @@ def function_variables(
     resolved = {
         name: _resolved(name, value)
         for name, value in declared.items()
-        if name not in SUPPLIED_VARIABLES and name not in extra
+        if name not in (*SUPPLIED_VARIABLES, *LOCAL_VARIABLES) and name not in extra
     }
     return {
         **resolved,
@@ -159,7 +161,7 @@ def function_variables(
         "NIGHTSHIFT_OPS_TOPIC_ARN": topic_arn,
         "AWS_DEFAULT_REGION": region,
         **FAKE_CREDENTIALS,
-        "POWERTOOLS_TRACE_DISABLED": "1",
+        **LOCAL_VARIABLES,
         **extra,
     }
 
