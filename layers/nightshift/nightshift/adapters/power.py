@@ -81,12 +81,17 @@ class PowerSwitch:
             if decision.kind is ResourceKind.EC2_INSTANCE:
                 instances.setdefault(decision.action, []).append(decision)
         for decision in decisions:
-            if decision.kind is ResourceKind.EC2_INSTANCE:
-                group = instances.pop(decision.action, [])
-                if len(group) > 1:
-                    failures.update(self._switch_instances(group))
-                if len(group) != 1:
-                    continue
+            if decision.kind is not ResourceKind.EC2_INSTANCE:
+                failures.update(self._apply_each([decision]))
+            elif group := instances.pop(decision.action, []):  # empty: switched with the first
+                switch = self._switch_instances if len(group) > 1 else self._apply_each
+                failures.update(switch(group))
+        return failures
+
+    def _apply_each(self, decisions: Sequence[Decision]) -> dict[str, AwsError]:
+        """`apply` each decision in turn; returns the error of each ARN AWS refused."""
+        failures: dict[str, AwsError] = {}
+        for decision in decisions:
             try:
                 self.apply(decision)
             except AwsError as exc:
@@ -106,16 +111,10 @@ class PowerSwitch:
         except (ClientError, BotoCoreError) as exc:
             logger.warning("instances not switched together; one by one", error=str(exc))
             switched = set()
-        failures: dict[str, AwsError] = {}
         for decision in decisions:
             if decision.resource.name in switched:
                 _log_switched(decision)
-                continue
-            try:
-                self.apply(decision)
-            except AwsError as exc:
-                failures[decision.arn] = exc
-        return failures
+        return self._apply_each([d for d in decisions if d.resource.name not in switched])
 
     def apply(self, decision: Decision) -> None:
         """Start or stop the decision's resource; raises AwsError when AWS refuses."""
