@@ -417,7 +417,7 @@ def _draw(
     end: dt.datetime,
     zone: dt.tzinfo,
 ) -> None:
-    from matplotlib import dates
+    from matplotlib import dates, ticker
 
     ax.set_title(widget.title, fontsize=10, loc="left")
     right = None
@@ -458,6 +458,9 @@ def _draw(
         ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=zone))
     ax.grid(alpha=0.3)
+    for axis, on_right in ((ax, False), (right, True)):
+        if axis is not None and counts_only([s for s in series if s.line.right_axis == on_right]):
+            axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     handles, labels = ax.get_legend_handles_labels()
     if right is not None:
         more = right.get_legend_handles_labels()
@@ -474,6 +477,25 @@ def _draw(
             ncol=3,
             frameon=False,
         )
+
+
+def counts_only(series: Sequence[Series]) -> bool:
+    """Whether an axis draws counts: every line a sum or a sample count with whole values only,
+    so its ticks are whole numbers too (no "2.25 resources stopped").
+
+    >>> at = dt.datetime(2026, 11, 19, 19, tzinfo=dt.UTC)
+    >>> line = MetricLine("Nightshift", "Stopped", (), "Sum", 300, "Stopped")
+    >>> counts_only([Series(line, ((at, 2.0), (at, 0.0)))])
+    True
+    >>> counts_only([Series(line, ((at, 2.5),))])
+    False
+    """
+    values = [value for item in series for _, value in item.points]
+    return (
+        bool(values)
+        and all(item.line.stat in ("Sum", "SampleCount") for item in series)
+        and all(float(value).is_integer() for value in values)
+    )
 
 
 def _with_gaps(
