@@ -7,8 +7,11 @@ Each sample is a fresh interpreter without site-packages (`python -I -S`) whose 
 what Lambda's is: the function's folder (/var/task), the layer's `python/` folder (/opt/python),
 then the runtime's boto3 (/var/runtime), here `.bench/lambda-runtime`: boto3 and its
 dependencies installed precompiled from bench/requirements-lambda-runtime.txt. It times
-`import app`. The artifacts are `sam build`'s (`.aws-sam/build`), copied to a scratch folder so
-that nothing is written into them; without a build the sources are used and the results say so.
+`import app`, then, in the same interpreter, the policy part of the handler's first run: loading
+the deployed policy (`nightshift.policy.load_policy` of the policy layer's nightshift.yaml, which
+the build ships as JSON, validated by the schema the layer's build compiled). The artifacts are
+`sam build`'s (`.aws-sam/build`), copied to a scratch folder so that nothing is written into them;
+without a build the sources are used and the results say so.
 
 Two ways of shipping, both measured:
 - as built: exactly what `sam build` ships. The layer's Makefile compiles it (unchecked-hash
@@ -43,6 +46,8 @@ from bench import emit_results
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".aws-sam" / "build"
 LAYER_BUILD = BUILD / "NightshiftLayer" / "python"
+POLICY_BUILD = BUILD / "PolicyLayer" / "nightshift.yaml"
+POLICY_SOURCE = ROOT / "policy" / "nightshift.yaml"
 RUNTIME = ROOT / ".bench" / "lambda-runtime"
 BARE = "bare (import boto3)"
 BARE_HANDLER = '''"""The floor: a handler that only imports boto3."""
@@ -59,8 +64,15 @@ sys.path[:0] = {paths!r}
 started = time.perf_counter()
 import app
 elapsed = time.perf_counter() - started
+policy_s = None
+if {policy!r}:  # the policy part of the first run (the bare handler has none)
+    started = time.perf_counter()
+    from nightshift.policy import load_policy
+    load_policy({policy!r})
+    policy_s = time.perf_counter() - started
 print(json.dumps({{
     "import_s": elapsed,
+    "policy_s": policy_s,
     # VmHWM: this image's own peak (ru_maxrss would include the parent's size at fork).
     "max_rss_mib": int(next(line for line in open("/proc/self/status")
                             if line.startswith("VmHWM")).split()[1]) / 1024,
@@ -107,18 +119,21 @@ def stage(scratch: Path, built: bool) -> dict[str, Any]:
         shutil.copytree(folder, scratch / "functions-compiled" / name, ignore=strip)
         compileall.compile_dir(scratch / "functions-compiled" / name, quiet=1, workers=0)
         folders[name] = name
+    shutil.copy(POLICY_BUILD if built else POLICY_SOURCE, scratch / "policy.yaml")
     (scratch / "bare").mkdir()
     (scratch / "bare" / "app.py").write_text(BARE_HANDLER, encoding="utf-8")
     return folders
 
 
-def sample(paths: list[str], *, write_bytecode: bool, importtime: bool = False) -> dict[str, Any]:
+def sample(
+    paths: list[str], *, write_bytecode: bool, importtime: bool = False, policy: str = ""
+) -> dict[str, Any]:
     command = [sys.executable, "-I", "-S"]
     if not write_bytecode:
         command.append("-B")
     if importtime:
         command += ["-X", "importtime"]
-    command += ["-c", SAMPLE.format(paths=paths)]
+    command += ["-c", SAMPLE.format(paths=paths, policy=policy)]
     started = time.perf_counter()
     process = subprocess.run(
         command, env={**_base_environment(), **ENVIRONMENT}, capture_output=True, text=True
@@ -181,14 +196,21 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
             f"no {RUNTIME.relative_to(ROOT)}: pip install --target {RUNTIME.relative_to(ROOT)}"
             " -r bench/requirements-lambda-runtime.txt"
         )
-    built = (LAYER_BUILD / "nightshift").exists() and all(
-        (folder / "app.py").exists() and folder.is_relative_to(BUILD)
-        for folder in functions().values()
+    built = (
+        (LAYER_BUILD / "nightshift").exists()
+        and POLICY_BUILD.exists()
+        and all(
+            (folder / "app.py").exists() and folder.is_relative_to(BUILD)
+            for folder in functions().values()
+        )
     )
     modes = {"as built": False, "precompiled": True}
     with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch_name:
         scratch = Path(scratch_name)
         names = stage(scratch, built)
+
+        def policy(name: str) -> str:
+            return "" if name == BARE else str(scratch / "policy.yaml")
 
         def paths(name: str, compiled: bool) -> list[str]:
             if name == BARE:
@@ -207,10 +229,12 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
         }
         for mode, compiled in modes.items():
             for name in subjects:  # warm the file cache; not counted
-                sample(paths(name, compiled), write_bytecode=False)
+                sample(paths(name, compiled), write_bytecode=False, policy=policy(name))
             for _ in range(repeat):
                 for name in subjects:  # round robin, so drift hits every subject alike
-                    samples[mode][name].append(sample(paths(name, compiled), write_bytecode=False))
+                    samples[mode][name].append(
+                        sample(paths(name, compiled), write_bytecode=False, policy=policy(name))
+                    )
             if progress:
                 progress(f"cold start {mode}: {repeat} samples each")
         breakdown = {
@@ -242,6 +266,9 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
                 "import_s_max": max(s["import_s"] for s in found),
                 "max_rss_mib": statistics.median(s["max_rss_mib"] for s in found),
                 "vs_bare": statistics.median(s["import_s"] for s in found) / floor,
+                "policy_s": (
+                    statistics.median(s["policy_s"] for s in found) if name != BARE else None
+                ),
             }
             for name, found in samples[mode].items()
         }

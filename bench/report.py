@@ -436,6 +436,7 @@ def cold_start_section(results: Mapping[str, Any]) -> str:
                 f"{compiled['import_s'] * 1000:.0f} ms",
                 times(compiled["vs_bare"]),
                 f"{built['max_rss_mib']:.0f} MiB",
+                "" if built.get("policy_s") is None else f"{built['policy_s'] * 1000:.0f} ms",
             ]
         )
     packages = []
@@ -447,7 +448,7 @@ def cold_start_section(results: Mapping[str, Any]) -> str:
     layer = results["layer"]
     unzipped, zipped = layer["unzipped_bytes"] / 2**20, layer["zipped_bytes"] / 2**20
     header = ["handler", "import, as built", "vs bare", "import, precompiled", "vs bare"]
-    header.append("peak RSS")
+    header += ["peak RSS", "then the policy, as built"]
     largest = ", ".join(f"{name} {size / 2**20:.1f}" for name, size in layer["largest"].items())
     source = (
         "the output of `sam build` (`.aws-sam/build`)"
@@ -460,10 +461,12 @@ Import time of each handler module under Python {results["python"]}, against a b
 only imports boto3, the floor every Python function pays. Each sample is a fresh interpreter
 without site-packages whose `sys.path` is Lambda's: the function's folder, the layer's `python/`
 folder, then the runtime's boto3 (`.bench/lambda-runtime`, boto3 and its dependencies installed
-precompiled from `bench/requirements-lambda-runtime.txt`), timing `import app`. Artifacts:
-{source}, copied to a scratch folder. {results["repeat"]} samples per handler and mode, round
-robin, medians. Interpreter start-up alone (`python -I -S -c pass`) is
-{results["interpreter_startup_s"] * 1000:.0f} ms and is not included.
+precompiled from `bench/requirements-lambda-runtime.txt`), timing `import app`, then, in the same
+interpreter, the policy part of the handler's first run (loading the policy layer's
+`nightshift.yaml`, the last column). Artifacts: {source}, copied to a scratch folder.
+{results["repeat"]} samples per handler and mode, round robin, medians. Interpreter start-up
+alone (`python -I -S -c pass`) is {results["interpreter_startup_s"] * 1000:.0f} ms and is not
+included.
 
 Two ways of shipping: **as built** (exactly what `sam build` ships: the layer's Makefile compiles
 its bytecode, since /opt is read-only and cannot cache it; the functions' folders are sources, so
@@ -472,6 +475,15 @@ its bytecode, since /opt is read-only and cannot cache it; the functions' folder
 ![Cold start](img/benchmarks/cold_start.png)
 
 {table(header, rows)}
+
+What no handler imports, because its first run does not use it (`tests/unit/test_cold_start.py`
+keeps the list and the reasons): the X-Ray SDK when tracing is off; PyYAML, since the policy is
+shipped as JSON (the policy layer's build and `scripts/publish-policy` convert the checked YAML;
+docs/decisions.md 16); Powertools' event data classes and asyncio, except in the notifier, whose
+`BatchProcessor` imports both (its floor while it uses Powertools' batch utility); Powertools
+Parameters, except for secrets (canary, notifier) or a policy parameter. The policy's schema is
+compiled to Python when the layer is built, so loading the policy at the first run reads no
+schema file and generates no code: the last column is that load, JSON parsing and validation.
 
 Where the time goes (one `-X importtime` run per handler, precompiled; self time per top-level
 package, ms):
@@ -482,8 +494,8 @@ The built layer: **{unzipped:.1f} MiB unzipped, {zipped:.1f} MiB zipped**
 (Lambda allows 250 MiB unzipped for a function and its layers, 50 MiB zipped for a direct
 upload). Largest packages (MiB): {largest}.
 
-Not measured here: Lambda's init phase around the import (runtime bootstrap, extensions, the
-first client's endpoint resolution, which each handler does on its first call), and arm64:
+Not measured here: Lambda's init phase around the import (runtime bootstrap, extensions), the
+rest of the first run (the first client's endpoint resolution and the calls), and arm64:
 this machine is {results["arch"]}, Lambda runs the functions on Graviton (arm64).
 """
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from nightshift.errors import PolicyError
-from nightshift.policy import DEFAULT_PROTECT, SECTIONS, load_policy, parse_policy, policy_schema
+from nightshift.policy import (
+    DEFAULT_PROTECT,
+    SECTIONS,
+    load_policy,
+    loader,
+    parse_policy,
+    policy_schema,
+)
+from nightshift.policy.loader import COMPILED_SCHEMA_MODULE, validator_source
 from nightshift_tools.policy_check import check_policy
+from nightshift_tools.policy_layer import build_layer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,42 +53,42 @@ def test_yaml_dates_become_iso_strings_for_the_schema() -> None:
     assert policy.section("schedules")["office-hours"]["except"] == ["2026-12-24", "2026-12-25"]
 
 
-@pytest.mark.parametrize(
-    ("text", "path", "problem"),
-    [
-        ("version: 2", "version", "must be one of [1]"),
-        ("{}", "(top level)", "must contain ['version'] properties"),
-        ("version: 1\nschedule: {}", "(top level)", "unknown field 'schedule'; valid fields:"),
+INVALID = [
+    ("version: 2", "version", "must be one of [1]"),
+    ("{}", "(top level)", "must contain ['version'] properties"),
+    ("version: 1\nschedule: {}", "(top level)", "unknown field 'schedule'; valid fields:"),
+    (
         (
-            (
-                "version: 1\nschedules:\n  o:\n    timezone: UTC\n"
-                '    periods: [{days: mon-fri, start: "7:30", stop: "19:00"}]'
-            ),
-            "schedules.o.periods[0].start",
-            "'7:30' is not valid: expected local time",
+            "version: 1\nschedules:\n  o:\n    timezone: UTC\n"
+            '    periods: [{days: mon-fri, start: "7:30", stop: "19:00"}]'
         ),
-        (
-            "version: 1\nnotify: {destinations: {ops: {type: slack, secret: s}}, routes: [{to: [oncall]}]}",
-            "notify.routes[0].to[0]",
-            "unknown destination 'oncall'; defined: ops",
-        ),
-        (
-            "version: 1\nnotify: {destinations: {ops: {type: teams}}, routes: [{to: [ops]}]}",
-            "notify.destinations.ops",
-            "a teams destination needs `secret`",
-        ),
-        (
-            "version: 1\nnotify: {destinations: {ops: {type: pager, secret: s}}, routes: [{to: [ops]}]}",
-            "notify.destinations.ops.type",
-            "must be one of ['slack', 'teams', 'email']",
-        ),
-        (
-            "version: 1\nprotect: {tag: Environment}",
-            "protect",
-            "must contain ['values'] properties",
-        ),
-    ],
-)
+        "schedules.o.periods[0].start",
+        "'7:30' is not valid: expected local time",
+    ),
+    (
+        "version: 1\nnotify: {destinations: {ops: {type: slack, secret: s}}, routes: [{to: [oncall]}]}",
+        "notify.routes[0].to[0]",
+        "unknown destination 'oncall'; defined: ops",
+    ),
+    (
+        "version: 1\nnotify: {destinations: {ops: {type: teams}}, routes: [{to: [ops]}]}",
+        "notify.destinations.ops",
+        "a teams destination needs `secret`",
+    ),
+    (
+        "version: 1\nnotify: {destinations: {ops: {type: pager, secret: s}}, routes: [{to: [ops]}]}",
+        "notify.destinations.ops.type",
+        "must be one of ['slack', 'teams', 'email']",
+    ),
+    (
+        "version: 1\nprotect: {tag: Environment}",
+        "protect",
+        "must contain ['values'] properties",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "problem"), INVALID)
 def test_invalid_policy_names_file_field_and_expectation(
     text: str, path: str, problem: str
 ) -> None:
@@ -85,6 +98,60 @@ def test_invalid_policy_names_file_field_and_expectation(
     assert raised.value.source == "policy/nightshift.yaml"
     assert raised.value.path == path
     assert problem in raised.value.problem
+
+
+@pytest.fixture
+def compiled_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The schema compiled to Python as the layer's build writes it (layers/nightshift/Makefile),
+    used in place of compiling it at the first load."""
+    module = types.ModuleType(COMPILED_SCHEMA_MODULE)
+    exec(compile(validator_source(), "compiled_schema.py", "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, COMPILED_SCHEMA_MODULE, module)
+    loader._validator.cache_clear()
+    yield
+    loader._validator.cache_clear()
+
+
+@pytest.mark.parametrize(("text", "path", "problem"), INVALID)
+def test_the_schema_compiled_at_build_names_the_same_field_and_expectation(
+    compiled_schema: None, text: str, path: str, problem: str
+) -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text, "policy/nightshift.yaml")
+
+    assert loader._validator().__module__ == COMPILED_SCHEMA_MODULE
+    assert (raised.value.path, problem in raised.value.problem) == (path, True)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "policy").glob("*.yaml")), ids=lambda p: p.name)
+def test_each_shipped_policy_is_built_into_json_that_loads_as_the_same_policy(
+    path: Path, tmp_path: Path
+) -> None:
+    assert build_layer([path], tmp_path) == []
+
+    shipped = tmp_path / path.name
+    assert isinstance(json.loads(shipped.read_text(encoding="utf-8")), dict)
+    assert load_policy(shipped).sections == load_policy(path).sections
+
+
+def test_a_policy_with_a_mistake_fails_the_layer_build_and_is_not_written(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("version: 1\nschedule: {}\n", encoding="utf-8")
+    out = tmp_path / "layer"
+    out.mkdir()
+
+    mistakes = build_layer([wrong], out)
+
+    assert len(mistakes) == 1
+    assert "unknown field 'schedule'" in mistakes[0]
+    assert list(out.iterdir()) == []
+
+
+def test_json_that_is_not_valid_is_read_as_yaml_and_named_so() -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy('{"version": 1,', "p.json")
+
+    assert "not valid YAML" in raised.value.problem
 
 
 def test_yaml_syntax_error_names_line_and_column() -> None:

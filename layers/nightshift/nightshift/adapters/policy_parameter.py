@@ -3,6 +3,8 @@ PolicySource), or the file in the policy layer when no parameter is named.
 
 Read through Powertools Parameters' SSMProvider. A pinned version never changes, so it is cached
 for the life of the warm container; the text is validated like a file (`parse_policy`).
+Powertools Parameters is imported only when a parameter is read: a deployment that runs the
+layer's file does not load it at all.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from nightshift.errors import PolicyError
 from nightshift.policy import Policy, PolicyParameter, load_policy, load_policy_parameter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
     from nightshift.settings import CommonSettings
 
 # The IAM actions this module needs: the one parameter PolicySource names (PolicySourceReadPolicy).
@@ -33,6 +34,8 @@ class PolicyParameterReader:
         self._provider = provider
 
     def __call__(self, reference: str) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
         provider = self._provider or _default_provider()
         try:
             value = provider.get(reference, max_age=VERSION_MAX_AGE_SECONDS)
@@ -47,6 +50,8 @@ class PolicyParameterReader:
 @cache
 def _default_provider() -> SSMProvider:
     """One provider (and its cache) per container, made on first use."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
     return SSMProvider()
 
 

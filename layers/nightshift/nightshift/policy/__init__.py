@@ -1,9 +1,11 @@
-"""The policy file: one YAML document, validated against a JSON schema composed of one schema per
-section (`schema/<section>.json`), so each function owns the shape of its own section."""
+"""The policy file: one YAML document (shipped to the functions as JSON), validated against a
+JSON schema composed of one schema per section (`schema/<section>.json`), so each function owns
+the shape of its own section."""
 
 from nightshift.policy.loader import (
     SECTIONS,
     PolicyParameter,
+    as_json,
     field_paths,
     load_policy,
     load_policy_parameter,
@@ -18,6 +20,7 @@ __all__ = [
     "Policy",
     "PolicyParameter",
     "ProtectRule",
+    "as_json",
     "field_paths",
     "load_policy",
     "load_policy_parameter",

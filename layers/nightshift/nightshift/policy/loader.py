@@ -2,11 +2,17 @@
 
 Every mistake becomes one PolicyError that names the file, the path to the field and what was
 expected; an unknown field is answered with the list of valid ones.
+
+People write the policy in YAML; what a function reads is JSON (a subset of YAML): the policy
+layer's build and scripts/publish-policy check the YAML and ship the document as JSON, which is
+read with the standard library. PyYAML is imported only for a policy that is not JSON (a source
+file in tests and tools, a parameter published by hand), so a cold start does not load it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -18,7 +24,6 @@ from types import MappingProxyType
 from typing import Any
 
 import fastjsonschema
-import yaml
 
 from nightshift.errors import PolicyError
 from nightshift.policy.model import DEFAULT_PROTECT, Policy, ProtectRule
@@ -80,9 +85,27 @@ def field_paths(schema: dict[str, Any] | None = None) -> list[str]:
     return paths
 
 
+# Written into the built layer by its Makefile (`validator_source`), never kept in the sources.
+COMPILED_SCHEMA_MODULE = "nightshift.policy.compiled_schema"
+
+
+def validator_source() -> str:
+    """The policy schema compiled to Python (fastjsonschema's `compile_to_code`): the layer's
+    build writes it as COMPILED_SCHEMA_MODULE, so a cold start neither reads the schema files
+    nor generates and compiles the validator's code (tens of ms at every first run)."""
+    return str(fastjsonschema.compile_to_code(policy_schema()))
+
+
 @cache
 def _validator() -> Any:
-    return fastjsonschema.compile(policy_schema())
+    """The built layer's compiled schema, else (sources: tests, tools) compiled here."""
+    try:
+        compiled = importlib.import_module(COMPILED_SCHEMA_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != COMPILED_SCHEMA_MODULE:
+            raise
+        return fastjsonschema.compile(policy_schema())
+    return compiled.validate
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -144,7 +167,7 @@ def load_policy_parameter(parameter: PolicyParameter, read: Callable[[str], str]
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    """Validate policy YAML text and return the model.
+    """Validate policy text (JSON or YAML) and return the model.
 
     >>> parse_policy("version: 1").protect.tag
     'Environment'
@@ -161,17 +184,46 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 
 def read_document(text: str, source: str) -> dict[str, Any]:
-    """The policy YAML as plain JSON data (dates as ISO strings), not yet validated."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-        raise PolicyError(source, where, f"is not valid YAML: {exc}") from exc
+    """The policy (JSON, or else YAML) as plain JSON data (dates as ISO strings), not yet
+    validated."""
+    document = _json_document(text)
+    if document is None:
+        document = _yaml_document(text, source)
     if not isinstance(document, dict):
         raise PolicyError(source, "(document)", "expected a mapping with at least `version: 1`")
     data: dict[str, Any] = _plain(document)
     return data
+
+
+def as_json(data: Mapping[str, Any]) -> str:
+    """A checked document as the functions read it: compact JSON, keys in the author's order.
+
+    >>> as_json({"version": 1, "schedules": {"office": {"timezone": "Europe/Berlin"}}})
+    '{"version":1,"schedules":{"office":{"timezone":"Europe/Berlin"}}}'
+    """
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_document(text: str) -> Any:
+    """The JSON document `text` holds, or None when it is not JSON (then it is read as YAML,
+    whose errors say what is wrong, e.g. for a YAML flow mapping `{version: 1}`)."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def _yaml_document(text: str, source: str) -> Any:
+    import yaml  # only for YAML text: what the functions are shipped is JSON (module docstring)
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
+        raise PolicyError(source, where, f"is not valid YAML: {exc}") from exc
 
 
 def build_policy(data: Mapping[str, Any], source: str) -> Policy:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-
 from nightshift.errors import EventError
 from nightshift.redeploy.image import EcrRegistry, ImageReference
 from nightshift.trigger import quoted, within_years
@@ -104,7 +102,7 @@ def read_image_action(event: Mapping[str, Any]) -> ImagePush | IgnoredEvent:
     >>> read_image_action({"source": "aws.s3", "detail-type": "Object Created"}).reason
     "not an ECR image action (aws.s3 'Object Created')"
     """
-    envelope = EventBridgeEvent(dict(_object(event)))
+    envelope = _object(event)
     source, detail_type = envelope.get("source"), envelope.get("detail-type")
     event_id = _optional_id(envelope)
     if (source, detail_type) != (ECR_SOURCE, ECR_DETAIL_TYPE):
@@ -181,7 +179,7 @@ class DeploymentStateChange:
 
     @classmethod
     def from_event(cls, event: object) -> DeploymentStateChange:
-        envelope = EventBridgeEvent(dict(_object(event)))
+        envelope = _object(event)
         source, detail_type = envelope.get("source"), envelope.get("detail-type")
         if (source, detail_type) != (ECS_SOURCE, ECS_DEPLOYMENT_DETAIL_TYPE):
             raise EventError(

@@ -31,7 +31,8 @@ from localcloud.receiver import WebhookReceiver
 from localcloud.server import Endpoint, MotoServer
 from localcloud.stack import ensure_stack
 from localcloud.webhooks import seed_webhook_secrets
-from nightshift.policy import PolicyParameter, load_policy, parse_policy
+from nightshift.policy import PolicyParameter, as_json, load_policy, parse_policy
+from nightshift.policy.loader import read_document
 
 # The demo stack: the demo policy (its canary probes the health app), and a pruner that deletes.
 # The policy reaches the stack as a user's own would: published to SSM, named by PolicySource.
@@ -108,8 +109,9 @@ def publish_demo_policy(endpoint: Endpoint, path: Path, health: HealthApp) -> Po
     template_url = load_policy(path).section("canaries")[0]["url"]
     text = path.read_text(encoding="utf-8").replace(template_url, health.url)
     parse_policy(text, f"{path} (with {health.url})")
+    published = as_json(read_document(text, str(path)))  # as scripts/publish-policy publishes it
     answer = endpoint.client("ssm").put_parameter(
-        Name=POLICY_PARAMETER, Value=text, Type="String", Overwrite=True
+        Name=POLICY_PARAMETER, Value=published, Type="String", Overwrite=True
     )
     return PolicyParameter(POLICY_PARAMETER, int(answer["Version"]))
 

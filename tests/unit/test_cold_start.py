@@ -1,0 +1,152 @@
+"""What a cold start loads: each handler, imported in a fresh interpreter the way Lambda imports
+it, loads none of the modules its first run does not need, and the policy part of that first run
+(the policy layer's JSON, validated by the schema the layer's build compiled) loads no YAML parser
+and reads no schema file. Timing lives in bench/cold_start.py; this guards the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nightshift.policy.loader import COMPILED_SCHEMA_MODULE, validator_source
+from nightshift_tools.policy_layer import build_layer
+from tests.conftest import ROOT
+
+HANDLERS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
+
+# Module (or package) -> why no handler's import loads it.
+NOT_AT_IMPORT = {
+    "aws_xray_sdk": "the X-Ray SDK: tracing is off, so no Tracer is built (nightshift.tracing)",
+    "yaml": "PyYAML: the deployed policy is JSON (policy/Makefile, scripts/publish-policy)",
+    "jsonschema": "the tools' complete policy check, not the functions'",
+    "pydantic": "Powertools' parser and its models: not used",
+    "nightshift_tools": "the scripts' library",
+    "localcloud": "the local cloud",
+    "aws_lambda_powertools.utilities.data_classes": "every Powertools event class at once",
+    "asyncio": "an event loop: no handler runs one",
+    "aws_lambda_powertools.utilities.parameters": "SSM and Secrets Manager providers",
+    "aws_lambda_powertools.utilities.idempotency": "idempotency: redeploy's pushes only",
+    "aws_lambda_powertools.utilities.batch": "partial batch responses: the notifier's SQS only",
+}
+# What a handler's first run does need, and why it is loaded at import.
+NEEDED = {
+    "canary": {
+        # Header secrets through Powertools' SecretsProvider, built with the canary's service.
+        "aws_lambda_powertools.utilities.parameters",
+    },
+    "notifier": {
+        # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
+        # and the record data classes (whose package imports all of them).
+        "aws_lambda_powertools.utilities.batch",
+        "aws_lambda_powertools.utilities.data_classes",
+        "asyncio",
+        # Webhook URLs from Secrets Manager through Powertools' SecretsProvider.
+        "aws_lambda_powertools.utilities.parameters",
+    },
+    "redeploy": {"aws_lambda_powertools.utilities.idempotency"},
+}
+FIRST_RUN = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import app
+at_import = sorted(sys.modules)
+from nightshift.policy import load_policy, loader
+load_policy(sys.argv[3])
+print(json.dumps({
+    "at_import": at_import,
+    "after_policy": sorted(sys.modules),
+    "schema_files_read": loader.policy_schema.cache_info().currsize,
+    "validator": loader._validator().__module__,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The layer's package with the compiled schema its Makefile writes, and the policy layer's
+    nightshift.yaml as policy/Makefile ships it (JSON)."""
+    scratch = tmp_path_factory.mktemp("built")
+    layer = scratch / "layer"
+    shutil.copytree(
+        ROOT / "layers" / "nightshift" / "nightshift",
+        layer / "nightshift",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    compiled = layer / Path(*COMPILED_SCHEMA_MODULE.split(".")).with_suffix(".py")
+    compiled.write_text(validator_source(), encoding="utf-8")
+    assert build_layer([ROOT / "policy" / "nightshift.yaml"], scratch) == []
+    return {"layer": layer, "policy": scratch / "nightshift.yaml"}
+
+
+def first_run(name: str, built: dict[str, Path]) -> dict[str, Any]:
+    environment = {
+        **os.environ,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "POWERTOOLS_SERVICE_NAME": name,
+    }
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FIRST_RUN,
+            str(ROOT / "functions" / name),
+            str(built["layer"]),
+            str(built["policy"]),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(process.stdout.splitlines()[-1])
+    return result
+
+
+def loaded(modules: list[str], wanted: str) -> bool:
+    return any(module == wanted or module.startswith(f"{wanted}.") for module in modules)
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_a_handler_imports_nothing_its_first_run_does_not_need(
+    name: str, built: dict[str, Path]
+) -> None:
+    result = first_run(name, built)
+
+    unexpected = {
+        module: why
+        for module, why in NOT_AT_IMPORT.items()
+        if module not in NEEDED.get(name, set()) and loaded(result["at_import"], module)
+    }
+    assert unexpected == {}
+    assert loaded(result["at_import"], "nightshift")  # the import did run the handler
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_the_shipped_policy_loads_without_yaml_or_reading_the_schema(
+    name: str, built: dict[str, Path]
+) -> None:
+    result = first_run(name, built)
+
+    assert not loaded(result["after_policy"], "yaml")
+    assert result["schema_files_read"] == 0
+    assert result["validator"] == COMPILED_SCHEMA_MODULE
+
+
+def test_the_shipped_policy_is_json_and_reads_as_its_yaml_source(built: dict[str, Path]) -> None:
+    from nightshift.policy import load_policy
+
+    shipped = built["policy"].read_text(encoding="utf-8")
+
+    assert isinstance(json.loads(shipped), dict)
+    assert (
+        load_policy(built["policy"]).sections
+        == load_policy(ROOT / "policy" / "nightshift.yaml").sections
+    )
