@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on a build machine
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 NIGHTSHIFT_COLOUR = "#2b6cb0"
 CUSTODIAN_COLOUR = "#dd6b20"
@@ -204,6 +205,10 @@ def scale(results: dict[str, Any], path: Path) -> Path:
             )
         axes.set_xscale("log")
         axes.set_yscale("log")
+        axes.set_xticks(sizes, [f"{size:,}" for size in sizes])
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+        axes.yaxis.set_minor_formatter(NullFormatter())
         axes.set_title(title, fontsize=10)
         axes.grid(True, which="both", alpha=0.3)
 
