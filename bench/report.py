@@ -459,12 +459,15 @@ def scale_section(results: Mapping[str, Any]) -> str:
         for size in scheduler:
             stops = size["full_stop"]
             runs = len(stops)
-            fits = (
-                "yes, one run"
-                if runs == 1 and size["all_stopped"]
-                else f"no: {runs} runs, {rate:g} min apart"
-                + ("" if size["all_stopped"] else ", still not all stopped")
-            )
+            over = [run["label"] for run in [size["steady"], *stops] if run["run_s"] > budget]
+            if over:  # the handler is not stopped at the deadline here; Lambda would stop it
+                fits = f"**no**: {', '.join(over)} ran past it"
+            elif runs == 1 and size["all_stopped"]:
+                fits = "yes, one run"
+            else:
+                fits = f"no: {runs} runs, {rate:g} min apart" + (
+                    "" if size["all_stopped"] else ", still not all stopped"
+                )
             rows.append(
                 [
                     f"{size['size']:,}",
@@ -500,7 +503,9 @@ def scale_section(results: Mapping[str, Any]) -> str:
                 " stops less than 10 s before its deadline; what it defers, the next scheduled run"
                 f" ({rate:g} minutes later, the template's default rate) does, so the full stop"
                 " is run again until everything is stopped. Handler time is the `lambda_handler`"
-                " call (the import is apart); requests are counted by the server."
+                " call (the import is apart); requests are counted by the server. The reading of"
+                " a run is not cut short at the deadline: a run that took longer than the Timeout"
+                " here would have been ended by Lambda, and is marked so."
             ),
             "",
             table(
@@ -540,7 +545,13 @@ def scale_section(results: Mapping[str, Any]) -> str:
                     f"{size['size']:,}",
                     seconds(size["seeding_s"]),
                     count(expected["ebs"] + expected["rds"]),
-                    str(len(prunes)) + ("" if size["finished"] else " (unfinished)"),
+                    str(len(prunes))
+                    + ("" if size["finished"] else " (unfinished)")
+                    + (
+                        " (**over the Timeout**)"
+                        if any(run["lambda_s"] > budget for run in prunes)
+                        else ""
+                    ),
                     seconds(sum(run["lambda_s"] for run in prunes)),
                     seconds(sum(run["real_s"] for run in prunes)),
                     seconds(sum(run["listing_s"] for run in prunes)),

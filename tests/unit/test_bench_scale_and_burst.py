@@ -187,6 +187,17 @@ def test_the_scale_section_flags_a_wrong_deletion_and_an_unfinished_stop() -> No
     assert "no: 1 runs, 5 min apart, still not all stopped" in text
 
 
+def test_a_run_longer_than_its_timeout_is_marked() -> None:
+    results = copy.deepcopy(SCALE)
+    results["scheduler"][-1] = scheduler_size(10000, [(130.0, 9000, 10000)])
+    results["pruner"][-1]["runs"][0]["lambda_s"] = 950.0
+
+    text = report.scale_section(results)
+
+    assert "**no**: full stop #1 ran past it |" in text
+    assert "| 2 (**over the Timeout**) |" in text
+
+
 def test_the_burst_section_states_the_deployment_and_what_went_wrong() -> None:
     text = report.notifier_burst_section(BURST)
     assert "batches of up to 10**" in text
