@@ -43,6 +43,13 @@ def count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def plural(number: int, noun: str) -> str:
+    """>>> plural(1, "run"), plural(3, "run")
+    ('1 run', '3 runs')
+    """
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def times(value: float) -> str:
     return f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
 
@@ -465,7 +472,7 @@ def scale_section(results: Mapping[str, Any]) -> str:
             elif runs == 1 and size["all_stopped"]:
                 fits = "yes, one run"
             else:
-                fits = f"no: {runs} runs, {rate:g} min apart" + (
+                fits = f"no: {plural(runs, 'run')}, {rate:g} min apart" + (
                     "" if size["all_stopped"] else ", still not all stopped"
                 )
             rows.append(
@@ -887,7 +894,7 @@ def summary_section(found: Mapping[str, Any]) -> str:
                     f"6. scheduler full stop, {biggest['size']:,} resources (1 round)",
                     (
                         f"{seconds(handler)}, {count(sum(run['requests'] for run in stops))} req,"
-                        f" {len(stops)} run{'s' if len(stops) > 1 else ''}"
+                        f" {plural(len(stops), 'run')}"
                     ),
                     f"its Timeout, {biggest['budget_s']} s",
                     f"{times(max(run['run_s'] for run in stops) / biggest['budget_s'])} of it",
@@ -901,7 +908,8 @@ def summary_section(found: Mapping[str, Any]) -> str:
                 [
                     f"6. pruner, {biggest['size']:,} snapshots (1 round)",
                     (
-                        f"{len(prunes)} runs of {biggest['budget_s']} s, {seconds(lambda_s)}"
+                        f"{plural(len(prunes), 'run')} of {biggest['budget_s']} s,"
+                        f" {seconds(lambda_s)}"
                         f" in Lambda, {count(sum(run['requests'] for run in prunes))} req"
                     ),
                     f"floor at AWS's rates {seconds(biggest['floor_s'])}",

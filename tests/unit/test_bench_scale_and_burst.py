@@ -184,7 +184,7 @@ def test_the_scale_section_flags_a_wrong_deletion_and_an_unfinished_stop() -> No
     text = report.scale_section(results)
 
     assert "| **no** |" in text
-    assert "no: 1 runs, 5 min apart, still not all stopped" in text
+    assert "no: 1 run, 5 min apart, still not all stopped" in text
 
 
 def test_a_run_longer_than_its_timeout_is_marked() -> None:
