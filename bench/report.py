@@ -472,8 +472,11 @@ def scale_section(results: Mapping[str, Any]) -> str:
             elif runs == 1 and size["all_stopped"]:
                 fits = "yes, one run"
             else:
+                errors = stops[-1].get("report_errors") or []
                 fits = f"no: {plural(runs, 'run')}, {rate:g} min apart" + (
-                    "" if size["all_stopped"] else ", still not all stopped"
+                    ""
+                    if size["all_stopped"]
+                    else ", still not all stopped" + (f" ({errors[0]})" if errors else "")
                 )
             rows.append(
                 [
@@ -504,6 +507,9 @@ def scale_section(results: Mapping[str, Any]) -> str:
                 f" EC2 instances, all running and tagged office-hours; at {biggest['size']:,}:"
                 f" {fleet['ecs_services']:,} services in {fleet['clusters']} clusters,"
                 f" {fleet['rds_instances']:,} RDS and {fleet['ec2_instances']:,} EC2 instances."
+                " The comparison's policy, with the circuit breaker opened for the fleet"
+                f" (`max_stops: {biggest.get('max_stops', biggest['size']):,}`; the default, 50,"
+                " refuses a run that would stop more, and a full stop stops everything)."
                 " A steady-state run at 18:55 Berlin, then the full stop at 19:05, each with"
                 f" SchedulerFunction's Timeout from template.yaml, **{budget} s**, as its"
                 " deadline (Lambda's own limit is 15 minutes). A run does not begin a batch of"

@@ -10,11 +10,13 @@ in the cloud's own process and is timed apart from the runs.
 
 Scheduler: the comparison fleet of bench/fleets.py scaled up (40% ECS services, 100 to a
 cluster, each with an Application Auto Scaling target; 20% RDS instances; 40% EC2 instances; all
-running, all tagged office-hours). A steady-state run at 18:55 Berlin (nothing to do), then the
-full stop at 19:05, with the template's Timeout for SchedulerFunction as the Lambda budget
-(bench.invoke's context counts it down). What a run does not begin 10 s before its deadline it
-defers to the next run: the full stop is then run again 5 minutes later (the template's default
-schedule rate), as the next scheduled run, until everything is stopped.
+running, all tagged office-hours). The comparison's policy, with its circuit breaker
+(`max_stops`) opened for the fleet's size. A steady-state run at 18:55 Berlin (nothing to do),
+then the full stop at 19:05, with the template's Timeout for SchedulerFunction as the Lambda
+budget (bench.invoke's context counts it down). What a run does not begin 10 s before its
+deadline it defers to the next run: the full stop is then run again 5 minutes later (the
+template's default schedule rate), as the next scheduled run, until everything is stopped (or a
+run makes no progress).
 
 Pruner: the comparison's fleet shape (bench/fleets.py: a tenth production, the rest staging, the
 rule "staging older than 30 days", bench/policies/pruner.yaml), with 35 days of one snapshot a
@@ -33,6 +35,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +63,7 @@ SCHEDULE_RATE = dt.timedelta(minutes=5)  # template.yaml's SchedulerRate default
 MAX_SCHEDULER_RUNS = 6
 MAX_PRUNER_RUNS = 30
 LAMBDA_LIMIT_S = 900  # Lambda's maximum timeout
+MAX_STOPS = re.compile(r"max_stops: (\d+)")
 
 
 def function_timeout(logical_id: str) -> int:
@@ -112,8 +116,27 @@ def stopped(inventory: dict[str, int]) -> int:
     return sum(inventory.get(key, 0) for key in ("ecs:stopped", "rds:stopped", "ec2:stopped"))
 
 
+def scheduler_policy(size: int, folder: Path) -> Path:
+    """The comparison's policy (bench/policies/scheduler.yaml) with its circuit breaker opened
+    for `size` resources: `max_stops` (5,000 there, 50 by default) refuses a run that would stop
+    more, and a full stop stops the whole fleet."""
+    text = NIGHTSHIFT_POLICY.read_text(encoding="utf-8")
+    found = MAX_STOPS.search(text)
+    if found is None:
+        raise ValueError(f"{NIGHTSHIFT_POLICY} sets no max_stops")
+    opened = max(size, int(found.group(1)))
+    path = folder / f"scheduler-{size}.yaml"
+    path.write_text(MAX_STOPS.sub(f"max_stops: {opened}", text, count=1), encoding="utf-8")
+    return path
+
+
 def scheduler_run(
-    cloud: BenchCloud, label: str, moment: dt.datetime, nightshift: dict[str, str], budget: int
+    cloud: BenchCloud,
+    label: str,
+    moment: dt.datetime,
+    nightshift: dict[str, str],
+    budget: int,
+    policy: Path,
 ) -> dict[str, Any]:
     run = run_nightshift(
         cloud,
@@ -121,7 +144,7 @@ def scheduler_run(
         "scheduler",
         {"time": moment.isoformat().replace("+00:00", "Z")},
         {
-            "NIGHTSHIFT_POLICY_FILE": str(NIGHTSHIFT_POLICY),
+            "NIGHTSHIFT_POLICY_FILE": str(policy),
             "NIGHTSHIFT_STATE_TABLE": nightshift["table"],
             "NIGHTSHIFT_OPS_TOPIC_ARN": nightshift["topic"],
         },
@@ -157,20 +180,26 @@ def scheduler_size(cloud: BenchCloud, size: int, progress: Any) -> dict[str, Any
     nightshift = cloud.create_nightshift()
     seeding = time.perf_counter() - started
     progress(f"scale scheduler {size:,}: seeded in {seeding:.0f} s")
-    steady = scheduler_run(cloud, "steady state", STEADY, nightshift, budget)
-    progress(f"scale scheduler {size:,} steady state: {_summary(steady)}")
-    full_stop = []
-    for n in range(MAX_SCHEDULER_RUNS):
-        run = scheduler_run(
-            cloud, f"full stop #{n + 1}", FULL_STOP + n * SCHEDULE_RATE, nightshift, budget
-        )
-        full_stop.append(run)
-        progress(f"scale scheduler {size:,} full stop #{n + 1}: {_summary(run)}")
-        if run["stopped_after"] >= fleet.total or run["error"]:
-            break
+    with tempfile.TemporaryDirectory(prefix="nightshift-scale-") as scratch:
+        policy = scheduler_policy(size, Path(scratch))
+        max_stops = int(MAX_STOPS.findall(policy.read_text(encoding="utf-8"))[0])
+        steady = scheduler_run(cloud, "steady state", STEADY, nightshift, budget, policy)
+        progress(f"scale scheduler {size:,} steady state: {_summary(steady)}")
+        full_stop: list[dict[str, Any]] = []
+        for n in range(MAX_SCHEDULER_RUNS):
+            moment = FULL_STOP + n * SCHEDULE_RATE
+            run = scheduler_run(cloud, f"full stop #{n + 1}", moment, nightshift, budget, policy)
+            progress(f"scale scheduler {size:,} full stop #{n + 1}: {_summary(run)}")
+            before = full_stop[-1]["stopped_after"] if full_stop else 0
+            full_stop.append(run)
+            if run["stopped_after"] >= fleet.total or run["error"]:
+                break
+            if run["stopped_after"] == before:
+                break  # no progress (refused, or failing): another run would do the same
     return {
         "size": size,
         "fleet": fleet.to_json(),
+        "max_stops": max_stops,
         "seeding_s": seeding,
         "budget_s": budget,
         "steady": steady,

@@ -220,3 +220,12 @@ def test_the_summary_has_a_row_for_each(tmp_path: Path) -> None:
     assert "15x the floor" in text
     assert "7. notifier burst, 1,000 alarms" in text
     assert charts.scale(SCALE, tmp_path / "scale.png").stat().st_size > 10_000
+
+
+def test_the_scale_policy_opens_the_circuit_breaker_for_the_fleet(tmp_path: Path) -> None:
+    big = scale.scheduler_policy(10000, tmp_path).read_text(encoding="utf-8")
+    small = scale.scheduler_policy(1000, tmp_path).read_text(encoding="utf-8")
+
+    assert "max_stops: 10000" in big
+    assert "max_stops: 5000" in small  # the comparison's own setting, already open enough
+    assert big.replace("10000", "5000") == scale.NIGHTSHIFT_POLICY.read_text(encoding="utf-8")
