@@ -16,7 +16,11 @@ asserts a time, and `make test` does not run them.
 - pruner_vs_custodian.py, scheduler_vs_custodian.py, cold_start.py, canary.py: the five
   measurements of the issue; policies/ and c7n/ hold the policies both tools ran.
 - pruner_scale.py: a separate study of one pruner invocation against the Lambda budget at the
-  documented rates (docs/pruner.md, "Scale"), on the same local cloud in its own process.
+  documented rates (docs/pruner.md, "Scale"), on the same local cloud in its own process; with
+  `--endpoint`, the same runs against a cloud seeded by its caller.
+- scale.py (issue 17): the scheduler up to 10,000 resources and the pruner up to 50,000 snapshots
+  (through pruner_scale.py), one round per size; notifier_burst.py: 1,000 alarms published at
+  once, through the queue as template.yaml configures it, to a local webhook.
 """
 
 from __future__ import annotations

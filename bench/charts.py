@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on a build machine
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 NIGHTSHIFT_COLOUR = "#2b6cb0"
 CUSTODIAN_COLOUR = "#dd6b20"
@@ -20,6 +21,7 @@ FLOOR_COLOUR = "#4a5568"
 COLOURS = {"nightshift": NIGHTSHIFT_COLOUR, "custodian": CUSTODIAN_COLOUR}
 NAMES = {"nightshift": "Nightshift", "custodian": "Cloud Custodian"}
 DPI = 110
+COLOUR_CYCLE = (NIGHTSHIFT_COLOUR, CUSTODIAN_COLOUR)
 
 
 def _save(figure: Any, path: Path) -> Path:
@@ -181,4 +183,87 @@ def canary(results: dict[str, Any], path: Path) -> Path:
         fontsize=10,
     )
     axes.set_xlim(0.1, results["floor_sequential_s"] * 3)
+    return _save(figure, path)
+
+
+def scale(results: dict[str, Any], path: Path) -> Path:
+    """Seconds and requests against size, log-log: the scheduler (steady state, full stop) with
+    its Timeout, the pruner (real time here, Lambda time at the documented rates) with its
+    Timeout; a dotted line through the smallest size grows linearly, for comparison."""
+    figure, axes = plt.subplots(2, 2, figsize=(9, 6.5))
+    scheduler, pruner = results["scheduler"], results["pruner"]
+
+    def panel(axes: Any, sizes: list[int], lines: dict[str, list[float]], title: str) -> None:
+        for (label, values), colour in zip(lines.items(), COLOUR_CYCLE, strict=False):
+            axes.plot(sizes, values, marker="o", label=label, color=colour)
+            axes.plot(
+                sizes,
+                [values[0] * size / sizes[0] for size in sizes],
+                linestyle=":",
+                color=colour,
+                alpha=0.6,
+            )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xticks(sizes, [f"{size:,}" for size in sizes])
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.set_title(title, fontsize=10)
+        axes.grid(True, which="both", alpha=0.3)
+
+    if scheduler:
+        sizes = [size["size"] for size in scheduler]
+        panel(
+            axes[0][0],
+            sizes,
+            {
+                "steady state": [size["steady"]["run_s"] for size in scheduler],
+                "full stop (all runs)": [
+                    sum(run["run_s"] for run in size["full_stop"]) for size in scheduler
+                ],
+            },
+            "Scheduler: handler seconds",
+        )
+        budget = scheduler[0]["budget_s"]
+        axes[0][0].axhline(budget, color=FLOOR_COLOUR, linestyle="--", label=f"Timeout {budget} s")
+        panel(
+            axes[0][1],
+            sizes,
+            {
+                "steady state": [size["steady"]["requests"] for size in scheduler],
+                "full stop (all runs)": [
+                    sum(run["requests"] for run in size["full_stop"]) for size in scheduler
+                ],
+            },
+            "Scheduler: requests",
+        )
+        for column in axes[0]:
+            column.set_xlabel("resources")
+        axes[0][0].legend(fontsize=8)
+    if pruner:
+        sizes = [size["size"] for size in pruner]
+        panel(
+            axes[1][0],
+            sizes,
+            {
+                "real, against moto": [sum(r["real_s"] for r in size["runs"]) for size in pruner],
+                "Lambda, documented rates": [
+                    sum(r["lambda_s"] for r in size["runs"]) for size in pruner
+                ],
+            },
+            "Pruner: seconds (all runs)",
+        )
+        budget = pruner[0]["budget_s"]
+        axes[1][0].axhline(budget, color=FLOOR_COLOUR, linestyle="--", label=f"Timeout {budget} s")
+        panel(
+            axes[1][1],
+            sizes,
+            {"requests": [sum(r["requests"] for r in size["runs"]) for size in pruner]},
+            "Pruner: requests (all runs)",
+        )
+        for column in axes[1]:
+            column.set_xlabel("snapshots")
+        axes[1][0].legend(fontsize=8)
+    figure.suptitle("Scale, one round per size (dotted: linear growth from the smallest size)")
     return _save(figure, path)

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.pruner_scale [--ebs 5000] [--rds 1000]
                                            [--rate-scale 1] [--sleep simulated|real]
+    .venv/bin/python -m bench.pruner_scale --endpoint URL --table T --topic ARN \
+        --policy FILE --time ISO --out runs.json      # against a cloud seeded by the caller
 
 Starts the local cloud's in-process mode (localcloud.inprocess, with moto's own answers) on a
 free loopback port, creates `--ebs` EBS snapshots (50 volumes, one snapshot a day) and `--rds`
@@ -16,6 +18,10 @@ waits to the Lambda clock the deadline is measured on instead of sleeping them, 
 the same calls in the same order, against the same deadline, in about two minutes.
 `--rate-scale` multiplies both refill rates (bursts stay as documented); with `--sleep real`
 the waits are slept. Results and their reading: docs/pruner.md, "Scale".
+
+With `--endpoint` nothing is started or created: the runs go to a cloud the caller seeded (the
+Scale benchmark of `make bench`, bench/scale.py, seeds its bench cloud up to 50,000 snapshots),
+with the caller's table, topic and policy, and the runs are written as JSON to `--out`.
 """
 
 from __future__ import annotations
@@ -71,6 +77,26 @@ class Run:
     seconds: Counter[str]
     report: dict[str, Any]
 
+    def to_json(self) -> dict[str, Any]:
+        totals = self.report["totals"]
+        return {
+            "label": self.label,
+            "lambda_s": self.lambda_seconds,
+            "waited_s": self.waited,
+            "real_s": self.lambda_seconds - self.waited,
+            "planning_s": self.planning,
+            "listing_s": sum(
+                seconds for operation, seconds in self.seconds.items() if ":Describe" in operation
+            ),
+            "requests": sum(self.calls.values()),
+            "calls": dict(self.calls),
+            "deleted": int(totals["deleted"]),
+            "deferred": int(totals["deferred"]),
+            "snapshots": int(totals["snapshots"]),
+            "delete_planned": int(totals["delete_planned"]),
+            "errors": list(self.report.get("errors", ())),
+        }
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -86,7 +112,18 @@ def main() -> int:
         help="simulated: pacing waits count against the deadline without blocking (default)",
     )
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, help="seconds per run")
+    parser.add_argument("--max-runs", type=int, default=9, help="prune runs at most")
+    parser.add_argument("--no-dry-run", action="store_true", help="prune at once, no plan first")
+    seeded = parser.add_argument_group("against a cloud the caller seeded")
+    seeded.add_argument("--endpoint", help="its URL: start and create nothing")
+    seeded.add_argument("--table", default=TABLE)
+    seeded.add_argument("--topic", help="the ops topic ARN")
+    seeded.add_argument("--policy", type=Path, help="the policy file")
+    seeded.add_argument("--time", help="the event's time (ISO 8601)")
+    seeded.add_argument("--out", type=Path, help="write the runs as JSON here")
     arguments = parser.parse_args()
+    if arguments.endpoint:
+        return run_seeded(arguments)
 
     scratch = Path(tempfile.gettempdir()) / "nightshift-pruner-bench"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -119,8 +156,48 @@ def main() -> int:
             file=sys.stderr,
         )
         simulated = arguments.sleep == "simulated"
-        runs = measure(boto3, arguments.rate_scale, arguments.budget, simulated)
+        runs = measure(
+            boto3, arguments.rate_scale, arguments.budget, simulated, max_runs=arguments.max_runs
+        )
     print_table(runs, arguments.rate_scale, simulated)
+    return 0
+
+
+def run_seeded(arguments: argparse.Namespace) -> int:
+    """The runs against `--endpoint`, seeded by the caller; the runs as JSON to `--out`."""
+    import json
+
+    os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": arguments.endpoint})
+    os.environ.update(
+        function_variables(
+            service="pruner",
+            policy_file=arguments.policy,
+            table=arguments.table,
+            topic_arn=arguments.topic,
+            environment="bench",
+            region=REGION,
+            extra={"POWERTOOLS_LOG_LEVEL": "ERROR", "NIGHTSHIFT_PRUNER_DRY_RUN": "false"},
+        )
+    )
+    import boto3
+
+    boto3.setup_default_session()
+    simulated = arguments.sleep == "simulated"
+    event_time = datetime.fromisoformat(arguments.time) if arguments.time else EVENT_TIME
+    runs = measure(
+        boto3,
+        arguments.rate_scale,
+        arguments.budget,
+        simulated,
+        event_time=event_time,
+        max_runs=arguments.max_runs,
+        dry_run_first=not arguments.no_dry_run,
+    )
+    text = json.dumps([run.to_json() for run in runs], indent=1)
+    if arguments.out:
+        arguments.out.write_text(text, encoding="utf-8")
+    else:
+        print(text)
     return 0
 
 
@@ -236,7 +313,16 @@ def operation_of(event_name: str) -> str:
     return f"{service}:{operation}"
 
 
-def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool) -> list[Run]:
+def measure(
+    boto3: ModuleType,
+    rate_scale: float,
+    budget: float,
+    simulated: bool,
+    *,
+    event_time: datetime = EVENT_TIME,
+    max_runs: int = 9,
+    dry_run_first: bool = True,
+) -> list[Run]:
     from botocore.config import Config
 
     from nightshift import pacing
@@ -284,8 +370,9 @@ def measure(boto3: ModuleType, rate_scale: float, budget: float, simulated: bool
 
     service.plan_retention = timed_plan
     runs = []
-    events_to_run = [("plan (dry run)", {"time": EVENT_TIME.isoformat(), "dry_run": True})]
-    events_to_run += [(f"prune #{n}", {"time": EVENT_TIME.isoformat()}) for n in range(1, 10)]
+    moment = event_time.isoformat()
+    events_to_run = [("plan (dry run)", {"time": moment, "dry_run": True})] if dry_run_first else []
+    events_to_run += [(f"prune #{n}", {"time": moment}) for n in range(1, max_runs + 1)]
     for label, event in events_to_run:
         meter.calls.clear()
         meter.seconds.clear()

@@ -9,6 +9,7 @@ The page is generated: edit this file, not the page.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,6 +41,13 @@ def seconds(value: float) -> str:
 
 def count(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def plural(number: int, noun: str) -> str:
+    """>>> plural(1, "run"), plural(3, "run")
+    ('1 run', '3 runs')
+    """
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def times(value: float) -> str:
@@ -422,6 +430,300 @@ Reading these numbers:
 """
 
 
+def growth(sizes: Sequence[float], values: Sequence[float]) -> str:
+    """The exponent k of value ~ size^k between the smallest and the biggest size.
+
+    >>> growth([1000, 10000], [2.0, 20.0]), growth([1000, 10000], [5.0, 5.0])
+    ('1.00', '0.00')
+    """
+    if len(sizes) < 2 or min(values[0], values[-1]) <= 0:
+        return "n/a"
+    return f"{math.log(values[-1] / values[0]) / math.log(sizes[-1] / sizes[0]):.2f}"
+
+
+def scale_section(results: Mapping[str, Any]) -> str:
+    scheduler, pruner = results["scheduler"], results["pruner"]
+    parts = [
+        "## 6. Scale",
+        "",
+        (
+            "How the scheduler and the pruner grow with the size of the account, and whether one"
+            " invocation still does the work within its Lambda budget or the next run resumes"
+            " it. **One round per size** (the biggest sizes take minutes on two cores, and"
+            " `make bench` has a budget), so these are single measurements, not medians. Each size"
+            " starts from a freshly reset bench cloud; the seeding runs in the cloud's own process"
+            " and is timed apart from the runs (it is not part of any run's time or requests)."
+            " Code: [`bench/scale.py`](../bench/scale.py)."
+        ),
+        "",
+        "![Scale: seconds and requests against size](img/benchmarks/scale.png)",
+        "",
+    ]
+    if scheduler:
+        budget = scheduler[0]["budget_s"]
+        rate = results["schedule_rate_s"] / 60
+        rows = []
+        for size in scheduler:
+            stops = size["full_stop"]
+            runs = len(stops)
+            over = [run["label"] for run in [size["steady"], *stops] if run["run_s"] > budget]
+            if over:  # the handler is not stopped at the deadline here; Lambda would stop it
+                fits = f"**no**: {', '.join(over)} ran past it"
+            elif runs == 1 and size["all_stopped"]:
+                fits = "yes, one run"
+            else:
+                errors = stops[-1].get("report_errors") or []
+                fits = f"no: {plural(runs, 'run')}, {rate:g} min apart" + (
+                    ""
+                    if size["all_stopped"]
+                    else ", still not all stopped" + (f" ({errors[0]})" if errors else "")
+                )
+            rows.append(
+                [
+                    f"{size['size']:,}",
+                    seconds(size["seeding_s"]),
+                    seconds(size["steady"]["run_s"]),
+                    count(size["steady"]["requests"]),
+                    seconds(sum(run["run_s"] for run in stops)),
+                    count(sum(run["requests"] for run in stops)),
+                    f"{stops[-1]['stopped_after']:,} / {size['size']:,}",
+                    fits,
+                ]
+            )
+        sizes = [size["size"] for size in scheduler]
+        steady_s = [size["steady"]["run_s"] for size in scheduler]
+        stop_s = [sum(run["run_s"] for run in size["full_stop"]) for size in scheduler]
+        steady_req = [size["steady"]["requests"] for size in scheduler]
+        stop_req = [sum(run["requests"] for run in size["full_stop"]) for size in scheduler]
+        biggest = scheduler[-1]
+        fleet = biggest["fleet"]
+        per_resource = stop_req[-1] / biggest["size"]
+        parts += [
+            "### Scheduler",
+            "",
+            (
+                "The comparison's fleet (section 3) scaled up: 40% ECS services (100 to a"
+                " cluster, each with an Application Auto Scaling target), 20% RDS instances, 40%"
+                f" EC2 instances, all running and tagged office-hours; at {biggest['size']:,}:"
+                f" {fleet['ecs_services']:,} services in {fleet['clusters']} clusters,"
+                f" {fleet['rds_instances']:,} RDS and {fleet['ec2_instances']:,} EC2 instances."
+                " The comparison's policy, with the circuit breaker opened for the fleet"
+                f" (`max_stops: {biggest.get('max_stops', biggest['size']):,}`; the default, 50,"
+                " refuses a run that would stop more, and a full stop stops everything)."
+                " A steady-state run at 18:55 Berlin, then the full stop at 19:05, each with"
+                f" SchedulerFunction's Timeout from template.yaml, **{budget} s**, as its"
+                " deadline (Lambda's own limit is 15 minutes). A run does not begin a batch of"
+                " stops less than 10 s before its deadline; what it defers, the next scheduled run"
+                f" ({rate:g} minutes later, the template's default rate) does, so the full stop"
+                " is run again until everything is stopped. Handler time is the `lambda_handler`"
+                " call (the import is apart); requests are counted by the server. The reading of"
+                " a run is not cut short at the deadline: a run that took longer than the Timeout"
+                " here would have been ended by Lambda, and is marked so."
+            ),
+            "",
+            table(
+                [
+                    "resources",
+                    "seeding",
+                    "steady state: handler",
+                    "requests",
+                    "full stop: handler (all runs)",
+                    "requests",
+                    "stopped",
+                    f"within the {budget} s Timeout",
+                ],
+                rows,
+                "rrrrrrrl",
+            ),
+            "",
+            (
+                f"Growth from {sizes[0]:,} to {sizes[-1]:,} resources (exponent k of size^k;"
+                " 1 is linear): steady state handler time"
+                f" k = {growth(sizes, steady_s)}, requests k = {growth(sizes, steady_req)};"
+                f" full stop handler time k = {growth(sizes, stop_s)}, requests"
+                f" k = {growth(sizes, stop_req)} ({per_resource:.2f} requests per resource at"
+                f" {sizes[-1]:,})."
+            ),
+            "",
+        ]
+    if pruner:
+        budget = pruner[0]["budget_s"]
+        rows = []
+        for size in pruner:
+            prunes = [run for run in size["runs"] if run["label"].startswith("prune")]
+            expected = size["expected_deletions"]
+            exact = size["deleted"] == expected and not size["production_deleted"]
+            rows.append(
+                [
+                    f"{size['size']:,}",
+                    seconds(size["seeding_s"]),
+                    count(expected["ebs"] + expected["rds"]),
+                    str(len(prunes))
+                    + ("" if size["finished"] else " (unfinished)")
+                    + (
+                        " (**over the Timeout**)"
+                        if any(run["lambda_s"] > budget for run in prunes)
+                        else ""
+                    ),
+                    seconds(sum(run["lambda_s"] for run in prunes)),
+                    seconds(sum(run["real_s"] for run in prunes)),
+                    seconds(sum(run["listing_s"] for run in prunes)),
+                    count(sum(run["requests"] for run in prunes)),
+                    "yes" if exact else "**no**",
+                ]
+            )
+        sizes = [size["size"] for size in pruner]
+        real = [sum(run["real_s"] for run in size["runs"]) for size in pruner]
+        requests = [sum(run["requests"] for run in size["runs"]) for size in pruner]
+        biggest = pruner[-1]
+        first = biggest["runs"][0]
+        listing = {
+            operation: calls
+            for operation, calls in first["calls"].items()
+            if ":Describe" in operation
+        }
+        parts += [
+            "### Pruner",
+            "",
+            (
+                "The comparison's snapshots (section 1: a tenth production, the rest staging, the"
+                " rule *staging older than 30 days*) with"
+                f" {results['snapshot_days']} days of one snapshot a day per volume or instance,"
+                " 5/6 of them EBS: six days in 35 of the staging snapshots are due (a pruner that"
+                " missed five days, or its first run on such an account). The handler runs as"
+                " Lambda would ([`bench/pruner_scale.py`](../bench/pruner_scale.py)), prune"
+                f" after prune, each with PrunerFunction's Timeout, **{budget} s**, and the pacers"
+                " at AWS's documented rates (EC2 `DeleteSnapshot` 5 a second after a burst of"
+                " 100, RDS 12 after 300). Their waits are simulated: they count against the"
+                " deadline without being slept, so each run makes the calls a Lambda would make in"
+                " the same order against the same deadline. Each run lists and plans anew and"
+                " resumes the cursor of the last; deletions go one at a time here (simulated"
+                " waits add up on one clock). *Lambda time* is what the runs would take in"
+                " Lambda at those rates (real time here plus the simulated waits); *real* is what"
+                " they took against moto, of it *listing* the `Describe*` calls."
+            ),
+            "",
+            table(
+                [
+                    "snapshots",
+                    "seeding",
+                    "due",
+                    f"runs of {budget} s",
+                    "Lambda time (all runs)",
+                    "real",
+                    "of it listing",
+                    "requests",
+                    "deleted exactly the due ones",
+                ],
+                rows,
+                "rrrrrrrrl",
+            ),
+            "",
+            (
+                f"Growth from {sizes[0]:,} to {sizes[-1]:,} snapshots: real time"
+                f" k = {growth(sizes, real)}, requests k = {growth(sizes, requests)}. Requests"
+                " are one per deletion plus the listing, each run:"
+                f" at {biggest['size']:,} one run lists with "
+                + ", ".join(f"{calls} `{operation}`" for operation, calls in listing.items())
+                + " (pages of 1,000 EBS and 100 RDS snapshots, as AWS pages them). The number of"
+                " runs is set by EC2's 5 deletions a second: one 900 s run deletes at most about"
+                " 4,500 EBS snapshots, whatever the machine; the cursor carries the rest to the"
+                " next run. Listing time is moto's (it filters every snapshot for every page);"
+                " AWS's would differ."
+            ),
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def notifier_burst_section(results: Mapping[str, Any]) -> str:
+    setup = results["deployment"]
+    latency = results["latency_s"]
+    messages = results["messages"]
+    rows = [
+        [
+            f"{messages:,}",
+            f"{results['delivered']:,}",
+            seconds(latency["p50"]),
+            seconds(latency["p90"]),
+            seconds(latency["p99"]),
+            seconds(latency["max"]),
+            seconds(results["total_s"]),
+            seconds(results["publish_s"]),
+        ]
+    ]
+    requests = results["requests"]
+    who = {"sns": "publisher (CloudWatch)", "sqs": "Lambda's SQS poller"}
+    operations = [
+        [f"`{name}`", who.get(name.split(":")[0], "the notifier"), count(value)]
+        for name, value in sorted(requests.items())
+    ]
+    per_batch = results["handler_s_median"]
+    rounds = math.ceil(results["invocations"] / setup["concurrency"])
+    imports = results["cold_start_import_s"]
+    problems = []
+    if results["delivered"] != messages:
+        problems.append(f"only {results['delivered']:,} of {messages:,} reached the webhook")
+    if results["duplicates"]:
+        problems.append(f"{results['duplicates']} duplicate webhook posts")
+    if results["dead_lettered"] or results["failed_items"] or results["errors"]:
+        problems.append(
+            f"{results['failed_items']} failed items, {len(results['errors'])} crashed"
+            f" invocations, {results['dead_lettered']} messages in the dead-letter queue"
+        )
+    outcome = (
+        "Every alarm reached the webhook exactly once; no item failed and nothing went to the"
+        " dead-letter queue."
+        if not problems
+        else "Problems: " + "; ".join(problems) + "."
+    )
+    return f"""## 7. Notifier burst
+
+{messages:,} CloudWatch alarm notifications (metric alarms going OK to ALARM, each a different
+alarm, in the shape of the real notification in
+[`events/notifier/cloudwatch-alarm-metric.json`](../events/notifier/cloudwatch-alarm-metric.json))
+published at once to the ops topic by {results["publishers"]} threads, one `Publish` each, and
+followed to a local webhook receiver standing in for Slack. The path is the deployed one, with
+template.yaml's numbers: the topic delivers to `NotifierQueue` with the SNS envelope (raw delivery
+{"on" if setup["raw_delivery"] else "off"}; visibility timeout {setup["visibility_timeout_s"]} s,
+dead-letter queue after {setup["max_receive_count"]} receives), and the SQS event source mapping
+hands the notifier **batches of up to {setup["batch_size"]}**, waiting up to
+**{setup["batching_window_s"]:g} s** to fill one, with **at most {setup["concurrency"]} invocations
+at a time** (`ReservedConcurrentExecutions`); partial batch responses
+({"on" if setup["reports_item_failures"] else "off"}) decide what is deleted. moto's SNS delivers
+to the queue; Lambda's side is played by {setup["concurrency"]} worker processes, one per unit of
+concurrency, each a warm execution environment that imported the real handler once (import
+{min(imports):.2f}-{max(imports):.2f} s, not counted below) and then polls as the event source
+mapping does, invokes `lambda_handler` with Lambda's SQS event and deletes what succeeded. The
+handler does its real work: the webhook URL from Secrets Manager, the delivery ledger and the
+alarm memory in DynamoDB, the POST. Not the local cloud's runtime emulator: it starts a process
+per invocation (a cold start each) where Lambda keeps environments warm, and would measure
+{results["invocations"]} cold starts on two cores instead. Code:
+[`bench/notifier_burst.py`](../bench/notifier_burst.py).
+
+Time of a message: from just before its `Publish` to the receiver's record of the webhook POST.
+
+{table(["alarms", "delivered", "p50", "p90", "p99", "max", "total", "of it publishing"], rows)}
+
+{outcome} {results["invocations"]} invocations, {results["batch_size_mean"]:.1f} messages each on
+average; the handler took {seconds(per_batch)} per batch (median), so {setup["concurrency"]}
+environments need about {rounds} rounds of that: the tail latency is set by the concurrency and
+by the handler's time per message (each message costs a ledger read and write, an alarm-memory
+read and write and a POST, one message after another within a batch), not by the queue.
+
+Requests the server counted during the burst:
+
+{table(["operation", "made by", "requests"], operations, "llr")}
+
+Not measured here: network latency to AWS and to Slack or Teams (everything is on loopback);
+Slack's rate limits (about one message a second per channel, with short bursts tolerated: 1,000
+alarms to one channel would meet HTTP 429s, which the notifier retries in place when Retry-After is
+short and otherwise leaves to SQS); how fast Lambda's pollers scale up and SNS's delivery delay
+in AWS (moto delivers to the queue within the `Publish` call); the topic's KMS key and the queue's
+encryption (not set up here); cold starts (the environments were warm; see section 4).
+"""
+
+
 def cold_start_section(results: Mapping[str, Any]) -> str:
     modes = list(results["modes"])
     subjects = list(results["modes"][modes[0]])
@@ -599,6 +901,55 @@ def summary_section(found: Mapping[str, Any]) -> str:
                 f"{times(results['speedup_deployed'])} faster",
             ]
         )
+    if "scale" in found:
+        results = found["scale"]
+        if results["scheduler"]:
+            biggest = results["scheduler"][-1]
+            stops = biggest["full_stop"]
+            handler = sum(run["run_s"] for run in stops)
+            rows.append(
+                [
+                    f"6. scheduler full stop, {biggest['size']:,} resources (1 round)",
+                    (
+                        f"{seconds(handler)}, {count(sum(run['requests'] for run in stops))} req,"
+                        f" {plural(len(stops), 'run')}"
+                    ),
+                    f"its Timeout, {biggest['budget_s']} s",
+                    f"{times(max(run['run_s'] for run in stops) / biggest['budget_s'])} of it",
+                ]
+            )
+        if results["pruner"]:
+            biggest = results["pruner"][-1]
+            prunes = [run for run in biggest["runs"] if run["label"].startswith("prune")]
+            lambda_s = sum(run["lambda_s"] for run in prunes)
+            rows.append(
+                [
+                    f"6. pruner, {biggest['size']:,} snapshots (1 round)",
+                    (
+                        f"{plural(len(prunes), 'run')} of {biggest['budget_s']} s,"
+                        f" {seconds(lambda_s)}"
+                        f" in Lambda, {count(sum(run['requests'] for run in prunes))} req"
+                    ),
+                    f"floor at AWS's rates {seconds(biggest['floor_s'])}",
+                    f"{times(lambda_s / biggest['floor_s'])} the floor"
+                    if biggest["floor_s"]
+                    else "n/a",
+                ]
+            )
+    if "notifier_burst" in found:
+        results = found["notifier_burst"]
+        setup, latency = results["deployment"], results["latency_s"]
+        rows.append(
+            [
+                f"7. notifier burst, {results['messages']:,} alarms",
+                f"p50 {seconds(latency['p50'])}, p90 {seconds(latency['p90'])}",
+                (
+                    f"all delivered in {seconds(results['total_s'])} (batch"
+                    f" {setup['batch_size']}, concurrency {setup['concurrency']})"
+                ),
+                "-",
+            ]
+        )
     return table(["benchmark", "Nightshift", "compared with", "ratio (Nightshift / other)"], rows)
 
 
@@ -630,6 +981,8 @@ def render(found: Mapping[str, Any]) -> str:
         ("scheduler", scheduler_section),
         ("cold_start", cold_start_section),
         ("canary", canary_section),
+        ("scale", scale_section),
+        ("notifier_burst", notifier_burst_section),
     ):
         if key in found:
             parts.append(section(found[key]))
@@ -642,8 +995,9 @@ def render(found: Mapping[str, Any]) -> str:
 REPRODUCE = """## Reproduce
 
 ```sh
-make bench                                   # everything, about 15 minutes on 2 cores
+make bench                                   # everything, about 20 minutes on 2 cores
 .venv/bin/python -m bench.run --only canary,cold-start
+.venv/bin/python -m bench.run --only scale,notifier-burst   # sections 6 and 7
 .venv/bin/python -m bench.run --quick        # small fleets, one round: a smoke test
 .venv/bin/python -m bench.run --only pruner --rate-scale 1 --repeat 1   # AWS's real rates, ~30 min
 .venv/bin/python -m bench.report             # rewrite this page from .bench/results
@@ -672,6 +1026,7 @@ def write(found: Mapping[str, Any], page: Path = PAGE, images: Path = IMAGES) ->
         "scheduler": charts.scheduler,
         "cold_start": charts.cold_start,
         "canary": charts.canary,
+        "scale": charts.scale,
     }
     for key, draw in drawers.items():
         if key in found:
