@@ -239,8 +239,8 @@ it, is answered under one interpreter lock, so there is a rate no client can pas
 a minimal client (`bench/delete_floor.py`: plain boto3, {threads} threads, the ids of the
 {deletions:,} snapshots handed to it, nothing listed, nothing reported) made the same deletions on a
 freshly seeded account: **{seconds(floor)}** (median), {deletions / floor:,.0f} deletions a second.
-By thread count (first round): {by_threads}; {most} threads take {times(gain)} the time of
-{fewest}. The client itself spent
+By thread count (first round): {by_threads}. With {most} threads the deletions take
+{times(gain)} the time they take with {fewest}. The client itself spent
 {cpu_ms:.1f} ms of CPU per deletion (boto3 building, signing and parsing each call). Each tool's
 run time against the floor (a run also lists the snapshots, which the floor does not):
 
