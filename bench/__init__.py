@@ -15,6 +15,8 @@ asserts a time, and `make test` does not run them.
   Cloud Custodian through c7n/launch.py in .bench/c7n-venv.
 - pruner_vs_custodian.py, scheduler_vs_custodian.py, cold_start.py, canary.py: the five
   measurements of the issue; policies/ and c7n/ hold the policies both tools ran.
+- delete_floor.py: the server floor of the pruner comparison, the same deletions by plain boto3
+  on a few threads (tools.run_floor runs it).
 - pruner_scale.py: a separate study of one pruner invocation against the Lambda budget at the
   documented rates (docs/pruner.md, "Scale"), on the same local cloud in its own process; with
   `--endpoint`, the same runs against a cloud seeded by its caller.

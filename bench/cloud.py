@@ -32,6 +32,7 @@ from bench.fleets import (
     seed_scheduled_fleet,
     seed_snapshots,
     snapshot_inventory,
+    staging_older_than,
 )
 from localcloud.fleet import Fleet
 from localcloud.inprocess import CloudProcess, InProcessCloud, Routes, serve
@@ -96,6 +97,12 @@ class BenchCloud:
         result: dict[str, int] = self.process.call("GET", "inventory/snapshots")
         return result
 
+    def staging_older_than(self, now: dt.datetime, days: int) -> dict[str, list[str]]:
+        """The ids the pruner rule deletes ({"ebs": [...], "rds": [...]}), read from moto."""
+        payload = {"now": now.astimezone(dt.UTC).isoformat(), "days": days}
+        result: dict[str, list[str]] = self.process.call("POST", "expected/snapshots", payload)
+        return result
+
     def fleet_inventory(self) -> dict[str, int]:
         result: dict[str, int] = self.process.call("GET", "inventory/fleet")
         return result
@@ -128,6 +135,9 @@ def bench_routes(cloud: InProcessCloud) -> Routes:
         ),
         ("POST", "seed/nightshift"): measured_apart(lambda _: create_nightshift(cloud)),
         ("GET", "inventory/snapshots"): lambda _: snapshot_inventory(),
+        ("POST", "expected/snapshots"): lambda p: staging_older_than(
+            dt.datetime.fromisoformat(p["now"]), int(p["days"])
+        ),
         ("GET", "inventory/fleet"): lambda _: fleet_inventory(),
     }
 

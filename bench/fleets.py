@@ -176,6 +176,29 @@ def snapshot_inventory() -> dict[str, int]:
     return dict(counts)
 
 
+def staging_older_than(now: dt.datetime, days: int) -> dict[str, list[str]]:
+    """The rule both tools apply, read straight from moto's backends: the EBS snapshot ids and
+    RDS snapshot identifiers tagged staging and older than `days` at `now`, oldest first."""
+    from moto.ec2.models import ec2_backends
+    from moto.rds.models import rds_backends
+
+    cutoff = now.astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
+    ec2 = ec2_backends[ACCOUNT][REGION]
+    ebs = sorted(
+        (snapshot.start_time, snapshot_id)
+        for snapshot_id, snapshot in ec2.snapshots.items()
+        if ec2.tags.get(snapshot_id, {}).get("Environment") == STAGING
+        and snapshot.start_time < cutoff
+    )
+    rds = sorted(
+        (snapshot.created, name)
+        for name, snapshot in rds_backends[ACCOUNT][REGION].database_snapshots.items()
+        if {tag["Key"]: tag["Value"] for tag in snapshot.tags or ()}.get("Environment") == STAGING
+        and snapshot.created < cutoff
+    )
+    return {"ebs": [name for _, name in ebs], "rds": [name for _, name in rds]}
+
+
 def seed_scheduled_fleet(fleet: ScheduledFleet, seeder: Fleet) -> dict[str, int]:
     """Create the scheduled fleet, all running, with the local cloud's seeder on the host's own
     endpoint."""

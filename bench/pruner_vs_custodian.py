@@ -19,6 +19,12 @@ two scenarios:
 
 The floor of a throttled run is the time the deletions alone need at those rates: past the
 burst, (deletions - burst) / rate, for the slower of the two buckets.
+
+The floor of an unthrottled run is the server's: one moto process answers every request under one
+interpreter lock, whatever the client. It is measured, not computed: after each round of the
+unthrottled scenario a minimal client (bench/delete_floor.py: plain boto3, FLOOR_THREADS
+threads, the ids handed to it, nothing listed) makes the same deletions on a freshly seeded
+account; the first round also runs it on 1, 2 and 4 threads, to show how far threads help here.
 """
 
 from __future__ import annotations
@@ -35,12 +41,23 @@ from typing import Any
 from bench import emit_results
 from bench.cloud import BenchCloud
 from bench.fleets import PRODUCTION, STAGING, SnapshotFleet
-from bench.tools import CUSTODIAN, NIGHTSHIFT, ROOT, ToolRun, run_custodian, run_nightshift
+from bench.tools import (
+    CUSTODIAN,
+    FLOOR,
+    NIGHTSHIFT,
+    ROOT,
+    ToolRun,
+    run_custodian,
+    run_floor,
+    run_nightshift,
+)
 from localcloud.throttle_proxy import LIMITS
 
 NIGHTSHIFT_POLICY = ROOT / "bench" / "policies" / "pruner.yaml"
 CUSTODIAN_POLICY = ROOT / "bench" / "c7n" / "pruner.yml"
 UNPACED = 1000.0  # pacer rate factor for the unthrottled scenario: pacing never binds
+FLOOR_THREADS = 8  # the pruner's DELETE_WORKERS
+FLOOR_SWEEP = (1, 2, 4)  # the floor client's other thread counts, in the first round only
 PRICES = {
     "NIGHTSHIFT_PRUNER_PRICE_EBS_SNAPSHOT": "0.05",
     "NIGHTSHIFT_PRUNER_PRICE_RDS_SNAPSHOT": "0.095",
@@ -73,7 +90,13 @@ def floor_seconds(fleet: SnapshotFleet, rate_scale: float) -> dict[str, float]:
 
 
 def one_run(
-    cloud: BenchCloud, tool: str, scenario: Scenario, fleet: SnapshotFleet, label: str
+    cloud: BenchCloud,
+    tool: str,
+    scenario: Scenario,
+    fleet: SnapshotFleet,
+    label: str,
+    *,
+    threads: int = FLOOR_THREADS,
 ) -> ToolRun:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     cloud.reset()
@@ -98,6 +121,9 @@ def one_run(
         report = run.outcome.pop("report") or {}
         run.outcome["report_totals"] = report.get("totals", {})
         run.outcome["report_errors"] = report.get("errors", [])
+    elif tool == FLOOR:
+        doomed = cloud.staging_older_than(now, fleet.older_than_days)
+        run = run_floor(cloud, label, doomed["ebs"], doomed["rds"], threads=threads)
     else:
         run = run_custodian(cloud, label, CUSTODIAN_POLICY)
     cloud.throttle(None)
@@ -133,6 +159,7 @@ def measure(
     }
     for scenario in scenarios:
         runs: list[ToolRun] = []
+        sweeps: list[ToolRun] = []
         for rep in range(repeat):
             order = (NIGHTSHIFT, CUSTODIAN) if rep % 2 == 0 else (CUSTODIAN, NIGHTSHIFT)
             for tool in order:
@@ -140,11 +167,20 @@ def measure(
                 runs.append(run)
                 if progress:
                     progress(f"pruner {scenario.name} #{rep + 1} {tool}: {summary(run)}")
+            if scenario.rate_scale is None:
+                sweep = FLOOR_SWEEP if rep == 0 else ()
+                for threads in (*sweep, FLOOR_THREADS):
+                    label = f"{scenario.name} #{rep + 1}, {threads} threads"
+                    run = one_run(cloud, FLOOR, scenario, fleet, label, threads=threads)
+                    (runs if threads == FLOOR_THREADS else sweeps).append(run)
+                    if progress:
+                        progress(f"pruner {label} floor: {summary(run)}")
         results["scenarios"][scenario.name] = {
             "rate_scale": scenario.rate_scale,
             "pacer_rate_scale": scenario.pacer_rate_scale,
             "runs": [run.to_json() for run in runs],
             "medians": medians(runs),
+            "floor_sweep": [run.to_json() for run in sweeps],
         }
     return results
 
@@ -161,7 +197,7 @@ def summary(run: ToolRun) -> str:
 def medians(runs: Sequence[ToolRun]) -> dict[str, dict[str, float]]:
     """Per tool: the median of each measure over its runs."""
     found: dict[str, dict[str, float]] = {}
-    for tool in (NIGHTSHIFT, CUSTODIAN):
+    for tool in (NIGHTSHIFT, CUSTODIAN, FLOOR):
         mine = [run for run in runs if run.tool == tool]
         if not mine:
             continue

@@ -31,6 +31,7 @@ C7N_PYTHON = C7N_VENV / "bin" / "python"
 C7N_LAUNCHER = ROOT / "bench" / "c7n" / "launch.py"
 NIGHTSHIFT = "nightshift"
 CUSTODIAN = "custodian"
+FLOOR = "floor"
 # What every Nightshift function reads (template.yaml's Globals), set for the bench.
 POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
@@ -122,6 +123,47 @@ def run_nightshift(
             "report": measured["report"],
         },
         error=measured["error"],
+    )
+
+
+def run_floor(
+    cloud: BenchCloud, label: str, ebs: list[str], rds: list[str], *, threads: int
+) -> ToolRun:
+    """The server's floor: the same deletions by plain boto3 on `threads` threads
+    (bench/delete_floor.py), nothing listed, nothing reported. Its run time is the deletions
+    alone."""
+    with tempfile.TemporaryDirectory(prefix="floor-bench-") as scratch:
+        request, result = Path(scratch, "request.json"), Path(scratch, "result.json")
+        request.write_text(json.dumps({"ebs": ebs, "rds": rds, "threads": threads}), "utf-8")
+        cloud.take_meter()
+        started = time.perf_counter()
+        process = subprocess.run(
+            [sys.executable, "-m", "bench.delete_floor", str(request), str(result)],
+            cwd=ROOT,
+            env=_tool_environment(cloud),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        server = cloud.take_meter()
+        if process.returncode != 0 or not result.exists():
+            raise RuntimeError(f"bench.delete_floor failed:\n{process.stderr[-3000:]}")
+        measured = json.loads(result.read_text(encoding="utf-8"))
+    return ToolRun(
+        tool=FLOOR,
+        label=label,
+        wall_s=wall,
+        run_s=measured["delete_s"],
+        server=server,
+        client_requests=measured["deletions"],
+        outcome={
+            "threads": threads,
+            "cpu_s": measured["cpu_s"],
+            "client_error_codes": measured["error_codes"],
+        },
+        error=f"errors: {measured['error_codes']}" if measured["error_codes"] else None,
     )
 
 

@@ -24,6 +24,10 @@ snapshots), snapshot listings are paged as AWS pages them (`aws_pages`), and
 DescribeScalableTargets' next token moves on (`scalable_target_pages`). These patch moto's
 classes, so they hold for the whole process once applied.
 
+Always, whatever `aws_answers`: moto's server stops working out on every request what never
+changes while it runs (`constant_lookups_once`); the answers are the same, each request costs the
+server less than half the CPU it did.
+
 The stock local cloud (localcloud.server.MotoServer) is moto's own server in a subprocess, with
 none of this: for deploying and running the built functions, not for counting their calls.
 """
@@ -89,6 +93,7 @@ class InProcessCloud:
         saved_environment = {name: os.environ.get(name) for name in MOTO_ENVIRONMENT}
         os.environ.update(MOTO_ENVIRONMENT)
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # a line per request otherwise
+        constant_lookups_once()
         if aws_answers:
             indexed_ec2_tags()
             aws_pages()
@@ -241,6 +246,37 @@ class CloudProcess:
         """Requests, throttled requests and errors per service:Action since the last call."""
         result: dict[str, dict[str, int]] = self.call("POST", "meter")
         return result
+
+
+# ------------------------------------------------------ moto's server without its per-request waste
+# Not answers but speed: what moto's server does on every request that AWS's endpoints do not, and
+# that costs every client the same. Measured per DeleteSnapshot on the bench (docs/benchmarks.md).
+
+
+def constant_lookups_once() -> None:
+    """Work out once what moto's server works out again for every request, though it never
+    changes while the server runs: the names of the response class's methods (`inspect.getmembers`
+    over several hundred of them, to find the action's method) and the list of moto's service
+    modules (a directory listing and a `stat` per entry, to find the request's backend). Same
+    answers, read from a dictionary."""
+    import moto.backends as moto_backends
+    import moto.core.responses as moto_responses
+    from moto.core.utils import method_names_from_class
+
+    if getattr(moto_responses.method_names_from_class, "once", False):
+        return
+    names: dict[type, list[str]] = {}
+
+    def method_names(clazz: Any) -> list[str]:
+        found = names.get(clazz)
+        if found is None:
+            found = names[clazz] = method_names_from_class(clazz)
+        return found
+
+    method_names.once = True  # type: ignore[attr-defined]
+    modules = tuple(moto_backends.list_of_moto_modules())
+    moto_responses.method_names_from_class = method_names  # type: ignore[assignment]
+    moto_backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
 # -------------------------------------------------------------------- moto answering as AWS does

@@ -112,3 +112,30 @@ def _error_code(call: Callable[[], object]) -> str:
     except ClientError as error:
         return str(error.response["Error"]["Code"])
     return "none"
+
+
+def test_the_constant_lookups_answer_as_moto_worked_them_out_per_request(
+    cloud: InProcessCloud,
+) -> None:
+    # The cloud fixture started the server, so the lookups are the once-only ones by now.
+    import moto
+    import moto.backends as moto_backends
+    import moto.core.responses as moto_responses
+    from moto.core.utils import method_names_from_class
+    from moto.ec2.responses import EC2Response
+    from moto.rds.responses import RDSResponse
+
+    directory = os.path.dirname(moto.__file__)
+    modules = sorted(
+        name
+        for name in os.listdir(directory)
+        if os.path.isdir(os.path.join(directory, name)) and not name.startswith("__")
+    )
+
+    for response in (EC2Response, RDSResponse, EC2Response):
+        assert moto_responses.method_names_from_class(response) == method_names_from_class(response)
+    assert list(moto_backends.list_of_moto_modules()) == modules
+    cloud.reset()
+    volume = cloud.endpoint.client("ec2").create_volume(Size=1, AvailabilityZone="eu-central-1a")
+    cloud.endpoint.client("ec2").delete_volume(VolumeId=volume["VolumeId"])
+    assert cloud.proxy.take_meter().errors == {}
