@@ -159,7 +159,7 @@ def test_evening_parking_publishes_no_failing_datapoint_and_reports_parked_once(
     evening = [stack.run_at(berlin(0, 19, minute)) for minute in (1, 2, 3)]
 
     assert backend(healthy)["outcome"] == "done"
-    assert values(stack) == {"Parked": 1.0, "LateStart": 0.0}
+    assert values(stack) == {"Parked": 1.0}
     parked = backend(evening[0])
     assert (parked["outcome"], parked["details"]["phase"]) == ("skipped", "parked")
     assert parked["reason"].startswith(f"parked: {SERVICE_NAME} (office-hours: outside its periods")
@@ -192,7 +192,7 @@ def test_morning_start_is_not_down_while_warming_and_reports_time_to_healthy(sta
     assert backend(warming[0])["reason"].startswith(
         "starting since 2026-12-01 07:30 CET: not healthy yet, allowed 15 min; probe: down"
     )
-    assert warming_values == {"Parked": 0.0, "LateStart": 0.0}  # no failing datapoint
+    assert warming_values == {"Parked": 0.0}  # no failing datapoint
     line = backend(healthy)
     assert (line["outcome"], line["details"]["time_to_healthy_s"]) == ("done", 240)
     assert line["reason"].endswith("; healthy 4 min after the start at 2026-12-01 07:30 CET")

@@ -143,8 +143,8 @@ def test_a_check_with_depends_on_gets_a_start_alarm_paging_on_late_start():
 @pytest.mark.parametrize(
     ("phase", "expected"),
     [
-        (Phase.PARKED, {"Parked": 1.0, "LateStart": 0.0, "DaysToCertExpiry": 30.0}),
-        (Phase.STARTING, {"Parked": 0.0, "LateStart": 0.0, "DaysToCertExpiry": 30.0}),
+        (Phase.PARKED, {"Parked": 1.0, "DaysToCertExpiry": 30.0}),
+        (Phase.STARTING, {"Parked": 0.0, "DaysToCertExpiry": 30.0}),
         (Phase.LATE, {"Parked": 0.0, "LateStart": 1.0, "DaysToCertExpiry": 30.0}),
     ],
 )

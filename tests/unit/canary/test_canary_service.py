@@ -213,10 +213,7 @@ def test_parked_check_publishes_no_success_point_and_reports_parked_once(world):
     ]
 
     for minute in (1, 2, 3):
-        assert points(world, EVENING + dt.timedelta(minutes=minute)) == {
-            "Parked": 1.0,
-            "LateStart": 0.0,
-        }
+        assert points(world, EVENING + dt.timedelta(minutes=minute)) == {"Parked": 1.0}
     assert [o.decision.publish for o in nights] == [True, False, False]
     assert nights[0].decision.reason == "changed: backend: up -> parked"
     line = nights[0].report.items[0]

@@ -6,11 +6,12 @@ DaysToCertExpiry for HTTPS. Per dependency found in a JSON health body's `servic
 dependencies per check, names sanitised, so a chatty health endpoint cannot create thousands
 of CloudWatch metrics. The handler emits the points through Powertools Metrics (EMF).
 
-A check with `depends_on` also publishes Parked (1 while parked, else 0) and LateStart (1 while
-not healthy within its bound after a start, else 0), and TimeToHealthy (seconds from the start
-to the first healthy probe) once per start. While such a check is not LIVE (parked, starting,
-late) its probe does not count: no Success, Latency or dependency points (DaysToCertExpiry,
-which is not about downtime, still goes out).
+A check with `depends_on` also publishes Parked (1 while parked, else 0), LateStart (1 while not
+healthy within its bound after a start, 0 while live; nothing while parked or starting, so the
+start alarm stays in ALARM over a night until a start is healthy), and TimeToHealthy (seconds
+from the start to the first healthy probe) once per start. While such a check is not LIVE
+(parked, starting, late) its probe does not count: no Success, Latency or dependency points
+(DaysToCertExpiry, which is not about downtime, still goes out).
 """
 
 from __future__ import annotations
@@ -126,10 +127,10 @@ def metric_points(
 
 def _watch_points(watch: WatchDecision) -> list[MetricPoint]:
     check = (("Check", watch.check),)
-    points = [
-        MetricPoint("Parked", check, float(watch.phase is Phase.PARKED), Unit.COUNT),
-        MetricPoint("LateStart", check, float(watch.phase is Phase.LATE), Unit.COUNT),
-    ]
+    points = [MetricPoint("Parked", check, float(watch.phase is Phase.PARKED), Unit.COUNT)]
+    if watch.phase in (Phase.LIVE, Phase.LATE):
+        late = float(watch.phase is Phase.LATE)
+        points.append(MetricPoint("LateStart", check, late, Unit.COUNT))
     if watch.healthy_after is not None:
         seconds = round(watch.healthy_after.total_seconds(), 1)
         points.append(MetricPoint("TimeToHealthy", check, seconds, Unit.SECONDS))
