@@ -293,6 +293,17 @@ def test_unreadable_facts_keep_a_parked_check_parked_and_a_live_one_live():
     assert "could not be read" in parked.reason
 
 
+def test_unreadable_facts_without_memory_take_an_off_schedule_for_parking():
+    night = judge(berlin(7, 22), facts=None)
+    day = judge(berlin(8, 11), facts=None)
+
+    assert night.phase is Phase.PARKED
+    assert night.reason.startswith(
+        "parked (assumed: what is parked could not be read; office-hours"
+    )
+    assert day.phase is Phase.LIVE
+
+
 def test_watch_round_trips_through_json():
     watch = Watch(Phase.LATE, berlin(8, 7, 30), berlin(8, 7, 50))
 

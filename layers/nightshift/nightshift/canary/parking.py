@@ -167,8 +167,15 @@ def decide(
     """
     zone = _zone(dependency, schedules)
     if facts is None:
+        # What is parked could not be read: keep a parked check parked, and take an off
+        # schedule for parking, for this run only (a false page at night is the worse error).
         if previous is not None and previous.phase is Phase.PARKED:
             return _parked(check, now, previous, "parked (kept: what is parked could not be read)")
+        schedule = schedules.get(dependency.schedule or "")
+        state = is_running_at(schedule, now) if schedule is not None else None
+        if state is not None and not state.running:
+            why = f"parked (assumed: what is parked could not be read; {state.reason})"
+            return _parked(check, now, previous, why)
         facts = ParkingFacts()
     records = _records_of(dependency, facts)
     intended = [(record, _intent(record, facts, schedules, now)) for record in records]
