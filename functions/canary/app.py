@@ -1,6 +1,5 @@
-"""Canary: every scheduled run probes the policy's HTTP(S) health checks at once, publishes their
-metrics (EMF), keeps one alarm pair per check in step with the policy, and reports to the ops
-topic when the picture changed. Reference: docs/canary.md.
+"""Canary: each run probes the policy's HTTP(S) checks at once (judging a parked environment as
+parked), publishes their metrics, keeps their alarms and reports changes. See docs/canary.md.
 """
 
 from __future__ import annotations
@@ -17,10 +16,11 @@ from nightshift.adapters.alarms import MetricAlarms
 from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.emf import EmfMetrics
 from nightshift.adapters.http_probe import HttpProber
+from nightshift.adapters.parked_environment import ParkedEnvironment
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.secrets import SecretReader
-from nightshift.canary import Canary, CanarySettings, canary_trigger, from_policy, unprobed_report
+from nightshift.canary import Canary, CanarySettings, canary_policy, canary_trigger, unprobed_report
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.tracing import traced_handler
@@ -34,12 +34,12 @@ publisher = cache(lambda: ReportPublisher(settings().common.ops_topic_arn))
 
 @cache  # once per warm container; a policy that does not load is retried on the next run
 def canary() -> Canary:
-    config = settings()
-    checks = from_policy(load_deployed_policy(config.common), base_dir=config.policy_dir)
+    config, table = settings(), settings().common.state_table
+    policy = canary_policy(load_deployed_policy(config.common), base_dir=config.policy_dir)
     probe = HttpProber(SecretReader(SecretsProvider()).value)  # one provider for all threads
-    emf, alarms = EmfMetrics(config.namespace), MetricAlarms()
-    memory = CanaryMemory(config.common.state_table)
-    return Canary(checks, config.alarm_rules, probe, emf, alarms, memory, publisher())
+    emf, alarms, memory = EmfMetrics(config.namespace), MetricAlarms(), CanaryMemory(table)
+    ports = (probe, emf, alarms, memory, publisher(), ParkedEnvironment(table))  # read only
+    return Canary(policy.checks, config.alarm_rules, *ports, schedules=policy.schedules)
 
 
 @logger.inject_lambda_context

@@ -102,8 +102,10 @@ def test_check_policy_reports_every_mistake_one_line_each_and_warns_on_a_swapped
         "canaries[0].conditions[0]",
     ]
     warnings = [line for line in lines if line.startswith("warning:")]
-    assert len(warnings) == 1
+    assert len(warnings) == 2
     assert "schedules.office-hours.periods[0]: stop 07:30 is before start 19:00" in warnings[0]
+    # A check of a policy with schedules that does not say whether they park what it probes.
+    assert "canaries[0]: check 'api' does not say whether it depends on" in warnings[1]
 
 
 def test_check_policy_lists_every_schema_mistake_not_only_the_first(tmp_path: Path) -> None:

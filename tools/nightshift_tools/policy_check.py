@@ -5,7 +5,8 @@ Each function checks its own section when it starts; this runs all of them at on
 `make lint`, the tests, `scripts/check-policy` and `scripts/publish-policy`, so a mistake fails
 before it is deployed. `review_policy` reports every mistake (jsonschema's `iter_errors`, a
 development dependency: no function imports this module) and warns about what is valid but
-probably not meant.
+probably not meant: a period that stops before it starts, a canary check that does not say
+whether the schedules of its policy park what it probes.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def review_text(text: str, source: str) -> PolicyReview:
         except PolicyError as exc:
             if all(str(exc) != str(seen) for seen in mistakes):
                 mistakes.append(exc)
-    return PolicyReview(source, tuple(mistakes), tuple(_period_warnings(data, source)))
+    warnings = (*_period_warnings(data, source), *_parking_warnings(data, source))
+    return PolicyReview(source, tuple(mistakes), warnings)
 
 
 def _json_path(parts: Any) -> str:
@@ -136,3 +138,22 @@ def _period_warnings(data: Mapping[str, Any], source: str) -> list[str]:
                     "them if you meant the daytime"
                 )
     return warnings
+
+
+def _parking_warnings(data: Mapping[str, Any], source: str) -> list[str]:
+    """A policy file is deployed for one environment, and a schedule in it parks that
+    environment's tagged resources: a check of that policy probes what they park unless it says
+    otherwise. So, where the policy has schedules, every check without `depends_on` is warned
+    about: it would be down (and page) each time they park it. `depends_on: none` says it
+    probes nothing they park (docs/canary.md, "Parked environments")."""
+    schedules = sorted(data.get("schedules") or {})
+    if not schedules:
+        return []
+    return [
+        f"{source}: canaries[{index}]: check {check.get('name')!r} does not say whether it "
+        f"depends on what this policy's schedules ({', '.join(schedules)}) park: while they "
+        "park it, it is down and pages; add `depends_on: {schedule: <name>}` (or `depends_on: "
+        "none` if it probes nothing they park)"
+        for index, check in enumerate(data.get("canaries") or ())
+        if "depends_on" not in check
+    ]

@@ -4,11 +4,12 @@ service without AWS or HTTP: each records what it was given and can be told to r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
 from nightshift.canary.alarms import AlarmSpec
+from nightshift.canary.parking import ParkingFacts, Watch
 from nightshift.canary.status import StatusBoard
 from nightshift.errors import AwsError
 from nightshift.report import Report
@@ -67,6 +68,7 @@ class FakeMemory:
     board: StatusBoard | None = None
     refuse: bool = False
     writes: int = 0
+    phases: dict[str, Watch] = field(default_factory=dict)
 
     def last(self) -> StatusBoard | None:
         if self.refuse:
@@ -76,6 +78,29 @@ class FakeMemory:
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
         self.board = board
         self.writes += 1
+
+    def watches(self) -> dict[str, Watch]:
+        if self.refuse:
+            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
+        return dict(self.phases)
+
+    def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None:
+        self.phases = dict(watches)
+
+
+@dataclass
+class FakeParking:
+    """The scheduler's parked records and tagged resources, as `ParkedEnvironment` reads them."""
+
+    found: ParkingFacts = field(default_factory=ParkingFacts)
+    refuse: bool = False
+    asked: list[tuple[tuple[tuple[str, str], ...], ...]] = field(default_factory=list)
+
+    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts:
+        self.asked.append(tuple(tag_filters))
+        if self.refuse:
+            raise AwsError("Query", "ProvisionedThroughputExceededException", "slow down")
+        return self.found
 
 
 @dataclass

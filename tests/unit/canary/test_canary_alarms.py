@@ -63,7 +63,7 @@ def test_down_alarm_is_m_of_n_runs_with_success_below_one_on_the_check_dimension
     )
     assert (down.datapoints_to_alarm, down.evaluation_periods) == (3, 5)
     assert down.alarm_actions == down.ok_actions == (TOPIC,)
-    assert down.treat_missing_data == "missing"
+    assert down.treat_missing_data == "ignore"  # no data holds the state
     assert "in ALARM while it fails 3 of the last 5 runs (one run every 1 min)" in down.description
 
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from nightshift.canary import Check
 from nightshift.canary.alarms import AlarmRules
+from nightshift.canary.parking import Dependency, ParkingFacts, Phase
 from nightshift.canary.report import unprobed_report
 from nightshift.canary.service import Canary
 from nightshift.canary.status import CheckState, StatusBoard
 from nightshift.errors import PolicyError
+from nightshift.schedule import Capacity, ParkedRecord, ResourceKind, Schedule
 from nightshift.trigger import ScheduledTrigger
 from tests.support.fakes.canary import (
     FakeAlarms,
     FakeMemory,
     FakeMetrics,
+    FakeParking,
     FakeProbe,
     FakeTopic,
 )
@@ -35,6 +38,7 @@ class World:
     alarms: FakeAlarms = field(default_factory=FakeAlarms)
     memory: FakeMemory = field(default_factory=FakeMemory)
     topic: FakeTopic = field(default_factory=FakeTopic)
+    parking: FakeParking = field(default_factory=FakeParking)
 
     def canary(self, *checks: Check) -> Canary:
         return Canary(
@@ -157,3 +161,110 @@ def test_report_of_a_run_without_a_policy_carries_the_error(run_time):
     assert report.errors == ("/opt/nightshift.yaml: canaries[0].url: expected an http:// URL",)
     assert report.items == ()
     assert report.severity.value == "critical"
+
+
+# ------------------------------------------------------------------ a check with depends_on
+
+OFFICE_HOURS = Schedule.from_section(
+    "office-hours",
+    {
+        "timezone": "Europe/Berlin",
+        "periods": [{"days": "mon-fri", "start": "07:30", "stop": "19:00"}],
+    },
+)
+BACKEND = replace(
+    Check.build("backend", "http://backend.internal/health", ["[STATUS] == 200"]),
+    depends_on=Dependency(schedule="office-hours"),
+)
+SERVICE_ARN = "arn:aws:ecs:eu-central-1:111122223333:service/todoapp/todoapp-backend"
+EVENING = dt.datetime(2026, 12, 7, 18, 0, tzinfo=dt.UTC)  # Monday 19:00 in Berlin
+
+
+def parked_service(at: dt.datetime) -> ParkingFacts:
+    record = ParkedRecord(
+        SERVICE_ARN, ResourceKind.ECS_SERVICE, at, "office-hours", Capacity(2, 1, 4)
+    )
+    return ParkingFacts(records=(record,))
+
+
+def parked_world(world: World) -> Canary:
+    canary = world.canary(BACKEND)
+    canary.parking, canary.schedules = world.parking, {"office-hours": OFFICE_HOURS}
+    return canary
+
+
+def points(world: World, at: dt.datetime) -> dict[str, float]:
+    return {
+        p.name: p.value
+        for p, when in world.metrics.emitted
+        if when == at and len(p.dimensions) == 1
+    }
+
+
+def test_parked_check_publishes_no_success_point_and_reports_parked_once(world):
+    world.probe.statuses["backend"] = 200
+    canary = parked_world(world)
+    canary.run(ScheduledTrigger(EVENING - dt.timedelta(minutes=1)), "r-0")  # still up at 18:59
+    world.probe.statuses["backend"] = 503
+    world.parking.found = parked_service(EVENING)
+
+    nights = [
+        canary.run(ScheduledTrigger(EVENING + dt.timedelta(minutes=m)), f"r-{m}") for m in (1, 2, 3)
+    ]
+
+    for minute in (1, 2, 3):
+        assert points(world, EVENING + dt.timedelta(minutes=minute)) == {"Parked": 1.0}
+    assert [o.decision.publish for o in nights] == [True, False, False]
+    assert nights[0].decision.reason == "changed: backend: up -> parked"
+    line = nights[0].report.items[0]
+    assert (line.outcome.value, line.details["phase"]) == ("skipped", "parked")
+    assert line.reason.startswith("parked: todoapp-backend (office-hours: outside its periods")
+    assert nights[0].report.summary == "0 of 1 checks up; parked: backend"
+    assert nights[0].counts["ChecksDown"] == 0
+    assert world.memory.phases["backend"].phase is Phase.PARKED
+    assert world.parking.asked[-1] == ((("nightshift:schedule", "office-hours"),),)
+
+
+def test_morning_start_reports_time_to_healthy_once_and_success_resumes(world):
+    canary = parked_world(world)
+    world.probe.statuses["backend"] = 503
+    world.parking.found = parked_service(EVENING)
+    morning = dt.datetime(2026, 12, 8, 6, 29, tzinfo=dt.UTC)  # 07:29 in Berlin
+    canary.run(ScheduledTrigger(morning), "r-parked")
+    world.parking.found = ParkingFacts()  # the scheduler started it at 07:30
+
+    runs = []
+    for minute in range(1, 6):
+        world.probe.statuses["backend"] = 200 if minute >= 5 else 503
+        at = morning + dt.timedelta(minutes=minute)
+        runs.append(canary.run(ScheduledTrigger(at), f"r-{minute}"))
+
+    assert [o.watches["backend"].phase for o in runs] == [Phase.STARTING] * 4 + [Phase.LIVE]
+    assert [o.decision.publish for o in runs] == [False, False, False, False, True]
+    healthy = runs[-1].report.items[0]
+    assert healthy.details["time_to_healthy_s"] == 240
+    assert healthy.reason.endswith("healthy 4 min after the start at 2026-12-08 07:30 CET")
+    at = morning + dt.timedelta(minutes=5)
+    assert points(world, at) == {
+        "Success": 1.0,
+        "Latency": 50.0,
+        "Parked": 0.0,
+        "LateStart": 0.0,
+        "TimeToHealthy": 240.0,
+    }
+    assert "Success" not in points(world, morning + dt.timedelta(minutes=2))
+
+
+def test_unreadable_parking_facts_keep_a_parked_check_parked_and_say_so(world):
+    canary = parked_world(world)
+    world.probe.statuses["backend"] = 503
+    world.parking.found = parked_service(EVENING)
+    canary.run(ScheduledTrigger(EVENING), "r-1")
+    world.parking.refuse = True
+
+    outcome = canary.run(ScheduledTrigger(EVENING + dt.timedelta(minutes=1)), "r-2")
+
+    assert outcome.watches["backend"].phase is Phase.PARKED
+    assert outcome.report.errors[0].startswith(
+        "parked resources unknown, parked checks kept parked"
+    )

@@ -5,11 +5,18 @@ The function's shape: `events` (the scheduled input), `settings` (from the envir
 through the ports), `report` (the run's report). Pure domain: `conditions` (the language),
 `checks` (typed checks from the policy), `verdict` (judging one observation), `metrics` (what a
 run publishes), `alarms` (the alarms each check calls for), `status` (when a run is worth a
-report). The HTTP prober is an adapter: `nightshift.adapters.http_probe`. Reference:
-docs/canary.md.
+report), `parking` (whether a check's environment is intentionally parked). The HTTP prober
+is an adapter: `nightshift.adapters.http_probe`. Reference: docs/canary.md.
 """
 
-from nightshift.canary.checks import Check, Header, from_policy, from_section
+from nightshift.canary.checks import (
+    CanaryPolicy,
+    Check,
+    Header,
+    canary_policy,
+    from_policy,
+    from_section,
+)
 from nightshift.canary.conditions import (
     Condition,
     ConditionError,
@@ -20,6 +27,7 @@ from nightshift.canary.conditions import (
 )
 from nightshift.canary.events import canary_trigger
 from nightshift.canary.metrics import MetricPoint, Unit, dependencies_of, metric_points
+from nightshift.canary.parking import Dependency, ParkingFacts, Phase, Watch, WatchDecision, decide
 from nightshift.canary.report import report_items, run_summary, unprobed_report
 from nightshift.canary.service import Canary
 from nightshift.canary.settings import CanarySettings
@@ -33,6 +41,7 @@ from nightshift.canary.verdict import (
 
 __all__ = [
     "Canary",
+    "CanaryPolicy",
     "CanarySettings",
     "Check",
     "CheckResult",
@@ -40,13 +49,20 @@ __all__ = [
     "Condition",
     "ConditionError",
     "ConditionResult",
+    "Dependency",
     "Header",
     "MetricPoint",
     "Observation",
+    "ParkingFacts",
+    "Phase",
     "ProbeResults",
     "Unit",
+    "Watch",
+    "WatchDecision",
     "assess",
+    "canary_policy",
     "canary_trigger",
+    "decide",
     "dependencies_of",
     "evaluate",
     "from_policy",

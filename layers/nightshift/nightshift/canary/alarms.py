@@ -10,6 +10,13 @@ the checks call for, and creates, updates or deletes the difference. Per check:
 - `nightshift-<env>-canary-check-certificate-<check>` (HTTPS only): DaysToCertExpiry at or under the
   check's `[CERTIFICATE_EXPIRATION] > 14d` threshold (14 days without such a condition). A
   warning on its own alarm: a certificate close to expiry is not downtime.
+- `nightshift-<env>-canary-check-start-<check>` (checks with `depends_on` only): LateStart is 1,
+  the check was not healthy within its bound after its environment was started (`parking`).
+
+No data never changes a canary alarm's state (`ignore`): while a check is parked or starting
+its Success is not published, and the night's gap must neither drop the down alarm to
+INSUFFICIENT_DATA (whose way back to OK would post a "resolved" every morning) nor let one
+failing datapoint after the gap decide alone (docs/canary.md, "Alarms across parking").
 
 The kind comes before the check in the name, so notify routes can match either kind by prefix.
 The canary owns every name under `nightshift-<env>-canary-check-`, and nothing else: the
@@ -50,6 +57,11 @@ DEFAULT_CERTIFICATE_COMPARISON = "LessThanThreshold"
 class CheckAlarmKind(StrEnum):
     DOWN = "down"
     CERTIFICATE = "certificate"
+    START = "start"
+
+
+# No data holds the alarm's state, for every canary alarm (see the module's docstring).
+TREAT_MISSING_DATA = "ignore"
 
 
 class AlarmAction(StrEnum):
@@ -224,6 +236,8 @@ def desired_alarms(checks: Iterable[Check], rules: AlarmRules) -> tuple[AlarmSpe
         alarms.append(_down_alarm(check, rules))
         if check.https:
             alarms.append(_certificate_alarm(check, rules))
+        if check.depends_on is not None:
+            alarms.append(_start_alarm(check, rules))
     return tuple(alarms)
 
 
@@ -353,9 +367,10 @@ def _down_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
         datapoints_to_alarm=rules.datapoints_to_alarm,
         threshold=1.0,
         comparison="LessThanThreshold",
-        # No data means the canary did not run (its own errors alarm says why) or could not
-        # probe: not evidence that the endpoint is down, so the alarm holds its state.
-        treat_missing_data="missing",
+        # No data means the check is parked or starting, the canary did not run (its own errors
+        # alarm says why) or could not probe: not evidence that the endpoint is down, so the
+        # alarm holds its state.
+        treat_missing_data=TREAT_MISSING_DATA,
         alarm_actions=(rules.topic_arn,),
         ok_actions=(rules.topic_arn,),
         check=check.name,
@@ -381,11 +396,40 @@ def _certificate_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
         datapoints_to_alarm=1,
         threshold=days,
         comparison=comparison,
-        treat_missing_data="missing",
+        treat_missing_data=TREAT_MISSING_DATA,
         alarm_actions=(rules.topic_arn,),
         ok_actions=(rules.topic_arn,),
         check=check.name,
         kind=CheckAlarmKind.CERTIFICATE,
+    )
+
+
+def _start_alarm(check: Check, rules: AlarmRules) -> AlarmSpec:
+    dependency = check.depends_on
+    within = 0 if dependency is None else int(dependency.healthy_within.total_seconds() // 60)
+    what = "" if dependency is None else dependency.describe()
+    return AlarmSpec(
+        name=rules.name(CheckAlarmKind.START, check.name),
+        description=_description(
+            f"Canary check {check.name} was not healthy {within} min after its environment "
+            f"({what}) was started; in ALARM until its first healthy probe. Probes "
+            f"{check.method} {check.url}. Kept by the canary from the policy file; see "
+            "docs/canary.md."
+        ),
+        namespace=rules.namespace,
+        metric_name="LateStart",
+        dimensions=(("Check", check.name),),
+        statistic="Maximum",
+        period=rules.period_seconds,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        threshold=1.0,
+        comparison="GreaterThanOrEqualToThreshold",
+        treat_missing_data=TREAT_MISSING_DATA,
+        alarm_actions=(rules.topic_arn,),
+        ok_actions=(rules.topic_arn,),
+        check=check.name,
+        kind=CheckAlarmKind.START,
     )
 
 
@@ -405,7 +449,7 @@ def _days(days: float) -> str:
 
 
 def _kind_text(kind: CheckAlarmKind | None) -> str:
-    return "certificate" if kind is CheckAlarmKind.CERTIFICATE else "down"
+    return "down" if kind is None else kind.value
 
 
 def _normalised(value: Any) -> Any:

@@ -7,6 +7,7 @@ never a surprise during a run.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from nightshift.canary.conditions import Condition, ConditionError, parse_condition
+from nightshift.canary.parking import DEFAULT_HEALTHY_WITHIN, Dependency
 from nightshift.errors import PolicyError
+from nightshift.schedule.model import Schedule, SchedulerPolicy
 
 if TYPE_CHECKING:
     from nightshift.policy.model import Policy
 
 DEFAULT_TIMEOUT_MS = 5000
 DEFAULT_METHOD = "GET"
+DEFAULT_MINUTES = int(DEFAULT_HEALTHY_WITHIN.total_seconds() // 60)
 # RFC 9110 token characters; anything else would be refused by http.client mid-run.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -47,6 +51,10 @@ class Check:
     body: str | None = None
     timeout_ms: int = DEFAULT_TIMEOUT_MS
     ca_bundle: str | None = None  # PEM file of the CAs trusted instead of the system's
+    # What a schedule parks under it (docs/canary.md, "Parked environments"); None: nothing,
+    # either said (`depends_on: none`, `independent`) or not said at all.
+    depends_on: Dependency | None = None
+    independent: bool = False
 
     @property
     def https(self) -> bool:
@@ -84,6 +92,27 @@ def from_policy(policy: Policy, base_dir: str | None = None) -> tuple[Check, ...
     return from_section(policy.section("canaries"), source=policy.source, base_dir=base_dir)
 
 
+@dataclass(frozen=True)
+class CanaryPolicy:
+    """What the canary reads from the policy: its checks, and the schedules that checks with
+    `depends_on` are judged by (`parking`)."""
+
+    checks: tuple[Check, ...]
+    schedules: Mapping[str, Schedule]
+
+
+def canary_policy(policy: Policy, base_dir: str | None = None) -> CanaryPolicy:
+    """The canary's part of a loaded policy (see `from_section` for the checks).
+
+    >>> from nightshift.policy import parse_policy
+    >>> canary_policy(parse_policy("version: 1")).checks
+    ()
+    """
+    return CanaryPolicy(
+        from_policy(policy, base_dir), SchedulerPolicy.from_policy(policy).schedules
+    )
+
+
 def from_section(
     section: Sequence[Mapping[str, Any]] | None,
     *,
@@ -119,6 +148,8 @@ def from_section(
             body=entry.get("body"),
             timeout_ms=int(entry.get("timeout_ms", DEFAULT_TIMEOUT_MS)),
             ca_bundle=_ca_bundle(entry.get("ca_bundle"), base_dir),
+            depends_on=_dependency(entry.get("depends_on"), source, f"{where}.depends_on"),
+            independent=entry.get("depends_on") == "none",
         )
         for position, condition in enumerate(check.conditions):
             if condition.concerns_certificate and not check.https:
@@ -172,6 +203,21 @@ def _headers(spec: Mapping[str, Any], source: str, path: str) -> Iterable[Header
         if "\r" in value or "\n" in value:
             raise PolicyError(source, f"{path}.{name}", "a header value cannot contain line breaks")
         yield Header(name=name, value=str(value))
+
+
+def _dependency(spec: Any, source: str, path: str) -> Dependency | None:
+    """`depends_on`: {schedule: <name>} or {tags: {...}}, with `healthy_within_minutes`;
+    `none` says the check probes nothing a schedule parks. The schema checks the shape, the
+    loader that the schedule exists (`reference_mistakes`)."""
+    if not isinstance(spec, Mapping):
+        return None
+    if ("schedule" in spec) == ("tags" in spec):
+        raise PolicyError(source, path, "needs exactly one of `schedule` or `tags`")
+    within = dt.timedelta(minutes=int(spec.get("healthy_within_minutes", DEFAULT_MINUTES)))
+    if "schedule" in spec:
+        return Dependency(schedule=str(spec["schedule"]), healthy_within=within)
+    tags = tuple(sorted((str(k), str(v)) for k, v in spec["tags"].items()))
+    return Dependency(tags=tags, healthy_within=within)
 
 
 def _ca_bundle(value: str | None, base_dir: str | None) -> str | None:

@@ -5,6 +5,13 @@ DaysToCertExpiry for HTTPS. Per dependency found in a JSON health body's `servic
 (dimensions Check and Dependency): Success 0/1 and Latency. At most MAX_DEPENDENCIES
 dependencies per check, names sanitised, so a chatty health endpoint cannot create thousands
 of CloudWatch metrics. The handler emits the points through Powertools Metrics (EMF).
+
+A check with `depends_on` also publishes Parked (1 while parked, else 0), LateStart (1 while not
+healthy within its bound after a start, 0 while live; nothing while parked or starting, so the
+start alarm stays in ALARM over a night until a start is healthy), and TimeToHealthy (seconds
+from the start to the first healthy probe) once per start. While such a check is not LIVE
+(parked, starting, late) its probe does not count: no Success, Latency or dependency points
+(DaysToCertExpiry, which is not about downtime, still goes out).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from nightshift.canary.conditions import NOT_JSON
+from nightshift.canary.parking import Phase, WatchDecision
 from nightshift.canary.verdict import CheckResult, ProbeResults
 
 MAX_DEPENDENCIES = 10
@@ -32,6 +40,7 @@ class Unit(StrEnum):
 
     COUNT = "Count"
     MILLISECONDS = "Milliseconds"
+    SECONDS = "Seconds"
     NONE = "None"
 
 
@@ -96,9 +105,12 @@ def dimension_value(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("_")[:MAX_DIMENSION_CHARS]
 
 
-def metric_points(results: ProbeResults) -> tuple[MetricPoint, ...]:
+def metric_points(
+    results: ProbeResults, watches: Mapping[str, WatchDecision] | None = None
+) -> tuple[MetricPoint, ...]:
     """Every metric value of a run. A check that could not be probed publishes nothing: a
     missing header secret is our failure (it is in the report), not the endpoint's downtime.
+    `watches` holds the phase of each check with `depends_on` (`parking.decide`).
 
     For a healthy HTTPS check `api` whose body lists database, redis and s3:
     Success{Check=api}=1, Latency{Check=api}=120.0, DaysToCertExpiry{Check=api}=41.5,
@@ -106,24 +118,42 @@ def metric_points(results: ProbeResults) -> tuple[MetricPoint, ...]:
     """
     points: list[MetricPoint] = []
     for result in results.results:
-        points.extend(_check_points(result))
+        watch = (watches or {}).get(result.check.name)
+        points.extend(_check_points(result, counted=watch is None or watch.counts))
+        if watch is not None and result.verdict is not None:
+            points.extend(_watch_points(watch))
     return tuple(points)
 
 
-def _check_points(result: CheckResult) -> list[MetricPoint]:
+def _watch_points(watch: WatchDecision) -> list[MetricPoint]:
+    check = (("Check", watch.check),)
+    points = [MetricPoint("Parked", check, float(watch.phase is Phase.PARKED), Unit.COUNT)]
+    if watch.phase in (Phase.LIVE, Phase.LATE):
+        late = float(watch.phase is Phase.LATE)
+        points.append(MetricPoint("LateStart", check, late, Unit.COUNT))
+    if watch.healthy_after is not None:
+        seconds = round(watch.healthy_after.total_seconds(), 1)
+        points.append(MetricPoint("TimeToHealthy", check, seconds, Unit.SECONDS))
+    return points
+
+
+def _check_points(result: CheckResult, *, counted: bool = True) -> list[MetricPoint]:
     verdict = result.verdict
     if verdict is None:
         return []
     check = (("Check", result.check.name),)
     seen = verdict.observation
+    days = seen.days_to_certificate_expiry
+    if not counted:
+        # Parked, starting or late: the probe is not evidence of downtime (module docstring).
+        return [] if days is None else [_days_point(check, days)]
     points = [MetricPoint("Success", check, 1.0 if verdict.up else 0.0, Unit.COUNT)]
     if seen.connected and seen.response_time_ms is not None:
         points.append(
             MetricPoint("Latency", check, round(seen.response_time_ms, 1), Unit.MILLISECONDS)
         )
-    days = seen.days_to_certificate_expiry
     if days is not None:
-        points.append(MetricPoint("DaysToCertExpiry", check, round(days, 2), Unit.NONE))
+        points.append(_days_point(check, days))
     document = seen.body_json if seen.connected else NOT_JSON
     for dependency in dependencies_of(document).kept:
         dimensions = (*check, ("Dependency", dependency.name))
@@ -136,6 +166,10 @@ def _check_points(result: CheckResult) -> list[MetricPoint]:
                 MetricPoint("Latency", dimensions, dependency.latency_ms, Unit.MILLISECONDS)
             )
     return points
+
+
+def _days_point(check: tuple[tuple[str, str], ...], days: float) -> MetricPoint:
+    return MetricPoint("DaysToCertExpiry", check, round(days, 2), Unit.NONE)
 
 
 def _dependency(name: str, entry: Any) -> Dependency:

@@ -6,12 +6,13 @@ ops topic is the shared `nightshift.ports.ReportSink`; the in-memory fakes live 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from nightshift.canary.alarms import AlarmSpec
 from nightshift.canary.checks import Check
 from nightshift.canary.metrics import MetricPoint
+from nightshift.canary.parking import ParkingFacts, Watch
 from nightshift.canary.status import StatusBoard
 from nightshift.canary.verdict import ProbeResults
 
@@ -41,3 +42,12 @@ class StatusMemory(Protocol):
 
     def last(self) -> StatusBoard | None: ...
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None: ...
+    def watches(self) -> dict[str, Watch]: ...
+    def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None: ...
+
+
+class ParkingFactsSource(Protocol):
+    """The scheduler's parked records and the resources carrying each of `tag_filters` (read
+    only: adapters.parked_environment.ParkedEnvironment)."""
+
+    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts: ...

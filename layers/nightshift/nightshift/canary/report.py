@@ -3,17 +3,21 @@ the totals; and the report of a run that could not start.
 
 A check that is down is FAILED with every failing condition and what was observed
 ("[BODY].services.database.status == up: got down"). A certificate close to expiry is a
-warning inside a DONE item (it has its own alarm); it is not downtime.
+warning inside a DONE item (it has its own alarm); it is not downtime. A check whose environment
+is parked or starting (`parking`) is SKIPPED with why, one not healthy within its bound after a
+start is FAILED, and the first healthy probe after a start says how long it took.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from nightshift.canary.alarms import alarm_summary
 from nightshift.canary.events import FUNCTION
 from nightshift.canary.metrics import dependencies_of
+from nightshift.canary.parking import Phase, WatchDecision
 from nightshift.canary.verdict import CheckResult, ProbeResults
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.trigger import ScheduledTrigger
@@ -32,16 +36,31 @@ class AlarmUpkeep:
     errors: tuple[str, ...] = ()
 
 
-def report_items(results: ProbeResults) -> tuple[ReportItem, ...]:
+Watches = Mapping[str, WatchDecision]
+
+
+def report_items(results: ProbeResults, watches: Watches | None = None) -> tuple[ReportItem, ...]:
     """One report line per check, in policy order: resource is the check's name, kind
     "http-check", action "probe", outcome DONE (up) or FAILED (down, or not probed), e.g.
     ReportItem("api", "http-check", "probe", FAILED,
                "down: [BODY].services.database.status == up: got down", {...})
     """
-    return tuple(_item(result) for result in results.results)
+    return tuple(
+        _item(result, (watches or {}).get(result.check.name)) for result in results.results
+    )
 
 
-def run_summary(results: ProbeResults) -> str:
+def down_checks(results: ProbeResults, watches: Watches | None = None) -> tuple[str, ...]:
+    """The checks that count as down: failing while live, or late after a start."""
+    watched = watches or {}
+    return tuple(
+        r.check.name
+        for r in results.failing
+        if r.check.name not in watched or watched[r.check.name].phase in (Phase.LIVE, Phase.LATE)
+    )
+
+
+def run_summary(results: ProbeResults, watches: Watches | None = None) -> str:
     """One line for the report's summary.
 
     >>> from nightshift.canary.verdict import ProbeResults
@@ -52,11 +71,20 @@ def run_summary(results: ProbeResults) -> str:
     total = len(results.results)
     if not total:
         return "no canary checks configured"
-    down = [r.check.name for r in results.failing]
+    watched = watches or {}
+    down = down_checks(results, watched)
+    resting = {
+        phase: [name for name, w in watched.items() if w.phase is phase and name not in down]
+        for phase in (Phase.PARKED, Phase.STARTING)
+    }
+    up = total - len(down) - sum(map(len, resting.values()))
     warned = [r.check.name for r in results.results if r.verdict is not None and r.verdict.warnings]
-    text = f"{total - len(down)} of {total} checks up"
+    text = f"{up} of {total} checks up"
     if down:
         text += f"; down: {', '.join(down)}"
+    for phase, names in resting.items():
+        if names:
+            text += f"; {phase.value}: {', '.join(names)}"
     if warned:
         text += f"; certificate warning: {', '.join(warned)}"
     return text
@@ -69,9 +97,11 @@ def run_report(
     results: ProbeResults,
     upkeep: AlarmUpkeep,
     errors: tuple[str, ...],
+    watches: Watches | None = None,
 ) -> Report:
     """The run's report: the checks' lines, then the alarm changes', with the totals."""
-    summary = run_summary(results)
+    watched = watches or {}
+    summary = run_summary(results, watched)
     alarms = alarm_summary(upkeep.items)
     if alarms:
         summary = f"{summary}; {alarms}"
@@ -82,14 +112,23 @@ def run_report(
         environment=environment,
         dry_run=trigger.dry_run,
         summary=summary,
-        items=(*report_items(results), *upkeep.items),
+        items=(*report_items(results, watched), *upkeep.items),
         totals={
             "checks_count": len(results.results),
-            "checks_down_count": len(results.failing),
+            "checks_down_count": len(down_checks(results, watched)),
             "alarms_changed_count": upkeep.applied,
+            **_parked_total(watched),
         },
         errors=errors,
     )
+
+
+def _parked_total(watches: Watches) -> dict[str, int]:
+    """`checks_parked_count` (parked or starting), when a check has `depends_on`."""
+    if not watches:
+        return {}
+    resting = (Phase.PARKED, Phase.STARTING)
+    return {"checks_parked_count": sum(1 for w in watches.values() if w.phase in resting)}
 
 
 def unprobed_report(trigger: ScheduledTrigger, run_id: str, environment: str, error: str) -> Report:
@@ -106,15 +145,36 @@ def unprobed_report(trigger: ScheduledTrigger, run_id: str, environment: str, er
     )
 
 
-def _item(result: CheckResult) -> ReportItem:
+def _item(result: CheckResult, watch: WatchDecision | None = None) -> ReportItem:
+    outcome = Outcome.DONE if result.up else Outcome.FAILED
+    reason, details = result.reason, _details(result)
+    if watch is not None and result.verdict is not None:
+        details.update(_watch_details(watch))
+        if watch.phase in (Phase.PARKED, Phase.STARTING):
+            outcome, reason = Outcome.SKIPPED, f"{watch.reason}; probe: {result.reason}"
+        elif watch.phase is Phase.LATE:
+            outcome, reason = Outcome.FAILED, f"{watch.reason}; {result.reason}"
+        elif watch.healthy_after is not None:
+            reason = f"{result.reason}; {watch.reason}"
     return ReportItem(
         resource=result.check.name,
         kind=KIND,
         action=ACTION,
-        outcome=Outcome.DONE if result.up else Outcome.FAILED,
-        reason=result.reason,
-        details=_details(result),
+        outcome=outcome,
+        reason=reason,
+        details=details,
     )
+
+
+def _watch_details(watch: WatchDecision) -> dict[str, Any]:
+    details: dict[str, Any] = {"phase": watch.phase.value}
+    if watch.phase is Phase.PARKED:
+        details["parked_since"] = watch.watch.since.isoformat()
+    if watch.start is not None:
+        details["started_at"] = watch.start.isoformat()
+    if watch.healthy_after is not None:
+        details["time_to_healthy_s"] = round(watch.healthy_after.total_seconds())
+    return details
 
 
 def _details(result: CheckResult) -> dict[str, Any]:

@@ -4,26 +4,38 @@ matters.
 Every decision is made by the core (`plan`, with `verdict`, `metrics`, `alarms`, `status`) and
 the report is built by `report`; this module carries the run out through its ports (`ports`),
 which the handler fills with adapters and tests with fakes. A dry run probes and reports, but
-publishes no metrics and changes no alarm.
+publishes no metrics and changes no alarm. For checks with `depends_on`, the facts of what is
+parked are read after the probe: the scheduler writes a parked record before its first stop
+call, so a probe that saw the service going down is judged with the record that explains it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from aws_lambda_powertools import Logger
 
 from nightshift.canary.alarms import AlarmAction, AlarmChange, AlarmRules, alarm_item
 from nightshift.canary.checks import Check
 from nightshift.canary.metrics import metric_points
-from nightshift.canary.plan import alarm_plan, report_decision
-from nightshift.canary.ports import AlarmStore, CheckMetricSink, Prober, StatusMemory
-from nightshift.canary.report import AlarmUpkeep, run_report
+from nightshift.canary.parking import ParkingFacts, Watch, WatchDecision
+from nightshift.canary.plan import alarm_plan, report_decision, watch_plan
+from nightshift.canary.ports import (
+    AlarmStore,
+    CheckMetricSink,
+    ParkingFactsSource,
+    Prober,
+    StatusMemory,
+)
+from nightshift.canary.report import AlarmUpkeep, down_checks, run_report
 from nightshift.canary.status import PublishDecision, StatusBoard
 from nightshift.canary.verdict import ProbeResults
 from nightshift.errors import AwsError
 from nightshift.ports import ReportSink
 from nightshift.report import Outcome, Report, ReportItem
+from nightshift.schedule.model import Schedule
 from nightshift.trigger import ScheduledTrigger
 
 logger = Logger(child=True)
@@ -36,13 +48,14 @@ class CanaryOutcome:
     decision: PublishDecision
     metric_documents: int = 0
     message_id: str | None = None
+    watches: Mapping[str, WatchDecision] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def counts(self) -> dict[str, int]:
         """The function's own metrics of this run (Count), by the names the alarms and the
         dashboard use."""
         return {
-            "ChecksDown": len(self.results.failing),
+            "ChecksDown": len(down_checks(self.results, self.watches)),
             "CanaryReportsPublished": int(self.decision.publish),
         }
 
@@ -56,6 +69,8 @@ class Canary:
     alarms: AlarmStore
     memory: StatusMemory
     publisher: ReportSink
+    parking: ParkingFactsSource | None = None  # None: no check has `depends_on`
+    schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
 
     def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
         results = self.probe(self.checks, trigger.time)
@@ -65,11 +80,12 @@ class Canary:
             down=len(results.failing),
             wall_time_ms=round(results.wall_time_ms),
         )
+        watches, watch_errors = self._watch(trigger, results)
         documents = 0
         if not trigger.dry_run:
-            documents = self.metrics.emit(metric_points(results), trigger.time)
+            documents = self.metrics.emit(metric_points(results, watches), trigger.time)
         upkeep = self._keep_alarms(dry_run=trigger.dry_run)
-        board = StatusBoard.of(results, upkeep.problem)
+        board = StatusBoard.of(results, upkeep.problem, watches)
         previous, memory_errors = self._previous(trigger)
         decision = report_decision(
             previous, board, alarms_changed=upkeep.applied, dry_run=trigger.dry_run
@@ -80,8 +96,11 @@ class Canary:
             self.rules.environment,
             results,
             upkeep,
-            (*upkeep.errors, *memory_errors),
+            (*watch_errors, *upkeep.errors, *memory_errors),
+            watches,
         )
+        if watches and not trigger.dry_run:
+            self._remember_watches(watches, trigger)
         message_id = None
         if decision.publish:
             message_id = self.publisher.publish(report)
@@ -92,7 +111,52 @@ class Canary:
             reason=decision.reason,
             summary=report.summary,
         )
-        return CanaryOutcome(report, results, decision, documents, message_id)
+        return CanaryOutcome(report, results, decision, documents, message_id, watches)
+
+    def _watch(
+        self, trigger: ScheduledTrigger, results: ProbeResults
+    ) -> tuple[dict[str, WatchDecision], tuple[str, ...]]:
+        """The phase of each check with `depends_on`, from facts read after the probe."""
+        dependent = [c for c in self.checks if c.depends_on is not None]
+        if not dependent or self.parking is None:
+            return {}, ()
+        errors: list[str] = []
+        facts: ParkingFacts | None = None
+        filters = sorted({c.depends_on.tag_filter for c in dependent if c.depends_on})
+        try:
+            facts = self.parking.facts(filters)
+        except AwsError as exc:
+            logger.error("parked resources unknown", error=str(exc))
+            errors.append(f"parked resources unknown, parked checks kept parked: {exc}")
+        previous: dict[str, Watch] = {}
+        try:
+            previous = self.memory.watches()
+        except AwsError as exc:
+            logger.error("check phases unknown", error=str(exc))
+            errors.append(f"last phases unknown, decided from the facts alone: {exc}")
+        watches = watch_plan(
+            dependent,
+            results,
+            facts=facts,
+            schedules=self.schedules,
+            previous=previous,
+            now=trigger.time,
+        )
+        for name, watch in watches.items():
+            logger.info("check phase", check=name, phase=watch.phase.value, reason=watch.reason)
+        return watches, tuple(errors)
+
+    def _remember_watches(
+        self, watches: Mapping[str, WatchDecision], trigger: ScheduledTrigger
+    ) -> None:
+        try:
+            self.memory.remember_watches(
+                {name: w.watch for name, w in watches.items()}, at=trigger.time
+            )
+        except AwsError as exc:
+            # The next run decides from the facts and the older phases: at worst a start is
+            # timed from that run.
+            logger.error("check phases not remembered", error=str(exc))
 
     def _keep_alarms(self, *, dry_run: bool) -> AlarmUpkeep:
         try:

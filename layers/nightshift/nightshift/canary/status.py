@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from nightshift.canary.parking import Phase, WatchDecision
 from nightshift.canary.verdict import CheckResult, ProbeResults
 
 ALARMS_IN_STEP = "in step"
@@ -26,6 +27,10 @@ class CheckState(StrEnum):
     UP_WITH_WARNING = "up, certificate warning"
     DOWN = "down"
     NOT_PROBED = "not probed"
+    # A check with `depends_on` (parking.decide): parked, or started and not healthy yet within
+    # its bound (both "parked" here, so a morning reports once: when it is healthy, or late).
+    PARKED = "parked"
+    LATE = "not healthy after its start"
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,17 @@ class StatusBoard:
     alarms: str = ALARMS_IN_STEP
 
     @classmethod
-    def of(cls, results: ProbeResults, alarm_problem: str | None = None) -> StatusBoard:
+    def of(
+        cls,
+        results: ProbeResults,
+        alarm_problem: str | None = None,
+        watches: Mapping[str, WatchDecision] | None = None,
+    ) -> StatusBoard:
+        watched = watches or {}
         return cls(
-            checks=tuple((r.check.name, check_state(r)) for r in results.results),
+            checks=tuple(
+                (r.check.name, check_state(r, watched.get(r.check.name))) for r in results.results
+            ),
             alarms=ALARMS_IN_STEP if alarm_problem is None else f"failing: {alarm_problem}",
         )
 
@@ -71,9 +84,13 @@ class PublishDecision:
     reason: str
 
 
-def check_state(result: CheckResult) -> CheckState:
+def check_state(result: CheckResult, watch: WatchDecision | None = None) -> CheckState:
     if result.verdict is None:
         return CheckState.NOT_PROBED
+    if watch is not None and watch.phase is Phase.LATE:
+        return CheckState.LATE
+    if watch is not None and not watch.counts:
+        return CheckState.PARKED
     if not result.verdict.up:
         return CheckState.DOWN
     return CheckState.UP_WITH_WARNING if result.verdict.warnings else CheckState.UP

@@ -273,12 +273,13 @@ def _problem(exc: fastjsonschema.JsonSchemaValueException) -> str:
 
 
 def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:
-    """Cross-field checks the schema cannot express: routes name existing destinations, and
-    each destination has what its type needs. Every mistake, in document order."""
+    """Cross-field checks the schema cannot express: a canary's `depends_on.schedule` names a
+    schedule, routes name existing destinations, and each destination has what its type needs.
+    Every mistake, in document order."""
+    mistakes = _dependency_mistakes(data, source)
     notify = data.get("notify")
     if not notify:
-        return []
-    mistakes: list[PolicyError] = []
+        return mistakes
     known = set(notify["destinations"])
     for index, route in enumerate(notify["routes"]):
         for position, name in enumerate(route["to"]):
@@ -298,6 +299,24 @@ def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError
                     source,
                     f"notify.destinations.{name}",
                     f"a {spec['type']} destination needs `{needs}`",
+                )
+            )
+    return mistakes
+
+
+def _dependency_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:
+    schedules = set(data.get("schedules") or {})
+    mistakes = []
+    for index, check in enumerate(data.get("canaries") or ()):
+        spec = check.get("depends_on")
+        name = spec.get("schedule") if isinstance(spec, Mapping) else None
+        if name is not None and name not in schedules:
+            defined = ", ".join(sorted(schedules)) or "none"
+            mistakes.append(
+                PolicyError(
+                    source,
+                    f"canaries[{index}].depends_on.schedule",
+                    f"unknown schedule {name!r}; defined: {defined}",
                 )
             )
     return mistakes
