@@ -478,13 +478,25 @@ Reading these numbers:
   desired count. Custodian, per ECS service, suspends scaling and lowers the minimum (two
   `RegisterScalableTarget`), sets the desired count and saves the previous size in a tag
   (`TagResource`); it stops EC2 and RDS without keeping a record.
-- **Batching.** Custodian stops all EC2 instances with one `StopInstances` call (the API takes
-  many ids); Nightshift calls it once per instance. RDS has no batch call: both stop instances
-  one by one.
+- **Batching.** Both stop EC2 instances with few `StopInstances` calls (the API takes many
+  ids): Custodian with one for all, Nightshift with one per batch of 25 resources, between the
+  two `BatchWriteItem` of that batch's parked records. RDS has no batch call: both stop
+  instances one by one.
+- **What a steady-state run must read.** Every Nightshift run reads which resources carry the
+  schedule tags (the Resource Groups Tagging API, 100 resources a page; Auto Scaling groups,
+  which that API does not return, with `DescribeAutoScalingGroups`), the parked records (one
+  DynamoDB `Query`) and the last run's time (`GetItem`), and writes its own (`PutItem`): tags,
+  overrides and records change between runs, and a crash may have left a stop or start half
+  done. It describes a resource (state, capacity) only when its decision depends on it: wanted
+  stopped, parked, or an RDS or EC2 instance that a stopped one would be started under
+  `enforce`, an override or a crossed boundary. A resource running as it should during office
+  hours is not described. This steady-state run is Nightshift's first in a fresh account (no
+  last run, so it starts any stopped database or instance, and reads theirs); every later run
+  of the day reads neither (docs/scheduler.md, "Discovery and its cost").
 - **Listing.** Nightshift finds its resources with the Resource Groups Tagging API (tagged ones
-  only) and then describes them in batches; Custodian describes every resource of each type and
-  filters locally. Here every resource is tagged; in an account where most are not, Custodian's
-  listing grows with the whole account and Nightshift's with the tagged part.
+  only) and describes only those it may act on; Custodian describes every resource of each type
+  and filters locally. Here every resource is tagged; in an account where most are not,
+  Custodian's listing grows with the whole account and Nightshift's with the tagged part.
 """
 
 

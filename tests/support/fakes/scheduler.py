@@ -26,10 +26,18 @@ class Account:
     log: list[str] = field(default_factory=list)
     failing_switches: set[str] = field(default_factory=set)
     failing_writes: set[str] = field(default_factory=set)
+    described: dict[str, ScheduledResource] = field(default_factory=dict)
+    describes: list[tuple[str, ...]] = field(default_factory=list)
 
-    # ports.ResourceFinder
-    def find(self) -> Sequence[ScheduledResource]:
+    # ports.ResourceFinder: the sweep hands out the resources as they are (a test gives them
+    # described, or tag-only with `ScheduledResource.tagged` and their described state in
+    # `described`); `describe` records what it was asked for.
+    def sweep(self) -> Sequence[ScheduledResource]:
         return self.resources
+
+    def describe(self, resources: Sequence[ScheduledResource]) -> Sequence[ScheduledResource]:
+        self.describes.append(tuple(r.arn for r in resources))
+        return [self.described[r.arn] for r in resources if r.arn in self.described]
 
     # ports.ParkingPort
     def parked(self) -> Mapping[str, ParkedRecord]:

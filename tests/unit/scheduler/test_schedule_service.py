@@ -285,3 +285,21 @@ def test_failed_start_keeps_its_record_starting_for_the_next_run() -> None:
     assert result.outcomes[0].outcome is Outcome.FAILED
     assert account.records[record.arn].state is ParkState.STARTING
     assert account.records[record.arn].capacity == Capacity(2, 1, 4)
+
+
+def test_only_the_resources_the_plan_depends_on_are_described() -> None:
+    swept = [
+        ScheduledResource.tagged(s.arn, s.kind, s.tags) for s in (service("api"), service("web"))
+    ]
+    account = Account(swept, described={s.arn: s for s in (service("api"), service("web"))})
+    account.records[swept[0].arn] = ParkedRecord(
+        swept[0].arn, ResourceKind.ECS_SERVICE, EVENING, "office-hours", Capacity(2, 1, 4)
+    )
+
+    result = run(account, MORNING + dt.timedelta(hours=4))  # Monday 11:30 CET
+
+    assert account.describes == [(swept[0].arn,)]  # the parked one; web runs, nothing to read
+    outcomes = {o.decision.resource.name: o for o in result.outcomes}
+    assert "already running (started outside Nightshift)" in outcomes["api"].decision.reason
+    assert "its state is not read" in outcomes["web"].decision.reason
+    assert account.records == {}

@@ -1,17 +1,21 @@
-"""Find every resource that opted into a schedule, as the core's ScheduledResource.
+"""Find every resource that opted into a schedule, as the core's ScheduledResource, in two
+phases (docs/scheduler.md, "Discovery and its cost").
 
-Read calls only, and few of them whatever the number of resources:
-1. one paginated Resource Groups Tagging API sweep (GetResources, up to 100 resources a page)
-   for ECS services, RDS instances, Aurora clusters and EC2 instances tagged
-   `nightshift:schedule`;
+`sweep`, what every run reads:
+1. one paginated Resource Groups Tagging API sweep (GetResources, up to 100 resources and 500
+   tags a page) for ECS services, RDS instances, Aurora clusters and EC2 instances tagged
+   `nightshift:schedule`: ARNs and tags, the resources not yet described;
 2. one paginated DescribeAutoScalingGroups filtered on that tag key, because the Tagging API
    does not return Auto Scaling groups (GetResources "isn't supported at this time and returns
-   an empty response" for them, AWS's list of supported services says);
-3. batched describes for state and capacity: DescribeServices (10 services a call, per
-   cluster), DescribeScalableTargets (50 ECS services a call), DescribeDBInstances and
-   DescribeDBClusters (100 ARNs a filter), DescribeInstances (200 ids a filter).
-No per-resource tag calls: the describes return the tags too, and those are used (they are
-fresher than the Tagging API's eventually consistent copy).
+   an empty response" for them, AWS's list of supported services says); those come described.
+
+`describe`, only for the resources the core names (`nightshift.schedule.plan_describes`):
+batched describes for state and capacity: DescribeServices (10 services a call, per cluster),
+DescribeScalableTargets (50 of those ECS services a call), DescribeDBInstances and
+DescribeDBClusters (100 ARNs a filter), DescribeInstances (200 ids a filter). No per-resource
+tag calls: the describes return the tags too, and those are used (they are fresher than the
+Tagging API's eventually consistent copy). `find` is both phases for every resource (the
+plan-schedule command).
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ SWEPT_KINDS: Mapping[str, ResourceKind] = {
     "rds:cluster": ResourceKind.AURORA_CLUSTER,
     "ec2:instance": ResourceKind.EC2_INSTANCE,
 }
-TAGGING_PAGE_SIZE = 100  # the API's maximum
+TAGGING_PAGE_SIZE = 100  # ResourcesPerPage: the API's maximum
+# TagsPerPage: the API's maximum. moto caps a page at 100 tags when it is not given, which made a
+# page of resources with 2 tags 49 resources; AWS documents no default.
+TAGGING_TAGS_PER_PAGE = 500
 SERVICES_PER_DESCRIBE = 10  # DescribeServices' limit
 TARGETS_PER_DESCRIBE = 50  # DescribeScalableTargets' ResourceIds limit
 RDS_IDS_PER_FILTER = 100
@@ -105,18 +112,39 @@ class ScheduledResources:
         self._clients = clients
 
     def find(self) -> tuple[ScheduledResource, ...]:
-        swept = self._sweep()
+        """Every tagged resource, described (both phases, for every resource)."""
+        swept = self.sweep()
+        return (
+            *(r for r in swept if r.described),
+            *self.describe([r for r in swept if not r.described]),
+        )
+
+    def sweep(self) -> tuple[ScheduledResource, ...]:
+        """Phase 1: the resources tagged `nightshift:schedule`, with their tags; described only
+        the Auto Scaling groups, whose listing is their describe."""
+        swept = [
+            ScheduledResource.tagged(arn, kind, tags)
+            for kind, found in self._sweep().items()
+            for arn, tags in found.items()
+        ]
+        groups = [g for g in self._auto_scaling_groups() if g.status not in GONE_STATUSES]
+        logger.info("tagged resources swept", swept=len(swept), groups=len(groups))
+        return tuple(sorted([*swept, *groups], key=_arn))
+
+    def describe(self, resources: Sequence[ScheduledResource]) -> tuple[ScheduledResource, ...]:
+        """Phase 2: the state and capacity of `resources` (tags from the describe calls);
+        those that are gone (ECS `INACTIVE`, EC2 `terminated`) are left out."""
+        wanted: dict[ResourceKind, dict[str, dict[str, str]]] = {k: {} for k in ResourceKind}
+        for resource in resources:
+            wanted[resource.kind][resource.arn] = dict(resource.tags)
         found = [
-            *self._ecs_services(swept[ResourceKind.ECS_SERVICE]),
-            *self._rds_instances(swept[ResourceKind.RDS_INSTANCE]),
-            *self._aurora_clusters(swept[ResourceKind.AURORA_CLUSTER]),
-            *self._ec2_instances(swept[ResourceKind.EC2_INSTANCE]),
-            *self._auto_scaling_groups(),
+            *self._ecs_services(wanted[ResourceKind.ECS_SERVICE]),
+            *self._rds_instances(wanted[ResourceKind.RDS_INSTANCE]),
+            *self._aurora_clusters(wanted[ResourceKind.AURORA_CLUSTER]),
+            *self._ec2_instances(wanted[ResourceKind.EC2_INSTANCE]),
         ]
         kept = tuple(sorted((r for r in found if r.status not in GONE_STATUSES), key=_arn))
-        logger.info(
-            "scheduled resources found", swept=sum(map(len, swept.values())), kept=len(kept)
-        )
+        logger.info("scheduled resources described", asked=len(resources), kept=len(kept))
         return kept
 
     # -- the sweep ------------------------------------------------------------------------
@@ -127,6 +155,7 @@ class ScheduledResources:
         pages = self._clients.tagging.get_paginator("get_resources").paginate(
             TagFilters=[{"Key": SCHEDULE_TAG}],
             ResourceTypeFilters=list(SWEPT_KINDS),
+            TagsPerPage=TAGGING_TAGS_PER_PAGE,
             PaginationConfig={"PageSize": TAGGING_PAGE_SIZE},
         )
         for mapping in _items(pages, "ResourceTagMappingList", "GetResources"):
@@ -134,6 +163,9 @@ class ScheduledResources:
             kind = SWEPT_KINDS.get(resource_type(arn))
             if kind is None:
                 logger.warning("unexpected resource type in the sweep", arn=arn)
+                continue
+            if kind is ResourceKind.ECS_SERVICE and not _long_service_arn(arn):
+                logger.warning("ECS service ARN without its cluster; not scheduled", arn=arn)
                 continue
             swept[kind][arn] = _tags(mapping.get("Tags", ()), "Key", "Value")
         return swept
@@ -299,3 +331,11 @@ def _tags(tags: Iterable[Mapping[str, Any]], key: str, value: str) -> dict[str, 
 
 def _arn(resource: ScheduledResource) -> str:
     return resource.arn
+
+
+def _long_service_arn(arn: str) -> bool:
+    try:
+        ecs_service_id(arn)
+    except ValueError:
+        return False
+    return True

@@ -1,8 +1,9 @@
 """The scheduler's pure core: schedules, overrides, the reconciling planner and the week plan.
 
-No boto3, no clock: time is an argument. The service (`service.Scheduler`) finds resources and
-parked records through its ports (`ports`), calls `plan_run` once, and carries out the returned
-RunPlan; `report` turns the run into the report. The trigger is in `events`, the settings and
+No boto3, no clock: time is an argument. The service (`service.Scheduler`) sweeps the tagged
+resources and reads the parked records through its ports (`ports`), describes only the resources
+`plan_describes` names, calls `plan_run` once, and carries out the returned RunPlan; `report`
+turns the run into the report. The trigger is in `events`, the settings and
 the scheduler's part of the policy in `settings`.
 """
 
@@ -14,7 +15,14 @@ from nightshift.schedule.model import (
     parse_days,
 )
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
-from nightshift.schedule.plan import Action, Decision, RunPlan, plan_run
+from nightshift.schedule.plan import (
+    Action,
+    Decision,
+    DescribeNeed,
+    RunPlan,
+    plan_describes,
+    plan_run,
+)
 from nightshift.schedule.resources import (
     OVERRIDE_TAG,
     SCHEDULE_TAG,
@@ -42,6 +50,7 @@ __all__ = [
     "Action",
     "Capacity",
     "Decision",
+    "DescribeNeed",
     "InvalidOverride",
     "Override",
     "ParkState",
@@ -62,6 +71,7 @@ __all__ = [
     "next_transition",
     "parse_days",
     "parse_override",
+    "plan_describes",
     "plan_run",
     "plan_week",
     "previous_transition",

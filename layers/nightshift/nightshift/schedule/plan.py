@@ -191,7 +191,9 @@ def plan_run(
     """Decide every resource's action for the run scheduled at `now`.
 
     `last_run` is the scheduled time of the previous run (None on the first run: everything is
-    brought to its schedule).
+    brought to its schedule). A resource known only from the tag sweep (`described` False) is
+    decided from its tags, with the reason `plan_describes` gives for not reading it; one that
+    `plan_describes` says must be read raises ValueError.
 
     >>> import datetime as dt
     >>> from nightshift.policy import DEFAULT_PROTECT
@@ -207,9 +209,13 @@ def plan_run(
     at = _aware(now)
     previous = None if last_run is None else _aware(last_run)
     timelines = _Timelines(at, previous)
+    every = sorted(resources, key=lambda r: r.arn)
+    needs = {n.arn: n for n in _describe_needs(every, parked, policy, protect, timelines)}
     decisions = [
-        _decide(resource, parked.get(resource.arn), policy, protect, at, timelines)
-        for resource in sorted(resources, key=lambda r: r.arn)
+        _decide(
+            resource, parked.get(resource.arn), policy, protect, timelines, needs.get(resource.arn)
+        )
+        for resource in every
     ]
     decisions = _wait_for_databases(decisions)
     decisions, refused = _circuit_breaker(decisions, policy)
@@ -221,6 +227,154 @@ def plan_run(
         decisions=tuple(sorted(decisions, key=_execution_order)),
         refused=refused,
         orphaned=tuple(parked[arn] for arn in sorted(parked) if arn not in seen),
+    )
+
+
+# -- what a run must read: the second phase of discovery ------------------------------------
+
+
+@dataclass(frozen=True)
+class DescribeNeed:
+    """Whether a run must read the state and capacity of a resource the tag sweep found, and
+    why (`plan_describes`)."""
+
+    resource: ScheduledResource
+    describe: bool
+    reason: str
+
+    @property
+    def arn(self) -> str:
+        return self.resource.arn
+
+
+def plan_describes(
+    resources: Iterable[ScheduledResource],
+    parked: Mapping[str, ParkedRecord],
+    policy: SchedulerPolicy,
+    protect: ProtectRule,
+    now: dt.datetime,
+    last_run: dt.datetime | None,
+) -> tuple[DescribeNeed, ...]:
+    """For each resource known only from the tag sweep (`described` False), whether the run
+    must describe it before `plan_run` can decide it, with the reason; in ARN order.
+
+    A resource is read when its decision could change something: it has a parked record (to
+    start it, to finish or undo an interrupted switch, or to notice a change made while
+    parked); its schedule or override wants it stopped (to stop it, or to record it as parked);
+    it is an RDS instance, Aurora cluster or EC2 instance wanted running under `enforce`, an
+    active override, or a boundary crossed since the last run (or no last run: started if it
+    is stopped); or it is a database of a schedule whose compute may start this run (the
+    compute waits while one of them is starting). Otherwise its decision is the same whatever
+    its state: a resource wanted running without a record is not started by this run (one
+    stopped by hand stays so until the next transition, and an ECS service or Auto Scaling
+    group is never started without a parked capacity), and a protected or unknown-schedule one
+    is refused from its tags.
+
+    >>> import datetime as dt
+    >>> from nightshift.policy import DEFAULT_PROTECT
+    >>> policy = SchedulerPolicy.from_sections({"office-hours": {"timezone": "Europe/Berlin",
+    ...     "periods": [{"days": "mon-fri", "start": "07:30", "stop": "19:00"}]}})
+    >>> tags = {"nightshift:schedule": "office-hours"}
+    >>> db = ScheduledResource.tagged("arn:aws:rds:eu-central-1:1:db:app",
+    ...     ResourceKind.RDS_INSTANCE, tags)
+    >>> noon = dt.datetime(2026, 3, 2, 11, 0, tzinfo=dt.UTC)  # Monday 12:00 in Berlin
+    >>> [need.describe for need in plan_describes([db], {}, policy, DEFAULT_PROTECT, noon,
+    ...     noon - dt.timedelta(minutes=5))]
+    [False]
+    >>> evening = dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.UTC)  # Monday 19:00 in Berlin
+    >>> [need.describe for need in plan_describes([db], {}, policy, DEFAULT_PROTECT, evening,
+    ...     evening - dt.timedelta(minutes=5))]
+    [True]
+    """
+    at = _aware(now)
+    timelines = _Timelines(at, None if last_run is None else _aware(last_run))
+    every = sorted(resources, key=lambda r: r.arn)
+    return tuple(_describe_needs(every, parked, policy, protect, timelines))
+
+
+def _describe_needs(
+    resources: Iterable[ScheduledResource],
+    parked: Mapping[str, ParkedRecord],
+    policy: SchedulerPolicy,
+    protect: ProtectRule,
+    timelines: _Timelines,
+) -> list[DescribeNeed]:
+    situations = [
+        (resource, _situation(resource, parked.get(resource.arn), policy, protect, timelines))
+        for resource in resources
+    ]
+    compute_may_start = {
+        case.schedule.name
+        for resource, case in situations
+        if isinstance(case, _Case) and not resource.is_database and _may_start(case)
+    }
+    needs = []
+    for resource, situation in situations:
+        if resource.described:
+            continue
+        need = _describe_need(resource, situation)
+        name = resource.schedule_name
+        if not need.describe and resource.is_database and name in compute_may_start:
+            need = DescribeNeed(
+                resource,
+                True,
+                f"a database of {name}, whose compute may start this run and waits while one "
+                "of its databases is starting: its status is read",
+            )
+        needs.append(need)
+    return needs
+
+
+def _may_start(case: _Case) -> bool:
+    """Wanted running, and a start is possible: from a parked record, or (RDS, Aurora, EC2)
+    under enforce, an override, or a boundary crossed."""
+    if not case.running_wanted:
+        return False
+    if case.record is not None:
+        return True
+    return case.resource.kind not in CAPACITY_KINDS and (case.hold or case.crossed)
+
+
+def _describe_need(resource: ScheduledResource, situation: Decision | _Case) -> DescribeNeed:
+    if isinstance(situation, Decision):
+        return DescribeNeed(resource, False, f"{situation.reason}: decided from its tags")
+    case = situation
+    if case.record is not None:
+        return DescribeNeed(
+            resource,
+            True,
+            f"parked record ({case.record.state.value}): its state and capacity are read to "
+            "start it, to finish or undo an interrupted switch, or to notice a change made "
+            "while parked",
+        )
+    if not case.running_wanted:
+        return DescribeNeed(
+            resource,
+            True,
+            "wanted stopped: its state is read to stop it if it runs, or to record it as "
+            "parked if it is already stopped",
+        )
+    if resource.kind in CAPACITY_KINDS:
+        return DescribeNeed(
+            resource,
+            False,
+            "wanted running and not parked: without a parked capacity there is nothing to "
+            "restore, and one stopped outside Nightshift is not started, so its state is not "
+            "read",
+        )
+    if case.hold or case.crossed:
+        why = case.hold_why if case.hold else "a boundary passed since the last run (or none ran)"
+        return DescribeNeed(
+            resource,
+            True,
+            f"wanted running and not parked, and {why}: its state is read to start it if it "
+            "is stopped",
+        )
+    return DescribeNeed(
+        resource,
+        False,
+        "wanted running and not parked: one stopped outside Nightshift is left stopped until "
+        f"{case.next_change} ({case.schedule.name} does not enforce), so its state is not read",
     )
 
 
@@ -441,33 +595,24 @@ class _Case:
         return round((resume - self.now).total_seconds() / 3600, 2)
 
 
-def _decide(
+def _situation(
     resource: ScheduledResource,
     record: ParkedRecord | None,
     policy: SchedulerPolicy,
     protect: ProtectRule,
-    now: dt.datetime,
     timelines: _Timelines,
-) -> Decision:
+) -> Decision | _Case:
+    """The decision that keeps the scheduler's hands off the resource (from its tags), or its
+    case: what its schedule or override wants now, and what may overrule a hand change."""
     scoped = scope_decision(resource, policy, protect)
     if isinstance(scoped, Decision):
         return scoped
-    schedule = scoped
+    schedule, now = scoped, timelines.now
     override, notes = read_override(resource, schedule, now)
-    power = resource.power
-    if power is PowerState.OTHER:
-        return Decision(
-            resource,
-            Action.SKIP,
-            f"status {resource.status or 'unknown'!r} is neither running nor stopped; "
-            "decided again on the next run",
-            schedule=schedule.name,
-            notes=notes,
-        )
     state = timelines.state(schedule)
     active = override if override is not None and override.active_at(now) else None
     until = format_local(state.until.astimezone(schedule.zone)) if state.until else "none in sight"
-    case = _Case(
+    return _Case(
         resource=resource,
         record=record,
         schedule=schedule,
@@ -481,7 +626,35 @@ def _decide(
         override=active,
         notes=notes,
     )
-    return RULES[(case.running_wanted, power)](case)
+
+
+def _decide(
+    resource: ScheduledResource,
+    record: ParkedRecord | None,
+    policy: SchedulerPolicy,
+    protect: ProtectRule,
+    timelines: _Timelines,
+    need: DescribeNeed | None,
+) -> Decision:
+    situation = _situation(resource, record, policy, protect, timelines)
+    if isinstance(situation, Decision):
+        return situation
+    case = situation
+    if not resource.described:
+        if need is None or need.describe:
+            why = "none given" if need is None else need.reason
+            raise ValueError(f"{resource.arn} was not described, but its plan needs it: {why}")
+        return case.decision(Action.NONE, need.reason)
+    if resource.power is PowerState.OTHER:
+        return Decision(
+            resource,
+            Action.SKIP,
+            f"status {resource.status or 'unknown'!r} is neither running nor stopped; "
+            "decided again on the next run",
+            schedule=case.schedule.name,
+            notes=case.notes,
+        )
+    return RULES[(case.running_wanted, resource.power)](case)
 
 
 def _stays_parked(case: _Case) -> Decision:

@@ -18,9 +18,13 @@ TimeLeft = Callable[[], int]
 
 
 class ResourceFinder(Protocol):
-    """The resources tagged with a schedule, with their power state and capacity."""
+    """The resources tagged with a schedule, in two phases: `sweep` finds them with their tags
+    (`described` False where the state and capacity were not read: the tag sweep's resources;
+    Auto Scaling groups come described, their listing being their describe); `describe` reads
+    the state and capacity of the ones given, and leaves out those that are gone."""
 
-    def find(self) -> Sequence[ScheduledResource]: ...
+    def sweep(self) -> Sequence[ScheduledResource]: ...
+    def describe(self, resources: Sequence[ScheduledResource]) -> Sequence[ScheduledResource]: ...
 
 
 class ParkingPort(Protocol):

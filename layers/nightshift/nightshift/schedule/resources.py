@@ -87,6 +87,10 @@ class ScheduledResource:
     `stopped`/..., ECS service `ACTIVE`/`DRAINING`, ASG `Status` or empty). ECS services and
     ASGs are running when their desired capacity is above zero.
 
+    `described` is False for a resource known only from the tag sweep (ARN, kind and tags,
+    `ScheduledResource.tagged`): its state and capacity were not read, because nothing the run
+    could decide depends on them (`nightshift.schedule.discovery`).
+
     >>> ScheduledResource("arn:aws:rds:eu-central-1:1:db:app", ResourceKind.RDS_INSTANCE,
     ...     {}, status="stopped").power
     <PowerState.STOPPED: 'stopped'>
@@ -100,9 +104,15 @@ class ScheduledResource:
     cluster: str | None = None  # RDS instance: the Aurora cluster it is a member of
     replica_of: str | None = None  # RDS instance or Aurora cluster: the source it replicates
     replicas: tuple[str, ...] = ()  # its read replicas
+    described: bool = True  # False: known from the tag sweep only, state and capacity unread
+
+    @classmethod
+    def tagged(cls, arn: str, kind: ResourceKind, tags: Mapping[str, str]) -> ScheduledResource:
+        """A resource as the tag sweep found it, before (or instead of) its describe call."""
+        return cls(arn, kind, MappingProxyType(dict(tags)), described=False)
 
     def __post_init__(self) -> None:
-        if self.kind in CAPACITY_KINDS and self.capacity is None:
+        if self.described and self.kind in CAPACITY_KINDS and self.capacity is None:
             raise ValueError(f"{self.kind} {self.arn} needs its capacity")
         if (
             self.kind is ResourceKind.ASG

@@ -4,6 +4,8 @@ became of every decision.
 Every decision is made by the pure plan (`nightshift.schedule.plan.plan_run`); the service
 gets its ports (`nightshift.schedule.ports`) injected and carries the plan out:
 - an event older than the last run is refused (StaleEventError), before anything is read;
+- discovery has two phases: the tag sweep and the parked records, which every run reads; then
+  the describe calls, only for the resources `plan_describes` says the plan depends on;
 - the parking protocol (docs/scheduler.md): a stop's record is written in state STOPPING
   *before* the first stop call and moved to PARKED after the last; a start's record is moved
   to STARTING before the first start call and deleted only after the last succeeded. A failed
@@ -32,7 +34,7 @@ from nightshift.policy import ProtectRule
 from nightshift.report import Outcome, Report
 from nightshift.schedule.events import ScheduledTrigger, StaleEventError
 from nightshift.schedule.model import SchedulerPolicy
-from nightshift.schedule.plan import Decision, plan_run
+from nightshift.schedule.plan import Decision, plan_describes, plan_run
 from nightshift.schedule.ports import ParkingPort, ResourceFinder, SwitchPort, TimeLeft
 from nightshift.schedule.report import (
     STALE_EVENT,
@@ -99,9 +101,17 @@ class Scheduler:
         policy = self.policy
         if trigger.dry_run:
             policy = replace(policy, settings=replace(policy.settings, dry_run=True))
+        # Discovery in two phases: what every run must read (the tag sweep, the parked
+        # records), then the state of only the resources whose decision depends on it.
+        swept = self.resources.sweep()
+        parked = self.parking.parked()
+        needs = plan_describes(swept, parked, policy, self.protect, trigger.time, last_run)
+        described = self.resources.describe([n.resource for n in needs if n.describe])
+        unread = [n.resource for n in needs if not n.describe]
+        logger.info("resources described", swept=len(swept), described=len(described))
         plan = plan_run(
-            self.resources.find(),
-            self.parking.parked(),
+            [*(r for r in swept if r.described), *described, *unread],
+            parked,
             policy,
             self.protect,
             trigger.time,
