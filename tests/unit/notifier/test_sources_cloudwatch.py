@@ -361,3 +361,11 @@ def test_a_url_in_the_alarm_description_becomes_the_runbook_link_first() -> None
 
     assert n.links[0].label == "Runbook"
     assert n.links[0].url == "https://wiki.example.com/runbooks/api"  # the full stop is prose
+
+
+def test_a_url_the_description_does_not_call_a_runbook_is_not_one() -> None:
+    n = parsed(
+        alarm_body(AlarmDescription="Canary check api. Probes GET https://api.example.com/health.")
+    )
+
+    assert "Runbook" not in links(n)

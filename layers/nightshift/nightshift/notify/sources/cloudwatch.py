@@ -87,7 +87,9 @@ _CROSSED = re.compile(
 _POINT = re.compile(r"(?P<value>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?) \((?P<when>[^)]*)\)")
 # Anomaly alarms name the band's edges instead: "... greater than the upper thresholds [0.85, ...]"
 _BAND = re.compile(r"(?P<edge>upper|lower) thresholds \[(?P<values>[^\]]{1,2000})\]")
-_RUNBOOK = re.compile(r"https?://[^\s<>\"')]+")
+# Only a link the description calls a runbook ("Runbook: https://..."): any other URL in it
+# (say, the endpoint a canary probes) is not what to do.
+_RUNBOOK = re.compile(r"runbook\W{0,3}(https?://[^\s<>\"')]+)", re.IGNORECASE)
 _ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d+:alarm:")
 _METRIC_WINDOW_BEFORE = timedelta(hours=3)
 _METRIC_WINDOW_AFTER = timedelta(minutes=30)
