@@ -161,7 +161,7 @@ def _words(item: ReportItem) -> str:
         case Outcome.PLANNED:
             return f"would {action}"
         case Outcome.REFUSED:
-            return f"{action} refused"
+            return "refused" if action == "refuse" else f"{action} refused"
         case Outcome.SKIPPED:
             return _SKIPPED_WORDS.get(action, "left as it is")
 
