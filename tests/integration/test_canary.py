@@ -297,7 +297,7 @@ def test_certificate_close_to_expiry_warns_on_its_own_alarm_and_never_raises_the
     assert chat_messages(receiver, down) == []  # its first verdict, OK: not posted
     (_, text) = chat_messages(receiver, warning)[0]
     assert "DaysToCertExpiry" in text
-    assert "was less than or equal to the threshold (14.0)" in text
+    assert "vs threshold <= 14" in text  # the value read from CloudWatch's reason
     change = canary.evaluations[0].transition(warning)
     assert change is not None
     assert change.message["Trigger"]["MetricName"] == "DaysToCertExpiry"
