@@ -18,6 +18,7 @@ from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
+from nightshift.adapters.task_sizes import TaskDefinitionSizes
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.schedule.events import ScheduledTrigger
@@ -37,7 +38,8 @@ def scheduler() -> Scheduler:
     """Built once per warm container; a policy error is not cached, the next run reads again."""
     config, aws = SchedulerConfig.from_policy(load_deployed_policy(settings())), clients()
     parking, switch = ParkingStore(settings().state_table, aws.dynamodb), PowerSwitch(aws)
-    return Scheduler(config.policy, config.protect, ScheduledResources(aws), parking, switch)
+    sizes = TaskDefinitionSizes(aws.ecs)
+    return Scheduler(config.policy, config.protect, ScheduledResources(aws), parking, switch, sizes)
 
 
 @logger.inject_lambda_context(correlation_id_path="time")

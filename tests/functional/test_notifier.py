@@ -78,7 +78,12 @@ def slack_requests(receiver: WebhookReceiver) -> list[dict[str, Any]]:
     return [r.json for r in receiver.requests if r.destination == "oncall"]
 
 
-@pytest.mark.parametrize("name", event_names("notifier"))
+# A new alarm's first verdict is remembered and not posted (docs/notifications.md).
+FIRST_VERDICT = "cloudwatch-alarm-metric-first-verdict"
+POSTED = [name for name in event_names("notifier") if name != FIRST_VERDICT]
+
+
+@pytest.mark.parametrize("name", POSTED)
 def test_every_fixture_is_delivered_and_nothing_fails(
     notifier: ModuleType, receiver: WebhookReceiver, name: str
 ) -> None:
@@ -102,7 +107,7 @@ def test_metric_alarm_reaches_slack_with_every_fact_a_responder_needs(
     for expected in (
         "todoapp-backend-high-cpu",
         "OK → ALARM",
-        "Threshold Crossed: 2 out of the last 2 datapoints",
+        "2026-11-20 18:04:12 UTC",  # since when
         "CPUUtilization",
         "ServiceName=todoapp-backend-service",
         "ClusterName=todoapp-cluster",
@@ -112,6 +117,25 @@ def test_metric_alarm_reaches_slack_with_every_fact_a_responder_needs(
     ):
         assert expected in text
     assert "Europe (Frankfurt)" not in slack["text"]
+
+
+def test_a_new_alarms_first_verdict_is_acknowledged_remembered_and_not_posted(
+    notifier: ModuleType, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = invoke(notifier, load_event("notifier", FIRST_VERDICT))
+
+    assert result == {"batchItemFailures": []}
+    assert receiver.requests == []
+    assert '"NotificationsSuppressed"' in capsys.readouterr().out
+
+    # Remembered as OK: the alarm's first real ALARM pages, and its OK is a resolution again.
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric-ok"))
+    titles = [body["blocks"][0]["text"]["text"] for body in slack_requests(receiver)]
+    assert titles == [
+        ":red_circle: ALARM: todoapp-backend-high-cpu",
+        ":large_green_circle: RESOLVED: todoapp-backend-high-cpu",
+    ]
 
 
 def test_critical_alarm_also_reaches_teams_as_an_adaptive_card(
@@ -279,7 +303,7 @@ def test_routes_without_catch_all_or_fallback_never_acknowledge_a_record_undeliv
     assert failed == records  # the policy is refused, so every record stays in the queue
 
 
-@pytest.mark.parametrize("name", event_names("notifier"))
+@pytest.mark.parametrize("name", POSTED)
 def test_message_no_route_matches_is_delivered_to_the_fallback_logged_and_counted(
     notifier: ModuleType,
     receiver: WebhookReceiver,

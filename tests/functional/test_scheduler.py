@@ -346,6 +346,7 @@ def test_evening_stops_every_kind_and_parks_capacities(
         "Started": 0.0,
         "Failed": 0.0,
         "HoursSaved": 363.0,
+        "DollarsSaved": 0.0,  # a stop's saving is realised (and counted) at the start
     }
     [published] = cloud.reports()
     assert published == result
@@ -364,6 +365,36 @@ def test_stops_run_compute_first_and_databases_last(cloud: Cloud, stack: CoreSta
         "aurora-cluster",
         "rds-instance",
     ]
+
+
+def test_stops_and_starts_are_priced_from_the_describes_and_the_task_definitions(
+    cloud: Cloud, stack: CoreStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evening = items_by_name(cloud.run(FRIDAY_EVENING))
+    capsys.readouterr()
+
+    # todoapp-db: PostgreSQL db.t4g.micro in eu-central-1, $0.019 an hour, 60.5 h until Monday
+    assert evening["todoapp-db"]["details"]["hourly_usd"] == 0.019
+    assert evening["todoapp-db"]["details"]["estimated_saving_usd"] == round(60.5 * 0.019, 2)
+    # api: 2 Fargate tasks of the fleet's 256 CPU units / 512 MiB task definition
+    api_hourly = 2 * (0.25 * 0.04656 + 0.5 * 0.00511)
+    assert evening["api"]["details"]["hourly_usd"] == round(api_hourly, 5)
+    # Aurora and Auto Scaling groups are unpriced, with the reason, never guessed
+    assert evening["todoapp-aurora"]["details"]["unpriced"].startswith("unpriced: Aurora")
+    assert evening["workers"]["details"]["unpriced"].startswith("unpriced: Auto Scaling")
+
+    cloud.run(MONDAY_MORNING)
+    capsys.readouterr()
+    morning = cloud.run(FIVE_MINUTES_LATER)
+
+    started = items_by_name(morning)
+    # Parked Friday 19:00, restored Monday 07:35: 60.58 h at the 2 tasks it restores
+    assert started["api"]["details"]["hours_parked"] == 60.58
+    assert started["api"]["details"]["saved_usd"] == round(60.58 * api_hourly, 2)
+    assert morning["totals"]["saved_usd"] > started["api"]["details"]["saved_usd"]
+    assert (
+        emitted_metrics(capsys.readouterr().out)["DollarsSaved"] == morning["totals"]["saved_usd"]
+    )
 
 
 def test_morning_starts_databases_first_then_restores_every_capacity_exactly(
@@ -962,10 +993,12 @@ def test_api_calls_for_100_resources_stay_few_in_steady_state_and_are_batched_on
     # 20 instances, 40 services; then 20 databases and 10 clusters): per batch one BatchWriteItem
     # of the STOPPING records before the first call and one of the PARKED records after the last,
     # one StopInstances for the batch's instances (20 in batches 1 and 2: 2 calls), one call per
-    # switch for the other kinds, nothing else.
+    # switch for the other kinds, and one DescribeTaskDefinition per distinct task definition of
+    # the services stopped (one per cluster here), to price them; nothing else.
     assert full_stop == Counter(
         {
             **reads,
+            "DescribeTaskDefinition": fleet["clusters"],
             "RegisterScalableTarget": 40,
             "UpdateService": 40,
             "StopDBInstance": 20,

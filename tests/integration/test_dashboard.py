@@ -31,6 +31,7 @@ REQUIRED = {
     ("Nightshift", "Stopped", "scheduler"),
     ("Nightshift", "Started", "scheduler"),
     ("Nightshift", "HoursSaved", "scheduler"),
+    ("Nightshift", "DollarsSaved", "scheduler"),
     ("Nightshift", "ServicesRedeployed", "redeploy"),
     ("Nightshift", "SnapshotsDeleted", "pruner"),
     ("Nightshift", "GiBDeleted", "pruner"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification
 from nightshift.notify.render import email, slack, teams
 from nightshift.notify.sources import parse
+from nightshift.notify.suppression import decide, event_time
 
 RULE = "─" * 78
+_NO_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+_REPEAT_WINDOW = timedelta(minutes=60)
 _SLACK_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
@@ -42,6 +46,11 @@ def fixture_lines(path: Path) -> Iterator[str]:
 def notification_lines(name: str, n: Notification) -> Iterator[str]:
     yield "═" * 78
     yield f"{name}: {n.source.value} · {n.severity.value} · {n.state.value} · {n.dedup_key}"
+    # What a notifier with nothing remembered does with it (a new alarm's first verdict is
+    # remembered, not posted): shown, so the rendering below is not mistaken for a post.
+    verdict = decide(n, None, event_time(n, _NO_TIME), _REPEAT_WINDOW)
+    if not verdict.send:
+        yield f"not posted: {verdict.reason}"
     yield "═" * 78
     yield "Slack"
     yield RULE

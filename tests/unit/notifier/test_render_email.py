@@ -30,7 +30,7 @@ def test_metric_alarm_email_reads_top_to_bottom() -> None:
     ]
     assert "State: OK → ALARM" in lines
     assert "Value: 91.4 vs threshold > 80" in lines
-    assert "Dimensions: ServiceName=todoapp-backend-service, ClusterName=todoapp-cluster" in lines
+    assert "Since: 2026-11-20 18:04:12 UTC" in lines
     assert (
         "  Alarm: https://eu-central-1.console.aws.amazon.com/cloudwatch/home?region=eu-central-1"
         "#alarmsV2:alarm/todoapp-backend-high-cpu"
@@ -45,8 +45,9 @@ def test_metric_alarm_email_reads_top_to_bottom() -> None:
 def test_long_fact_values_are_wrapped_and_indented_under_their_label() -> None:
     lines = email.render(notification("cloudwatch-alarm-metric")).text.splitlines()
 
-    start = lines.index("Reason:")
-    assert lines[start + 1].startswith("  Threshold Crossed: 2 out of the last 2 datapoints")
+    start = lines.index("Metric:")
+    assert lines[start + 1].startswith("  AWS/ECS CPUUtilization · Average over 5 min · ")
+    assert lines[start + 2] == "  ClusterName=todoapp-cluster"
     assert all(len(line) <= 100 for line in lines[start : start + 3])
 
 

@@ -58,8 +58,8 @@ def test_metric_alarm_shows_everything_issue_two_asks_for() -> None:
     text = all_text(message)
     for expected in (
         "*State*\\nOK → ALARM",
-        "Threshold Crossed: 2 out of the last 2 datapoints",
-        "*Metric*\\nAWS/ECS CPUUtilization",
+        "*Since*\\n2026-11-20 18:04:12 UTC",
+        "*Metric*\\nAWS/ECS CPUUtilization · Average over 5 min",
         "ServiceName=todoapp-backend-service, ClusterName=todoapp-cluster",
         "&gt; 80 for 2 of 2 datapoints of 5 min",
         "91.4 vs threshold &gt; 80",

@@ -44,15 +44,16 @@ def test_payload_is_the_workflows_message_envelope_with_an_adaptive_card() -> No
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
-def test_metric_alarm_card_has_badge_title_reason_facts_context_and_links() -> None:
+def test_metric_alarm_card_has_badge_title_summary_facts_context_and_links() -> None:
     card = card_of(teams.render(notification("cloudwatch-alarm-metric")))
 
-    badge, title, summary, reason_label, reason, *_ = texts(card)
+    badge, title, summary, *_ = texts(card)
     assert badge == "🔴 CRITICAL · CloudWatch alarm"
     assert card["body"][0]["color"] == "attention"
     assert title == "ALARM: todoapp-backend-high-cpu"
     assert summary == "CPU utilization is too high"
-    assert (reason_label, reason[:18]) == ("**Reason**", "Threshold Crossed:")
+    assert facts(card)["Metric"].startswith("AWS/ECS CPUUtilization · Average over 5 min")
+    assert facts(card)["Since"] == "2026-11-20 18:04:12 UTC"
     assert facts(card)["State"] == "OK → ALARM"
     assert facts(card)["Value"] == "91.4 vs threshold > 80"
     assert texts(card)[-1].startswith("CloudWatch alarm · eu-central-1 · account 111122223333")

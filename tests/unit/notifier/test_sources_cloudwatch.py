@@ -103,23 +103,26 @@ def test_each_alarm_fixture_becomes_one_alarm_notification(
 
     assert n.source is Source.CLOUDWATCH_ALARM
     assert (n.state, n.severity, n.title) == (state, severity, title)
-    assert facts(n)["Alarm type"] == kind
+    # A plain metric alarm is the usual kind: only the others say what they are.
+    assert facts(n).get("Alarm type", "metric") == kind
     assert n.region == "eu-central-1"
     assert n.account == "111122223333"
     assert links(n)["Alarm"] == ALARM_URL + n.name
 
 
-def test_metric_alarm_shows_states_reason_metric_dimensions_threshold_and_value() -> None:
+def test_metric_alarm_page_says_what_where_since_when_in_few_facts() -> None:
     n = notification("cloudwatch-alarm-metric")
 
     shown = facts(n)
     assert shown["State"] == "OK → ALARM"
-    assert shown["Reason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
-    assert shown["Metric"] == "AWS/ECS CPUUtilization"
-    assert shown["Statistic"] == "Average over 5 min"
-    assert shown["Dimensions"] == (
+    assert shown["Since"] == "2026-11-20 18:04:12 UTC"
+    assert shown["Metric"] == (
+        "AWS/ECS CPUUtilization · Average over 5 min · "
         "ServiceName=todoapp-backend-service, ClusterName=todoapp-cluster"
     )
+    # CloudWatch's reason says the value against the threshold again: Value says it first.
+    assert "Reason" not in shown
+    assert not {"Statistic", "Dimensions", "Alarm type"} & set(shown)
     assert shown["Threshold"] == "> 80 for 2 of 2 datapoints of 5 min"
     assert shown["Value"] == "91.4 vs threshold > 80"
     assert shown["Datapoints"] == "91.4 (20/11/26 18:03:00), 87.2 (20/11/26 17:58:00)"
@@ -268,7 +271,9 @@ def test_percentile_statistic_is_shown_as_written() -> None:
 
     n = parsed(alarm_body(Trigger=trigger))
 
-    assert facts(n)["Statistic"] == "p95 over 5 min"
+    assert facts(n)["Metric"].endswith(
+        " · p95 over 5 min · ServiceName=todoapp-backend-service, ClusterName=todoapp-cluster"
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,7 +301,7 @@ def test_odd_optional_fields_are_left_out_rather_than_failing() -> None:
     n = parsed(alarm_body(Trigger=trigger, AlarmDescription=42, OldStateValue=None))
 
     assert n.source is Source.CLOUDWATCH_ALARM
-    assert "Dimensions" not in facts(n)
+    assert "=" not in facts(n)["Metric"]  # no dimensions shown
     assert facts(n)["State"] == "ALARM"
     assert facts(n)["Threshold"] == "> for 2 of 2 datapoints"
     assert facts(n)["Value"] == "91.4 vs threshold > 80.0"  # the threshold as the reason says
@@ -347,3 +352,20 @@ def test_alarm_described_as_a_warning_is_a_warning_in_both_states(state: str) ->
 
 def test_alarm_without_the_warning_prefix_stays_critical() -> None:
     assert parsed(alarm_body(AlarmDescription="A warning about CPU")).severity is Severity.CRITICAL
+
+
+def test_a_url_in_the_alarm_description_becomes_the_runbook_link_first() -> None:
+    n = parsed(
+        alarm_body(AlarmDescription="API down. Runbook: https://wiki.example.com/runbooks/api.")
+    )
+
+    assert n.links[0].label == "Runbook"
+    assert n.links[0].url == "https://wiki.example.com/runbooks/api"  # the full stop is prose
+
+
+def test_a_url_the_description_does_not_call_a_runbook_is_not_one() -> None:
+    n = parsed(
+        alarm_body(AlarmDescription="Canary check api. Probes GET https://api.example.com/health.")
+    )
+
+    assert "Runbook" not in links(n)

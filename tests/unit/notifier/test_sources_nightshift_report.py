@@ -61,16 +61,94 @@ def test_report_fixtures_take_the_reports_own_severity(
 def test_failures_come_first_then_refusals_then_done_then_skips() -> None:
     n = notification("nightshift-report-scheduler")
 
-    outcomes = [fact.value.split(": ")[1].split(" ")[0] for fact in n.facts[1:]]
-    assert outcomes == ["REFUSED", "DONE", "DONE", "SKIPPED"]
+    assert [fact.value.split(" — ")[0] for fact in n.facts[1:]] == [
+        "stop refused",
+        "stopped",
+        "stopped",
+        "left as it is",
+    ]
     assert n.facts[1].label == "ec2-instance i-0a1b2c3d4e5f60718"
-    assert n.facts[1].value == "stop: REFUSED — protected: Environment=production"
+    assert n.facts[1].value == "stop refused — protected: Environment=production"
 
 
-def test_summary_counts_every_outcome() -> None:
+def test_summary_counts_only_the_outcomes_that_happened() -> None:
     n = notification("nightshift-report-scheduler")
 
-    assert n.summary == "4 items: 2 done, 0 planned, 1 skipped, 1 refused, 0 failed."
+    assert n.summary == "2 done, 1 skipped, 1 refused."
+
+
+def test_a_report_where_everything_was_done_has_no_counting_line() -> None:
+    item = ReportItem(
+        "arn:aws:rds:eu-central-1:1:db:app", "rds-instance", "start", Outcome.DONE, ""
+    )
+
+    assert parsed(report(items=(item,))).summary == ""
+
+
+def test_zero_totals_go_and_totals_sharing_a_label_become_one_fact() -> None:
+    n = parsed(
+        report(totals={"deleted": 3, "deleted_gib": 60, "failed": 0, "monthly_savings_usd": 3.0})
+    )
+
+    assert [(f.label, f.value) for f in n.facts] == [
+        ("Deleted", "3 · 60 GiB"),
+        ("Monthly savings", "$3.00"),
+    ]
+
+
+def test_tallies_by_reason_are_one_line() -> None:
+    n = parsed(report(totals={"keep: last": 6, "keep: daily": 0, "protected: automated": 1}))
+
+    assert [(f.label, f.value) for f in n.facts] == [
+        ("By reason", "keep: last 6 · protected: automated 1")
+    ]
+
+
+def test_items_with_nothing_done_are_left_out_and_no_raw_action_names_show() -> None:
+    items = (
+        ReportItem(
+            "arn:aws:rds:eu-central-1:1:db:app",
+            "rds-instance",
+            "none",
+            Outcome.SKIPPED,
+            "office-hours: running",
+        ),
+        ReportItem(
+            "arn:aws:ecs:eu-central-1:1:service/c/api",
+            "ecs-service",
+            "start",
+            Outcome.DONE,
+            "restore the parked capacity",
+        ),
+    )
+
+    n = parsed(report(items=items))
+
+    assert [(f.label, f.value) for f in n.facts] == [
+        ("ecs-service api", "started — restore the parked capacity")
+    ]
+    assert not any("SKIPPED" in f.value or "none" in f.value for f in n.facts)
+
+
+@pytest.mark.parametrize(
+    ("details", "said"),
+    [
+        ({"estimated_saving_usd": 1.1}, " · ≈ $1.10 saved until the next start"),
+        ({"saved_usd": 0.24, "hours_parked": 12.5}, " · ≈ $0.24 saved over 12.5 h parked"),
+        (
+            {"unpriced": "unpriced: EC2 p5.48xlarge is not in the price table for eu-central-1"},
+            " · unpriced: EC2 p5.48xlarge is not in the price table for eu-central-1",
+        ),
+    ],
+)
+def test_a_switch_says_its_dollars_or_why_it_is_unpriced(
+    details: dict[str, object], said: str
+) -> None:
+    item = ReportItem("i-1", "ec2-instance", "stop", Outcome.DONE, "off-hours", details)
+
+    [fact] = parsed(report(items=(item,))).facts
+
+    assert fact.value == "stopped — off-hours" + said
 
 
 def test_totals_are_shown_in_their_units() -> None:

@@ -88,6 +88,33 @@ def test_ok_without_an_open_alarm_is_sent_and_marked() -> None:
     assert decision.annotation.value.startswith("no open ALARM on record")
 
 
+FIRST_VERDICT = replace(OK, previous_state=State.INSUFFICIENT_DATA)
+
+
+def test_a_new_alarms_first_verdict_is_remembered_and_not_sent() -> None:
+    decision = decide(FIRST_VERDICT, None, T0, WINDOW)
+
+    assert (decision.send, decision.reason) == (
+        False,
+        "a new alarm's first verdict (INSUFFICIENT_DATA → OK): remembered, not sent",
+    )
+    assert decision.remember == AlarmMemory(KEY, State.OK, T0)
+
+
+def test_a_new_alarm_whose_first_verdict_is_alarm_pages() -> None:
+    first_alarm = replace(ALARM, previous_state=State.INSUFFICIENT_DATA)
+
+    assert decide(first_alarm, None, T0, WINDOW).send
+
+
+def test_ok_after_a_real_alarm_is_sent_even_through_insufficient_data() -> None:
+    decision = decide(FIRST_VERDICT, memory(State.ALARM, 20), T0, WINDOW)
+
+    assert decision.send
+    assert decision.annotation is not None
+    assert decision.annotation.label == "Resolved after"
+
+
 def test_ok_after_insufficient_data_says_back_to_ok() -> None:
     decision = decide(OK, memory(State.INSUFFICIENT_DATA, 180), T0, WINDOW)
 

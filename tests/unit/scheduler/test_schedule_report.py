@@ -84,7 +84,7 @@ def test_report_lists_each_decision_with_outcome_and_hours_saved() -> None:
     assert report.totals == {"hours_saved": 60.5}
     assert report.run_id == "scheduler-2026-11-20T18:00:00Z"
     assert report.time == "2026-11-20T18:00:00Z"
-    assert report.summary == "stopped 1; 60.5 hours saved; 1 resources checked"
+    assert report.summary == "stopped 1; 60.5 resource-hours saved"
 
 
 def test_failed_stop_says_why_in_its_reason_and_details() -> None:

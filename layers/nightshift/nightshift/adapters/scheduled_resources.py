@@ -208,6 +208,7 @@ class ScheduledResources:
                     if "tags" in service
                     else swept.get(arn, {}),
                     status=service.get("status", ""),
+                    task_definition=service.get("taskDefinition"),
                     capacity=Capacity(
                         desired=int(service.get("desiredCount", 0)),
                         minimum=None if target is None else target[0],
@@ -246,6 +247,9 @@ class ScheduledResources:
                         kind=ResourceKind.RDS_INSTANCE,
                         tags=_tags(db.get("TagList", ()), "Key", "Value"),
                         status=db.get("DBInstanceStatus", ""),
+                        instance_type=db.get("DBInstanceClass"),
+                        engine=db.get("Engine"),
+                        multi_az=bool(db.get("MultiAZ", False)),
                         cluster=db.get("DBClusterIdentifier"),
                         replica_of=db.get("ReadReplicaSourceDBInstanceIdentifier")
                         or db.get("ReadReplicaSourceDBClusterIdentifier"),
@@ -292,6 +296,7 @@ class ScheduledResources:
                             kind=ResourceKind.EC2_INSTANCE,
                             tags=_tags(instance.get("Tags", ()), "Key", "Value"),
                             status=instance.get("State", {}).get("Name", ""),
+                            instance_type=instance.get("InstanceType"),
                         )
                     )
         return resources

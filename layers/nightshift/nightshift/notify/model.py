@@ -62,3 +62,5 @@ class Notification:
     occurred_at: str | None = None
     region: str | None = None
     account: str | None = None
+    # The state the thing left, where the source says (a CloudWatch alarm's OldStateValue).
+    previous_state: State | None = None

@@ -23,7 +23,8 @@ from nightshift.notify.suppression import AlarmMemory, decide, event_time
 @dataclass(frozen=True)
 class MessagePlan:
     """Send `notification` (with its annotation applied) to `routing.destinations`, or suppress
-    it (`send` False, `reason` says why); store `remember` once every destination has it."""
+    it (`send` False, `reason` says why); store `remember` once every destination has it (at
+    once when suppressed: a new alarm's first verdict is remembered, not sent)."""
 
     notification: Notification
     send: bool
@@ -56,7 +57,7 @@ def plan_message(
         n, memory, event_time(n, arrived), policy.repeat_window, message_id=message_id
     )
     if not decision.send:
-        return MessagePlan(n, send=False, reason=decision.reason)
+        return MessagePlan(n, send=False, reason=decision.reason, remember=decision.remember)
     annotated = decision.applied_to(n)
     return MessagePlan(
         annotated,

@@ -130,6 +130,8 @@ class Notifier:
         plan = plan_message(notification, memory, arrived, self.policy, inbound.message_id)
         if plan.routing is None:
             logger.info("message suppressed", reason=plan.reason, subject=notification.name)
+            if plan.remember is not None:
+                self.ledger.remember(plan.remember)
             return Delivery(notification=notification, suppressed_reason=plan.reason)
         notification, routing = plan.notification, plan.routing
 

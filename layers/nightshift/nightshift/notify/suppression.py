@@ -6,9 +6,11 @@ the decision says to remember. The rules, in order:
 1. An unrecognised message is never suppressed (we cannot tell what it repeats).
 2. A retry of the very message that set the memory (same SNS MessageId) is sent: it is a retry
    after a failed delivery, not a repeat.
-3. Nothing remembered: send, and remember. An OK with no open ALARM on record is still sent,
-   marked as such: the ALARM may predate Nightshift or its memory, and a resolution nobody sees is
-   worse than one too many.
+3. Nothing remembered: send, and remember; except a new alarm's first verdict, which is
+   remembered and not sent: an OK (or INSUFFICIENT_DATA) that leaves INSUFFICIENT_DATA is how
+   every new alarm starts, and says nothing anyone needs to hear. An OK that leaves ALARM with
+   no open ALARM on record is still sent, marked as such: the ALARM may predate Nightshift or
+   its memory, and a resolution nobody sees is worse than one too many.
 4. Older than what is remembered (SQS does not keep order): a copy of the remembered state within
    the window is suppressed; anything else is sent, marked as late, and the memory is kept.
 5. The same state again within the repeat window: suppressed. After the window: sent again as a
@@ -79,6 +81,13 @@ def decide(
         return SuppressionDecision(True, "unrecognised messages are never suppressed", None)
     if last is not None and last.dedup_key != n.dedup_key:
         raise ValueError(f"memory for {last.dedup_key!r} passed for {n.dedup_key!r}")
+    if last is None and _first_verdict(n):
+        return SuppressionDecision(
+            False,
+            f"a new alarm's first verdict ({State.INSUFFICIENT_DATA.name} → {n.state.name}): "
+            "remembered, not sent",
+            memory,
+        )
     if last is None:
         return SuppressionDecision(
             True,
@@ -115,6 +124,12 @@ def decide(
     return SuppressionDecision(
         True, f"{last.state.name} → {n.state.name}", memory, _transition(n.state, last, age)
     )
+
+
+def _first_verdict(n: Notification) -> bool:
+    """A state change out of INSUFFICIENT_DATA into anything but ALARM: the first evaluation
+    of a new alarm (or one whose data came back), which nobody was told had gone missing."""
+    return n.previous_state is State.INSUFFICIENT_DATA and n.state is not State.ALARM
 
 
 def event_time(n: Notification, fallback: datetime) -> datetime:

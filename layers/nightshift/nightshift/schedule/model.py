@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nightshift.errors import PolicyError
 from nightshift.policy import Policy
+from nightshift.pricing import PriceTable, shipped_table
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 
@@ -147,6 +148,8 @@ class SchedulerSettings:
     dry_run: bool = False
     max_stops: int = DEFAULT_MAX_STOPS
     max_stop_share: float = DEFAULT_MAX_STOP_SHARE
+    # The shipped price table with the policy's `scheduler.pricing` laid over it.
+    prices: PriceTable = field(default_factory=shipped_table)
 
     @classmethod
     def from_section(cls, data: Mapping[str, Any] | None) -> SchedulerSettings:
@@ -155,6 +158,7 @@ class SchedulerSettings:
             dry_run=bool(data.get("dry_run", False)),
             max_stops=int(data.get("max_stops", DEFAULT_MAX_STOPS)),
             max_stop_share=float(data.get("max_stop_share", DEFAULT_MAX_STOP_SHARE)),
+            prices=shipped_table().overridden(data.get("pricing")),
         )
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 from nightshift.errors import AwsError
 from nightshift.schedule.plan import Decision
 from nightshift.schedule.resources import ParkedRecord, ScheduledResource
+from nightshift.schedule.savings import TaskSize
 
 # The clock of a run: milliseconds left before the Lambda deadline (the context's
 # get_remaining_time_in_millis).
@@ -48,3 +49,10 @@ class SwitchPort(Protocol):
 
     def apply(self, decision: Decision) -> None: ...
     def apply_all(self, decisions: Sequence[Decision]) -> Mapping[str, AwsError]: ...
+
+
+class TaskSizeReader(Protocol):
+    """The size of each task definition (one describe per distinct ARN, only for the ECS
+    services a run switches); a definition it cannot read is left out."""
+
+    def sizes(self, task_definitions: Sequence[str]) -> Mapping[str, TaskSize]: ...

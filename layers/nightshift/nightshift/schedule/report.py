@@ -27,6 +27,7 @@ from typing import Any
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.schedule.plan import Action, Decision, RunPlan
 from nightshift.schedule.resources import ParkedRecord
+from nightshift.schedule.savings import Saving
 
 FUNCTION = "scheduler"
 SWITCHES = frozenset({Action.START, Action.STOP})
@@ -67,6 +68,7 @@ class SchedulerRun:
     plan: RunPlan
     outcomes: tuple[DecisionOutcome, ...]
     errors: tuple[str, ...] = ()  # what went wrong beside the decisions (state not stored)
+    savings: tuple[Saving, ...] = ()  # the starts and stops carried out (or planned), priced
 
     @classmethod
     def planned(cls, plan: RunPlan) -> SchedulerRun:
@@ -104,6 +106,20 @@ class SchedulerRun:
             2,
         )
 
+    @property
+    def dollars_saved(self) -> float:
+        """USD saved by the parks that the starts of this run ended (priced ones only)."""
+        return round(sum(s.usd or 0.0 for s in self.savings if s.realised), 2)
+
+    @property
+    def dollars_estimated(self) -> float:
+        """USD the stops of this run are estimated to save until the next start."""
+        return round(sum(s.usd or 0.0 for s in self.savings if not s.realised), 2)
+
+    @property
+    def unpriced(self) -> tuple[Saving, ...]:
+        return tuple(s for s in self.savings if s.usd is None)
+
 
 def run_summary(run: SchedulerRun) -> str:
     """One line for people.
@@ -130,8 +146,14 @@ def run_summary(run: SchedulerRun) -> str:
     text = ", ".join(parts) or "nothing to do"
     if run.plan.refused:
         text += "; circuit breaker tripped"
-    if run.hours_saved:
-        text += f"; {run.hours_saved:g} hours saved"
+    if run.dollars_estimated:
+        text += f"; ≈ ${run.dollars_estimated:,.2f} saved until the next start"
+    elif run.hours_saved:
+        text += f"; {run.hours_saved:g} resource-hours saved"
+    if run.dollars_saved:
+        text += f"; ≈ ${run.dollars_saved:,.2f} saved while parked"
+    if parts:
+        return text
     return f"{text}; {len(run.outcomes)} resources checked"
 
 
@@ -139,8 +161,17 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
     """The run's report: every decision with its outcome, then the parked records whose
     resource was not found (orphans), with the capacity a person may want to restore."""
     plan = run.plan
-    items = [outcome.report_item() for outcome in run.outcomes]
+    savings = {saving.arn: saving for saving in run.savings}
+    items = [
+        _priced(outcome.report_item(), savings.get(outcome.decision.arn))
+        for outcome in run.outcomes
+    ]
     items.extend(_orphan_item(record) for record in plan.orphaned)
+    totals = {"hours_saved": run.hours_saved}
+    if run.savings:
+        totals["estimated_saving_usd"] = run.dollars_estimated
+        totals["saved_usd"] = run.dollars_saved
+        totals["unpriced_count"] = len(run.unpriced)
     return Report(
         function=FUNCTION,
         run_id=run_id(plan.now, plan.dry_run),
@@ -149,7 +180,7 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
         dry_run=plan.dry_run,
         summary=run_summary(run),
         items=tuple(items),
-        totals=MappingProxyType({"hours_saved": run.hours_saved}),
+        totals=MappingProxyType(totals),
         errors=((plan.refused,) if plan.refused else ()) + run.errors,
     )
 
@@ -189,13 +220,15 @@ def run_metrics(run: SchedulerRun) -> tuple[RunMetric, ...]:
     >>> from nightshift.schedule.plan import RunPlan
     >>> now = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
     >>> [m.name for m in run_metrics(SchedulerRun(RunPlan(now, None, False, ()), ()))]
-    ['Stopped', 'Started', 'Failed', 'HoursSaved']
+    ['Stopped', 'Started', 'Failed', 'HoursSaved', 'DollarsSaved']
     """
     return (
         RunMetric("Stopped", COUNT, run.stopped),
         RunMetric("Started", COUNT, run.started),
         RunMetric("Failed", COUNT, run.failed),
         RunMetric("HoursSaved", NO_UNIT, run.hours_saved),
+        # Realised savings only (parks ended by a start): a week's sum counts each night once.
+        RunMetric("DollarsSaved", NO_UNIT, 0.0 if run.plan.dry_run else run.dollars_saved),
     )
 
 
@@ -297,6 +330,25 @@ def run_id(scheduled_time: dt.datetime, dry_run: bool) -> str:
 
 def _instant(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _priced(item: ReportItem, saving: Saving | None) -> ReportItem:
+    """The item with its price: the hourly price and the saving (realised for a start, an
+    estimate until the next start for a stop), or why it is unpriced."""
+    if saving is None:
+        return item
+    details: dict[str, Any] = dict(item.details)
+    if saving.price.usd is None:
+        details["unpriced"] = saving.price.reason
+    else:
+        details["hourly_usd"] = round(saving.price.usd, 5)
+        details["priced_as"] = saving.price.reason
+        if saving.usd is not None:
+            key = "saved_usd" if saving.realised else "estimated_saving_usd"
+            details[key] = round(saving.usd, 2)
+        if saving.realised and saving.hours is not None:
+            details["hours_parked"] = saving.hours
+    return replace(item, details=MappingProxyType(details))
 
 
 def _orphan_item(record: ParkedRecord) -> ReportItem:

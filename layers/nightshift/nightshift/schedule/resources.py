@@ -104,6 +104,11 @@ class ScheduledResource:
     cluster: str | None = None  # RDS instance: the Aurora cluster it is a member of
     replica_of: str | None = None  # RDS instance or Aurora cluster: the source it replicates
     replicas: tuple[str, ...] = ()  # its read replicas
+    # What it costs to run, as the describes already made say (nightshift.schedule.savings):
+    instance_type: str | None = None  # RDS DB instance class, EC2 instance type
+    engine: str | None = None  # RDS engine (postgres, mysql, ...)
+    multi_az: bool = False  # RDS: a standby billed as much as the primary
+    task_definition: str | None = None  # ECS service: its task definition's ARN
     described: bool = True  # False: known from the tag sweep only, state and capacity unread
 
     @classmethod

@@ -35,7 +35,13 @@ from nightshift.report import Outcome, Report
 from nightshift.schedule.events import ScheduledTrigger, StaleEventError
 from nightshift.schedule.model import SchedulerPolicy
 from nightshift.schedule.plan import Decision, plan_describes, plan_run
-from nightshift.schedule.ports import ParkingPort, ResourceFinder, SwitchPort, TimeLeft
+from nightshift.schedule.ports import (
+    ParkingPort,
+    ResourceFinder,
+    SwitchPort,
+    TaskSizeReader,
+    TimeLeft,
+)
 from nightshift.schedule.report import (
     STALE_EVENT,
     SWITCHES,
@@ -47,6 +53,7 @@ from nightshift.schedule.report import (
     run_report,
     stale_event_report,
 )
+from nightshift.schedule.savings import Saving, TaskSize, price_switches, task_definitions_to_size
 
 logger = Logger(child=True)
 
@@ -77,6 +84,7 @@ class Scheduler:
     resources: ResourceFinder
     parking: ParkingPort
     switch: SwitchPort
+    task_sizes: TaskSizeReader | None = None  # None: ECS services are reported unpriced
 
     def answer(
         self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
@@ -126,7 +134,8 @@ class Scheduler:
             orphaned=len(plan.orphaned),
         )
         if plan.dry_run:
-            return SchedulerRun.planned(plan)
+            planned = SchedulerRun.planned(plan)
+            return replace(planned, savings=self._price(planned.outcomes, trigger))
         switches = [d for d in plan.decisions if d.action in SWITCHES]
         carried: dict[str, DecisionOutcome] = {}
         for start in range(0, len(switches), SWITCH_BATCH):
@@ -141,7 +150,28 @@ class Scheduler:
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
             errors = (f"the run's time was not stored: {exc}",)
-        return SchedulerRun(plan, outcomes, errors)
+        return SchedulerRun(plan, outcomes, errors, self._price(outcomes, trigger))
+
+    def _price(
+        self, outcomes: Sequence[DecisionOutcome], trigger: ScheduledTrigger
+    ) -> tuple[Saving, ...]:
+        """The starts and stops carried out (or planned), priced. Pricing never fails a run: a
+        task definition that cannot be read leaves its service unpriced."""
+        switched = [
+            o.decision
+            for o in outcomes
+            if o.decision.action in SWITCHES and o.outcome in (Outcome.DONE, Outcome.PLANNED)
+        ]
+        if not switched:
+            return ()
+        sizes: dict[str, TaskSize] = {}
+        wanted = task_definitions_to_size(switched)
+        if wanted and self.task_sizes is not None:
+            try:
+                sizes.update(self.task_sizes.sizes(wanted))
+            except AwsError as exc:
+                logger.warning("task definitions not read; left unpriced", error=str(exc))
+        return price_switches(switched, trigger.time, self.policy.settings.prices, sizes)
 
     def _carry_out(
         self, batch: Sequence[Decision], time_left_ms: TimeLeft

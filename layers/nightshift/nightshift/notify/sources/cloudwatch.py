@@ -19,6 +19,7 @@ from typing import Any
 
 from nightshift.notify.console import Graph, alarm_url, metrics_url
 from nightshift.notify.model import Fact, Link, Notification, Severity, Source, State
+from nightshift.notify.render.presentation import shown_time
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import (
     UnreadableMessage,
@@ -86,6 +87,9 @@ _CROSSED = re.compile(
 _POINT = re.compile(r"(?P<value>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?) \((?P<when>[^)]*)\)")
 # Anomaly alarms name the band's edges instead: "... greater than the upper thresholds [0.85, ...]"
 _BAND = re.compile(r"(?P<edge>upper|lower) thresholds \[(?P<values>[^\]]{1,2000})\]")
+# Only a link the description calls a runbook ("Runbook: https://..."): any other URL in it
+# (say, the endpoint a canary probes) is not what to do.
+_RUNBOOK = re.compile(r"runbook\W{0,3}(https?://[^\s<>\"')]+)", re.IGNORECASE)
 _ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d+:alarm:")
 _METRIC_WINDOW_BEFORE = timedelta(hours=3)
 _METRIC_WINDOW_AFTER = timedelta(minutes=30)
@@ -128,20 +132,30 @@ def read(message: Message) -> Notification:
     kind = _kind(document, trigger)
     changed = optional_text(document, "StateChangeTime")
 
-    facts = [Fact("Reason", reason)] if reason else []
+    description = optional_text(document, "AlarmDescription")
+    condition = _condition_facts(trigger, reason) if trigger is not None else []
+    # The reason is CloudWatch's wording of the value against the threshold: shown only when
+    # the value could not be read from it (people read "Value" first, at 3 a.m.).
+    said = any(fact.label == "Value" for fact in condition)
+    facts = [Fact("Reason", reason)] if reason and not said else []
     facts.append(Fact("State", f"{old_state} → {new_state}" if old_state else new_state))
-    links = [Link("Alarm", alarm_url(region, name, partition))] if region else []
+    if state is State.ALARM and shown_time(iso_instant(changed)):
+        facts.append(Fact("Since", shown_time(iso_instant(changed)) or ""))
+    # A link in the description is the alarm's runbook: what to do comes first.
+    links = [Link("Runbook", u.rstrip(".,;:")) for u in _RUNBOOK.findall(description or "")[:1]]
+    if region:
+        links.append(Link("Alarm", alarm_url(region, name, partition)))
     if kind is AlarmKind.COMPOSITE:
         facts.extend(_composite_facts(document))
         links.extend(_child_links(document, region, partition))
     elif trigger is not None:
-        facts.extend(_condition_facts(trigger, reason))
+        facts.extend(condition)
         graph = _graph(trigger, changed)
         if region and graph is not None:
             links.append(Link("Metric", metrics_url(region, graph, partition)))
-    facts.append(Fact("Alarm type", kind.value))
+    if kind is not AlarmKind.METRIC:
+        facts.append(Fact("Alarm type", kind.value))
 
-    description = optional_text(document, "AlarmDescription")
     was = f" from {old_state}" if old_state else ""
     return Notification(
         source=Source.CLOUDWATCH_ALARM,
@@ -157,6 +171,7 @@ def read(message: Message) -> Notification:
         occurred_at=iso_instant(changed) or message.inbound.timestamp,
         region=region,
         account=optional_text(document, "AWSAccountId") or arn_account(arn),
+        previous_state=_STATES.get(old_state or ""),
     )
 
 
@@ -197,15 +212,14 @@ def _single_metric_facts(trigger: Mapping[str, Any]) -> list[Fact]:
         for part in (optional_text(trigger, "Namespace"), optional_text(trigger, "MetricName"))
         if part
     )
-    facts = [Fact("Metric", metric)]
     statistic = _statistic(trigger)
     period = duration_text(optional_number(trigger, "Period"))
-    if statistic:
-        facts.append(Fact("Statistic", f"{statistic} over {period}" if period else statistic))
-    dimensions = _dimensions(trigger)
-    if dimensions:
-        facts.append(Fact("Dimensions", dimensions))
-    return facts
+    how = f"{statistic} over {period}" if statistic and period else statistic
+    # One line: what is measured, how, and of what ("AWS/ECS CPUUtilization · Average over
+    # 5 min · ServiceName=api").
+    return [
+        Fact("Metric", " · ".join(part for part in (metric, how, _dimensions(trigger)) if part))
+    ]
 
 
 def _metric_list_facts(trigger: Mapping[str, Any]) -> list[Fact]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from nightshift.notify.model import Fact, Notification, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
@@ -16,6 +17,21 @@ _UNITS: dict[str, Callable[[float], str]] = {
     "_hours": lambda value: f"{number_text(value)} h",
     "_count": number_text,
 }
+
+# Action names said in words (anything else: "<action> done" / "<action> failed").
+_DONE_WORDS = {
+    "stop": "stopped",
+    "start": "started",
+    "delete": "deleted",
+    "redeploy": "redeployed",
+    "create": "created",
+    "update": "updated",
+    "probe": "up",
+    "deployment": "deployed",
+}
+_FAILED_WORDS = {"probe": "down"}
+_SKIPPED_WORDS = {"keep": "kept", "protect": "kept"}
+_NOTHING = frozenset({"none"})
 
 # People read failures first, then what was refused, then what happened; skips come last.
 _ITEM_ORDER = {
@@ -33,7 +49,11 @@ def claims(message: Message) -> bool:
 
 
 def read(message: Message) -> Notification:
-    """Turn a published Report into a Notification: errors, totals, then items, failures first.
+    """Turn a published Report into a Notification for people: errors, totals, then items,
+    failures first. Rules (docs/notifier.md): zero counts and totals are left out; totals that
+    share a label are one fact ("Deleted: 3 · 60 GiB"); an item is named by its short name and
+    said in words ("stopped", "would delete", "start failed"), never as a raw action and
+    outcome; an item with nothing done ("none", skipped) is left out.
 
     >>> from nightshift.notify.events import Inbound
     >>> report = Report("pruner", "r-1", "2026-11-20T03:00:00Z", "staging", True, "nothing to do")
@@ -44,19 +64,18 @@ def read(message: Message) -> Notification:
     if document is None:
         raise UnreadableMessage("the message is not a JSON object")
     report = Report.from_json(document)
-    counts = report.counts
     facts = [Fact("Error", error) for error in report.errors]
-    facts.extend(_total_fact(key, float(value)) for key, value in sorted(report.totals.items()))
-    facts.extend(_item_fact(item) for item in sorted(report.items, key=_item_rank))
+    facts.extend(_total_facts(report.totals))
+    shown = [item for item in sorted(report.items, key=_item_rank) if not _silent(item)]
+    facts.extend(_item_fact(item) for item in shown)
     dry_run = ", dry run" if report.dry_run else ""
-    counted = ", ".join(f"{counts[outcome.value]} {outcome.value}" for outcome in Outcome)
     return Notification(
         source=Source.NIGHTSHIFT_REPORT,
         severity=report.severity,
         state=State.INFO,
         title=f"{report.function} ({report.environment}{dry_run}): {report.summary}",
         name=report.function,
-        summary=f"{len(report.items)} items: {counted}." + _error_note(report),
+        summary=(_counted(report) + _error_note(report)).strip(),
         facts=tuple(facts),
         links=(),
         dedup_key=f"nightshift-report:{report.function}:{report.run_id}",
@@ -73,14 +92,35 @@ RECOGNISER = Recogniser(
 )
 
 
-def _total_fact(key: str, value: float) -> Fact:
-    """>>> _total_fact("estimated_monthly_savings_usd", 1.9)
-    Fact(label='Estimated monthly savings', value='$1.90')
+def _total_facts(totals: Mapping[str, float]) -> list[Fact]:
+    """Non-zero totals in their units, one fact per label.
+
+    >>> _total_facts({"deleted_count": 3, "deleted_gib": 60, "failed": 0, "keep: last": 6})
+    [Fact(label='Deleted', value='3 · 60 GiB'), Fact(label='By reason', value='keep: last 6')]
+    """
+    by_label: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    for key, value in sorted(totals.items()):
+        if not value:
+            continue
+        if ":" in key:
+            # A tally by reason ("keep: last", "protected: automated"): one line for them all.
+            reasons.append(f"{key} {number_text(float(value))}")
+            continue
+        label, shown = _total(key, float(value))
+        by_label.setdefault(label, []).append(shown)
+    facts = [Fact(label, " · ".join(values)) for label, values in by_label.items()]
+    return facts + ([Fact("By reason", " · ".join(reasons))] if reasons else [])
+
+
+def _total(key: str, value: float) -> tuple[str, str]:
+    """>>> _total("estimated_monthly_savings_usd", 1.9)
+    ('Estimated monthly savings', '$1.90')
     """
     for suffix, show in _UNITS.items():
         if key.endswith(suffix):
-            return Fact(_label(key.removesuffix(suffix)), show(value))
-    return Fact(_label(key), number_text(value))
+            return _label(key.removesuffix(suffix)), show(value)
+    return _label(key), number_text(value)
 
 
 def _label(key: str) -> str:
@@ -91,11 +131,70 @@ def _item_rank(item: ReportItem) -> int:
     return _ITEM_ORDER[item.outcome]
 
 
+def _silent(item: ReportItem) -> bool:
+    """Nothing was done and nothing is wrong: not worth a line."""
+    return item.outcome is Outcome.SKIPPED and item.action in _NOTHING
+
+
 def _item_fact(item: ReportItem) -> Fact:
-    return Fact(
-        f"{item.kind} {item.resource}",
-        f"{item.action}: {item.outcome.value.upper()} — {item.reason}",
-    )
+    """>>> item = ReportItem("arn:aws:rds:eu-central-1:1:db:app", "rds-instance", "stop",
+    ...     Outcome.DONE, "office-hours: outside its periods", {"estimated_saving_usd": 0.24})
+    >>> fact = _item_fact(item)
+    >>> fact.label
+    'rds-instance app'
+    >>> print(fact.value)
+    stopped — office-hours: outside its periods · ≈ $0.24 saved until the next start
+    """
+    words = _words(item)
+    reason = item.reason.strip()
+    said = reason if not reason or reason.lower().startswith(words) else f"{words} — {reason}"
+    return Fact(f"{item.kind} {_short_name(item.resource)}", said + _money(item.details))
+
+
+def _words(item: ReportItem) -> str:
+    action = item.action
+    match item.outcome:
+        case Outcome.DONE:
+            return _DONE_WORDS.get(action, f"{action} done")
+        case Outcome.FAILED:
+            return _FAILED_WORDS.get(action, f"{action} failed")
+        case Outcome.PLANNED:
+            return f"would {action}"
+        case Outcome.REFUSED:
+            return "refused" if action == "refuse" else f"{action} refused"
+        case Outcome.SKIPPED:
+            return _SKIPPED_WORDS.get(action, "left as it is")
+
+
+def _money(details: Mapping[str, Any]) -> str:
+    if "saved_usd" in details:
+        hours = details.get("hours_parked")
+        over = f" over {number_text(float(hours))} h parked" if hours is not None else ""
+        return f" · ≈ {dollars(float(details['saved_usd']))} saved{over}"
+    if "estimated_saving_usd" in details:
+        return f" · ≈ {dollars(float(details['estimated_saving_usd']))} saved until the next start"
+    if "unpriced" in details:
+        return f" · {details['unpriced']}"
+    return ""
+
+
+def _short_name(resource: str) -> str:
+    """The name people know: an ARN's last part.
+
+    >>> _short_name("arn:aws:ecs:eu-central-1:1:service/app/api"), _short_name("snap-1")
+    ('api', 'snap-1')
+    """
+    if not resource.startswith("arn:"):
+        return resource
+    return resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] or resource
+
+
+def _counted(report: Report) -> str:
+    """The outcomes worth a word: none when every item was done (the title says what)."""
+    counts = {outcome: n for outcome, n in report.counts.items() if n}
+    if set(counts) <= {Outcome.DONE.value, Outcome.SKIPPED.value}:
+        return ""
+    return ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) + "."
 
 
 def _error_note(report: Report) -> str:
