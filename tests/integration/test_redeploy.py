@@ -133,7 +133,7 @@ def test_push_of_a_main_build_registers_one_pinned_revision_and_updates_the_serv
     for fact in (
         f"redeploy (staging): {app.repository_name}:{tag}: 1 redeployed",
         app.service_name,
-        f"redeploy: DONE — tag {tag} matches main-*",
+        f"redeployed — tag {tag} matches main-*",
         digest[: len("sha256:") + 12],
     ):
         assert fact in message
