@@ -4,8 +4,10 @@ transcripts made here: pure, no local cloud."""
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 from zoneinfo import ZoneInfo
 
+from localcloud.week import plan, play, summary
 from localcloud.week.doc import render
 from localcloud.week.plan import HOLIDAY, MONDAY, Week
 from localcloud.week.summary import (
@@ -150,3 +152,8 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
         assert f"### {day:%A %d %B}" in page
     assert f"ALARM: {DOWN}" in page
     assert "| Tue 20 Oct | 2 | 4 | 0 |" in page
+
+
+def test_the_examples_in_the_docstrings_hold() -> None:
+    for module in (plan, summary, play):
+        assert doctest.testmod(module).failed == 0

@@ -91,10 +91,15 @@ def _played(week: Week, figures: Mapping[str, Any]) -> list[str]:
         "## The run",
         "",
         f"- Played: {span}.",
-        (f"- Wall time: {figures.get('seconds', 0):,.0f} s, of which setting up the local cloud "
-        f"{figures.get('setup_seconds', 0):,.0f} s (2 cores shared with other work)."),
+        (
+            f"- Wall time: {figures.get('seconds', 0):,.0f} s, of which setting up the local cloud "
+            f"{figures.get('setup_seconds', 0):,.0f} s (2 cores shared with other work)."
+        ),
         f"- Function runs: {invocations}.",
-        f"- Median run, warm: {medians}.",
+        (
+            f"- Median run: {medians} (canary, scheduler, notifier in warm sandboxes; pruner "
+            "and redeploy cold starts under the RIE)."
+        ),
         "",
     ]
 
@@ -123,9 +128,12 @@ def _counts(week: Week, summary: WeekSummary) -> list[str]:
     )
     lines += [
         "",
-        ("A page asks someone to act now (an alarm in ALARM, a failure, a rollback, a budget over "
-        "its threshold); a digest gathers a day's routine reports; everything else is info. "
-        "Routine = info and digests, by the environment the message names (`-`: none)."),
+        (
+            "A page asks someone to act now (an alarm in ALARM, a failure, a rollback, a budget "
+            "over its threshold); a digest gathers a day's routine reports; everything else is "
+            "info. Routine = info and digests, besides an alarm's OK closing a page, by the "
+            "environment the message names (`-`: none)."
+        ),
         "",
     ]
     return lines
