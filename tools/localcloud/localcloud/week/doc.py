@@ -30,8 +30,9 @@ push of `main-<sha>` to ECR on each office day at 10:00 (redeploy rolls it out, 
 the deployment completed 4 minutes later), on Tuesday afternoon the database failing
 14:00-14:10 and a bad push at 15:30 that ECS's circuit breaker rolls back (failed at 15:36,
 rollback in progress at 15:38, completed at 15:42), and AWS Budgets' 80 % alert on Thursday at
-18:00. The app's `/health` follows the fleet in moto: service at 0 tasks: 503 (a load balancer
-with no targets); database not available or failing: 503 with `database: down`.
+18:00. The week starts with staging as deployed (running): the scheduler's first run, at Monday
+00:00, parks it. The app's `/health` follows the fleet in moto: service at 0 tasks: 503 (a load
+balancer with no targets); database not available or failing: 503 with `database: down`.
 
 How the functions ran: all from the built code (`make build`, deployed into moto). The
 canary, the scheduler and the notifier ran in **warm sandboxes** (localcloud/week/warm.py: one
