@@ -64,8 +64,10 @@ def render(
         f"| {c.name} | {'yes' if c.holds else '**no**'} | {c.detail} |" for c in summary.checks
     ]
     lines += ["", f"Dollars saved (from the scheduler's reports): **{summary.dollars}**.", ""]
-    lines += _counts(week, summary)
-    lines += _transcript(week, messages)
+    until = figures.get("played_until")
+    played = dt.datetime.fromisoformat(until) if until else week.start
+    lines += _counts(week, summary, played)
+    lines += _transcript(week, messages, played)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -105,7 +107,7 @@ def _played(week: Week, figures: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _counts(week: Week, summary: WeekSummary) -> list[str]:
+def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
     environments = sorted({env for _, env in summary.routine})
     head = "| day | pages | info | digests | " + " | ".join(
         f"routine ({env})" for env in environments
@@ -115,6 +117,8 @@ def _counts(week: Week, summary: WeekSummary) -> list[str]:
         counts = summary.counts.get(day, {})
         routine = " | ".join(str(summary.routine.get((day, env), 0)) for env in environments)
         label = f"{day:%a %d %b}" + (" (holiday)" if day == week.holiday else "")
+        if week.local(day, "00:00") >= played:
+            label += " (not played)"
         lines.append(
             f"| {label} | {counts.get(Kind.PAGE, 0)} | {counts.get(Kind.INFO, 0)} | "
             f"{counts.get(Kind.DIGEST, 0)} | {routine} |"
@@ -140,11 +144,14 @@ def _counts(week: Week, summary: WeekSummary) -> list[str]:
     return lines
 
 
-def _transcript(week: Week, messages: Sequence[Message]) -> list[str]:
+def _transcript(week: Week, messages: Sequence[Message], played: dt.datetime) -> list[str]:
     lines = ["## The chat channel, day by day", ""]
     for day in week.days:
         today = [m for m in messages if week.day_of(m.at) == day]
         lines += [f"### {day:%A %d %B}", ""]
+        if week.local(day, "00:00") >= played:
+            lines += ["Not played: the run had not reached this day when the page was written.", ""]
+            continue
         if not today:
             lines += ["No messages.", ""]
             continue
