@@ -103,6 +103,10 @@ test: lint test-unit test-functional test-faults test-integration ## everything 
 demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and show the chat messages (every AWS call judged)
 	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.demo
 
+.PHONY: week
+week: build $(IAM_JUDGE) ## play a simulated week of the example app, every schedule at its rate -> docs/a-week.md (long)
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.week
+
 .PHONY: preview
 preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal
 	$(BIN)/python scripts/preview

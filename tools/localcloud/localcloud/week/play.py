@@ -1,0 +1,519 @@
+"""Play the week: set up the local cloud as `make demo` does (moto, the built stack with the
+demo policy plus the week's holiday, the example app, a production service beside it, the
+webhook receiver for Slack, the app's /health), then walk the week minute by minute.
+
+Every minute, in this order: what is injected at that minute; the scheduler's schedule when
+its rate comes round (every 5 minutes); the pruner's cron (daily, in ScheduleTimezone);
+CloudWatch's alarm evaluation; the canary's schedule (every minute); the notifier's queue
+drained. `/health` follows the fleet: after anything that can change staging (a scheduler run,
+an incident) it is set from what moto says (service at 0 tasks: 503, as a load balancer with no
+targets answers; database not available: 503 with `database: down`).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localcloud.alarms import AlarmEvaluator
+from localcloud.demo import payloads
+from localcloud.demo.__main__ import publish_demo_policy
+from localcloud.demo.cloud import NOTIFIER_QUEUE, RATE
+from localcloud.demo.day import zulu
+from localcloud.demo.health_app import DEGRADED, HEALTHY, HealthAnswer, HealthApp
+from localcloud.example_app import ExampleApp, deploy_example_app
+from localcloud.fleet import Fleet
+from localcloud.project import Project
+from localcloud.receiver import WebhookReceiver, format_chat_message
+from localcloud.router import AsyncConfig, BatchDelivery, DrainReport, QueueTrigger, Router
+from localcloud.server import MotoServer
+from localcloud.stack import Stack, ensure_stack
+from localcloud.webhooks import seed_webhook_secrets
+from localcloud.week.plan import MINUTE, Injected, Week
+from localcloud.week.summary import FleetFacts, Message, Run
+from localcloud.week.warm import WarmInvoker
+from nightshift.canary.alarms import AlarmRules
+from nightshift.policy import load_policy
+
+PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
+SCHEDULE = "office-hours"
+# Invoked hundreds or thousands of times: warm sandboxes (warm.py says why). The others run
+# under the Lambda RIE, a cold start each time, exactly as `make demo` runs them.
+WARM = frozenset({"CanaryFunction", "SchedulerFunction", "NotifierFunction"})
+UNREACHABLE = HealthAnswer(
+    "unreachable", 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+)
+PRODUCTION_TAGS = {
+    "Environment": "production",
+    "nightshift:schedule": SCHEDULE,
+    "nightshift:redeploy": "main",
+}
+
+
+class CachedRouter(Router):
+    """The Router, remembering what the deployed stack says once instead of on every minute:
+    the queue triggers, the queues' redrive policies and ARNs, the functions' asynchronous
+    configuration, the schedules. The week asks tens of thousands of times; the stack does not
+    change meanwhile."""
+
+    _memo: dict[tuple[str, str], Any]
+
+    def _remember(self, key: tuple[str, str], answer: Callable[[], Any]) -> Any:
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = answer()
+        return memo[key]
+
+    def queue_triggers(self) -> tuple[QueueTrigger, ...]:
+        found: tuple[QueueTrigger, ...] = self._remember(("triggers", ""), super().queue_triggers)
+        return found
+
+    def _has_redrive_policy(self, queue_url: str) -> bool:
+        return bool(
+            self._remember(
+                ("redrive", queue_url),
+                lambda: super(CachedRouter, self)._has_redrive_policy(queue_url),
+            )
+        )
+
+    def _queue_arn(self, queue: str) -> str:
+        return str(
+            self._remember(("arn", queue), lambda: super(CachedRouter, self)._queue_arn(queue))
+        )
+
+    def async_config(self, function: str) -> AsyncConfig:
+        found: AsyncConfig = self._remember(
+            ("async", function), lambda: super(CachedRouter, self).async_config(function)
+        )
+        return found
+
+    def schedules(self) -> tuple[str, ...]:
+        found: tuple[str, ...] = self._remember(("schedules", ""), super().schedules)
+        return found
+
+    def drain(self, queue: str, *, retry_now: bool | None = None) -> DrainReport:
+        """Router.drain, with the queue's URL and attributes asked once."""
+        queue_arn = self._queue_arn(queue)
+        triggers = [t for t in self.queue_triggers() if t.queue_arn == queue_arn]
+        queue_url = str(self._remember(("url", queue_arn), lambda: self.stack.queue_url(queue_arn)))
+        retry = self.retry_now if retry_now is None else retry_now
+        retry = retry and self._has_redrive_policy(queue_url)
+        batches: list[BatchDelivery] = []
+        while len(batches) < self.max_batches:
+            delivered = [
+                batch
+                for trigger in triggers
+                if (batch := self._deliver_batch(trigger, queue_url, retry)) is not None
+            ]
+            if not delivered:
+                break
+            batches.extend(delivered)
+        return DrainReport(queue_arn=queue_arn, batches=tuple(batches))
+
+
+class FleetHealth(HealthApp):
+    """The example app's /health as the fleet's state makes it."""
+
+    def follow(self, *, tasks: int, database: str, database_fault: bool) -> None:
+        if tasks == 0:
+            self._set(UNREACHABLE)
+        elif database != "available" or database_fault:
+            self._set(DEGRADED)
+        else:
+            self._set(HEALTHY)
+
+
+@dataclass
+class WeekPlay:
+    """The local cloud during the week, and what it recorded."""
+
+    week: Week
+    stack: Stack
+    app: ExampleApp
+    receiver: WebhookReceiver
+    health: FleetHealth
+    production: Fleet
+    now: dt.datetime
+    invoker: WarmInvoker = field(init=False)
+    router: Router = field(init=False)
+    messages: list[Message] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    database_fault: bool = False
+    schedule_ids: dict[str, str] = field(default_factory=dict)
+    durations: dict[str, list[float]] = field(default_factory=dict)
+    pending: list[tuple[dt.datetime, dict[str, Any]]] = field(default_factory=list)
+    parked: list[tuple[dt.datetime, dt.datetime | None]] = field(default_factory=list)
+    started: list[dt.datetime] = field(default_factory=list)
+    healthy_after_start: list[dt.datetime | None] = field(default_factory=list)
+    production_before: dict[str, str] = field(default_factory=dict)
+    setup_seconds: float = 0.0
+    played_until: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.invoker = WarmInvoker(self.stack, WARM, clock=lambda: self.now)
+        self.router = CachedRouter(self.stack, invoker=self.invoker, retry_now=True)
+
+    def record(self, began: float) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
+        """What was played so far: the transcript, the runs, the facts, the figures."""
+        facts = FleetFacts(
+            parked=tuple(self.parked),
+            started=tuple(self.started),
+            healthy_after_start=tuple(self.healthy_after_start),
+            production_before=self.production_before,
+            production_after=_plain(self.production.observe()),
+            production_touched=_touched(self.runs, self.production_before),
+            incidents=self.week.incidents(),
+        )
+        figures = {
+            "setup_seconds": round(self.setup_seconds, 1),
+            "seconds": round(time.monotonic() - began, 1),
+            "played_from": self.week.start.isoformat()
+            if not self.runs
+            else self.runs[0].at.isoformat(),
+            "played_until": self.played_until.isoformat() if self.played_until else None,
+            "invocations": dict(self.invoker.counts),
+            "cold": dict(self.invoker.cold),
+            "median_ms": {f: round(statistics.median(d), 1) for f, d in self.durations.items()},
+        }
+        return list(self.messages), list(self.runs), facts, figures
+
+    # ------------------------------------------------------------------------- the moves
+    def schedule_of(self, function: str) -> str:
+        if function in self.schedule_ids:
+            return self.schedule_ids[function]
+        arn = self.stack.attribute(function, "Arn")
+        (found,) = [
+            logical_id
+            for logical_id in self.router.schedules()
+            if logical_id in self.stack.emulated
+            and self.stack.emulated[logical_id].properties["Target"]["Arn"] == arn
+        ]
+        self.schedule_ids[function] = found
+        return found
+
+    def expression(self, function: str) -> str:
+        return str(self.stack.emulated[self.schedule_of(function)].properties["ScheduleExpression"])
+
+    def fire(self, function: str) -> dict[str, Any]:
+        report = self.router.fire_schedule(self.schedule_of(function), zulu(self.now))
+        (delivery,) = report.deliveries
+        return self._record(function, delivery.result)
+
+    def _record(self, function: str, result: Any) -> dict[str, Any]:
+        if result is None:
+            payload: dict[str, Any] = {"summary": "not delivered"}
+            error = "not delivered"
+        else:
+            payload = result.payload if isinstance(result.payload, dict) else {}
+            error = f"{result.error_type}: {result.error_message}" if result.error else ""
+            self.durations.setdefault(function, []).append(result.duration_ms)
+        self.runs.append(Run(self.now, function, payload, error))
+        return payload
+
+    def put_event(self, event: Mapping[str, Any]) -> None:
+        report = self.router.put_event(event)
+        for delivery in report.deliveries:
+            if delivery.result is not None:
+                function = self.stack.function_for(delivery.target)
+                self._record(function, delivery.result)
+
+    def deliver_chat(self) -> None:
+        self.router.drain(NOTIFIER_QUEUE)
+        for request in self.receiver.requests[len(self.messages) :]:
+            body = request.json
+            text = format_chat_message(body) if body is not None else request.body.decode()
+            self.messages.append(Message(self.now, request.path, text))
+
+    def staging(self) -> tuple[int, str]:
+        service = self.app.describe_service()
+        (database,) = self.stack.endpoint.client("rds").describe_db_instances(
+            DBInstanceIdentifier=self.app.db_instance_id
+        )["DBInstances"]
+        return int(service["desiredCount"]), str(database["DBInstanceStatus"])
+
+    def follow_fleet(self) -> tuple[int, str]:
+        tasks, database = self.staging()
+        self.health.follow(tasks=tasks, database=database, database_fault=self.database_fault)
+        return tasks, database
+
+    # ------------------------------------------------------------------------ injections
+    def inject(self, kind: Injected) -> None:
+        if kind is Injected.PUSH:
+            self.push(bad=False)
+        elif kind is Injected.BAD_PUSH:
+            self.push(bad=True)
+        elif kind is Injected.BUDGET:
+            alert = payloads.budget_alert(
+                account=self.stack.account_id, day=self.week.day_of(self.now)
+            )
+            self.router.publish(
+                self.app.parameters["NightshiftOpsTopicArn"], alert.message, alert.subject
+            )
+        elif kind is Injected.DATABASE_FAILS:
+            self.database_fault = True
+            self.follow_fleet()
+        elif kind is Injected.DATABASE_RECOVERS:
+            self.database_fault = False
+            self.follow_fleet()
+
+    def push(self, *, bad: bool) -> None:
+        """CI pushes main-<sha>; redeploy rolls it out; ECS reports the outcome a few minutes
+        later (queued as later injections: completed, or failed and rolled back)."""
+        sha = hashlib.sha1(f"{self.now.isoformat()}{bad}".encode()).hexdigest()[:7]
+        before = self._primary()
+        _, event = self.app.push_image(f"main-{sha}", at=self.now)
+        self.put_event(event)
+        after = self._primary()  # moto keeps the deployment's id across updates: maybe `before`
+        service = self.app.service_arn
+        if not bad:
+            self.later(4, deployment_event("eventbridge-ecs-deployment-completed", service, after))
+            return
+        self.later(6, deployment_event("eventbridge-ecs-deployment-failed", service, after))
+        self.later(
+            8,
+            deployment_event(
+                "eventbridge-ecs-deployment-rollback-in-progress",
+                service,
+                after,
+                rollback_to=before,
+            ),
+        )
+        self.later(12, deployment_event("eventbridge-ecs-deployment-completed", service, before))
+
+    def _primary(self) -> str:
+        service = self.app.describe_service()
+        return str(next(d for d in service["deployments"] if d["status"] == "PRIMARY")["id"])
+
+    def later(self, minutes: int, event: dict[str, Any]) -> None:
+        self.pending.append((self.now + dt.timedelta(minutes=minutes), event))
+
+    def due_events(self) -> None:
+        due = [event for at, event in self.pending if at <= self.now]
+        self.pending = [(at, event) for at, event in self.pending if at > self.now]
+        for event in due:
+            stamped = {**event, "time": zulu(self.now)}
+            stamped["detail"] = {
+                **event["detail"],
+                "updatedAt": zulu(self.now).replace("Z", ".000Z"),
+            }
+            self.put_event(stamped)
+
+
+def deployment_event(
+    reference: str, service_arn: str, deployment_id: str, rollback_to: str | None = None
+) -> dict[str, Any]:
+    """An ECS Deployment State Change of the reference shape, for `service_arn`'s deployment
+    `deployment_id` (the time is set when it is due)."""
+    _, _, _, region, account, _ = service_arn.split(":", 5)
+    event = (
+        copy.deepcopy(payloads.reference(reference))
+        if (payloads.DATA / f"{reference}.json").exists()
+        else _fixture(reference)
+    )
+    old_id = event["detail"]["deploymentId"]
+    event.update(id=str(uuid.uuid4()), account=account, region=region, resources=[service_arn])
+    detail = event["detail"]
+    detail["deploymentId"] = deployment_id
+    reason = str(detail["reason"]).replace(old_id, deployment_id)
+    if rollback_to is not None:
+        reason = reason.rsplit("deploymentId ", 1)[0] + f"deploymentId {rollback_to}."
+    detail["reason"] = reason
+    return event
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    path = Project.at().root / "tests" / "fixtures" / "reference" / f"{name}.json"
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+# ---------------------------------------------------------------------------------- the week
+def with_holiday(text: str, holiday: dt.date) -> str:
+    """The policy text with `holiday` added to the schedule's `except` list.
+
+    >>> with_holiday("    except: [2026-12-24]\\n", dt.date(2026, 10, 21))
+    '    except: [2026-10-21, 2026-12-24]\\n'
+    """
+    marker = "except: ["
+    if marker not in text:
+        raise ValueError("the policy's schedule has no `except: [...]` list to add the holiday to")
+    return text.replace(marker, f"{marker}{holiday.isoformat()}, ", 1)
+
+
+Checkpoint = Callable[[list[Message], list[Run], FleetFacts, dict[str, Any]], None]
+
+
+def play_week(
+    week: Week,
+    *,
+    progress: Callable[[str], None] = print,
+    begin: dt.datetime | None = None,
+    span: dt.timedelta | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
+    """Set up and play the week (or `span` of it from `begin`); the chat transcript, every
+    function run, the fleet's facts, and figures about the run (wall time, invocations).
+    `checkpoint` gets the same every simulated hour (a long play can be read before it ends)."""
+    began = time.monotonic()
+    project = Project.at()
+    source_path = project.root / "policy" / PARAMETERS["PolicyFile"]
+    policy = load_policy(source_path)
+    week_policy = Path(project.state_dir / "week" / "week-policy.yaml")
+    week_policy.parent.mkdir(parents=True, exist_ok=True)
+    week_policy.write_text(
+        with_holiday(source_path.read_text(encoding="utf-8"), week.holiday), encoding="utf-8"
+    )
+    with (
+        FleetHealth.for_url(policy.section("canaries")[0]["url"]) as health,
+        MotoServer() as endpoint,
+        WebhookReceiver() as receiver,
+    ):
+        assert isinstance(health, FleetHealth)
+        source = publish_demo_policy(endpoint, week_policy, health)
+        parameters = {**PARAMETERS, "PolicySource": source.reference}
+        stack = ensure_stack(endpoint, project, parameters=parameters)
+        seed_webhook_secrets(stack, receiver.url)
+        app = deploy_example_app(
+            endpoint, parameters={"NightshiftOpsTopicArn": stack.outputs["OpsTopicArn"]}
+        )
+        production = Fleet(endpoint)
+        production.ecs_service(
+            "todoapp-production", "todoapp-backend-production", 3, (3, 12), PRODUCTION_TAGS
+        )
+        production.rds_instance("todoapp-production-db", tags=PRODUCTION_TAGS)
+        _snapshots(stack, app)
+        start = begin or week.start
+        play = WeekPlay(week, stack, app, receiver, health, production, now=start)
+        play.production_before = _plain(production.observe())
+        play.setup_seconds = time.monotonic() - began
+        progress(f"local cloud ready in {play.setup_seconds:.0f} s; playing from {start} ...")
+        try:
+            _walk(play, progress, start, span, checkpoint, began)
+        finally:
+            play.invoker.close()
+        return play.record(began)
+
+
+def _walk(
+    play: WeekPlay,
+    progress: Callable[[str], None],
+    start: dt.datetime,
+    span: dt.timedelta | None,
+    checkpoint: Checkpoint | None,
+    began: float,
+) -> None:
+    week = play.week
+    scheduler_every = _rate(play.expression("SchedulerFunction"))
+    canary_every = _rate(play.expression("CanaryFunction"))
+    pruner_runs = set(week.pruner_runs(_cron_clock(play.expression("PrunerFunction"))))
+    injections = [(at, kind) for at, kind in week.injections() if at >= start]
+    settings = play.stack.endpoint.client("lambda").get_function_configuration(
+        FunctionName=play.stack.function_name("CanaryFunction")
+    )["Environment"]["Variables"]
+    rules = AlarmRules(
+        environment=settings["NIGHTSHIFT_ENVIRONMENT"],
+        namespace=settings["POWERTOOLS_METRICS_NAMESPACE"],
+        topic_arn=play.stack.outputs["OpsTopicArn"],
+        period_seconds=int(canary_every.total_seconds()),
+    )
+    # The canary's alarms only: moto has no AWS/Lambda metrics, so the functions' own alarms
+    # (errors, "scheduler silent") would judge the local cloud, not the app (as in the demo).
+    evaluator = AlarmEvaluator(play.stack.endpoint, play.router, alarm_name_prefix=rules.prefix)
+    tasks, _ = play.follow_fleet()
+    end = week.end if span is None else min(week.end, start + span)
+    at = start
+    while at < end:
+        play.now = at
+        elapsed = at - week.start
+        if elapsed % dt.timedelta(hours=1) == dt.timedelta(0):
+            if elapsed % dt.timedelta(days=1) == dt.timedelta(0) or at == start:
+                progress(
+                    f"  {week.local_label(at)}: {len(play.messages)} chat messages so far, "
+                    f"{time.monotonic() - began:.0f} s"
+                )
+            if checkpoint is not None and at > start:
+                checkpoint(*play.record(began))
+        while injections and injections[0][0] <= at:
+            play.inject(injections.pop(0)[1])
+        play.due_events()
+        if elapsed % scheduler_every == dt.timedelta(0):
+            play.fire("SchedulerFunction")
+            now_tasks, _ = play.follow_fleet()
+            if tasks > 0 and now_tasks == 0:
+                play.parked.append((at, None))
+            elif tasks == 0 and now_tasks > 0:
+                if play.parked and play.parked[-1][1] is None:
+                    play.parked[-1] = (play.parked[-1][0], at)
+                play.started.append(at)
+                play.healthy_after_start.append(None)
+            tasks = now_tasks
+        if at in pruner_runs:
+            play.fire("PrunerFunction")
+        evaluator.evaluate(at)  # CloudWatch's minute; a state change reaches the notifier
+        if elapsed % canary_every == dt.timedelta(0):
+            result = play.fire("CanaryFunction")
+            if play.started and play.healthy_after_start[-1] is None and _all_up(result):
+                play.healthy_after_start[-1] = at
+        play.deliver_chat()
+        at += MINUTE
+        play.played_until = at
+
+
+def _all_up(result: Mapping[str, Any]) -> bool:
+    checks = [i for i in result.get("items", []) if i.get("kind") == "http-check"]
+    return bool(checks) and all(str(i.get("reason", "")).startswith("up") for i in checks)
+
+
+def _rate(expression: str) -> dt.timedelta:
+    match = RATE.fullmatch(expression)
+    if match is None:
+        raise ValueError(f"{expression} is not a rate(...) the week can tick by")
+    return dt.timedelta(**{f"{match['unit'].rstrip('s')}s": int(match["value"])})
+
+
+def _cron_clock(expression: str) -> str:
+    """The daily time of a `cron(M H * * ? *)` expression.
+
+    >>> _cron_clock("cron(0 3 * * ? *)")
+    '03:00'
+    """
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if len(fields) != 6 or fields[2:] != ["*", "*", "?", "*"]:
+        raise ValueError(f"{expression} is not a daily cron(M H * * ? *)")
+    return f"{int(fields[1]):02d}:{int(fields[0]):02d}"
+
+
+def _snapshots(stack: Stack, app: ExampleApp) -> None:
+    """Manual snapshots of the staging database, for the pruner's nights (as in the demo)."""
+    rds = stack.endpoint.client("rds")
+    for number in range(1, 7):
+        rds.create_db_snapshot(
+            DBSnapshotIdentifier=f"{app.db_instance_id}-manual-{number}",
+            DBInstanceIdentifier=app.db_instance_id,
+            Tags=[{"Key": "Environment", "Value": "staging"}],
+        )
+
+
+def _plain(observed: Mapping[str, Any]) -> dict[str, str]:
+    return {name: repr(value) for name, value in sorted(observed.items())}
+
+
+def _touched(runs: list[Run], before: Mapping[str, Any]) -> tuple[str, ...]:
+    """Production resources a function acted on (an item done or failed naming them)."""
+    names = tuple(before)
+    touched = []
+    for run in runs:
+        for item in run.payload.get("items", []):
+            resource = str(item.get("resource", ""))
+            if item.get("outcome") in ("done", "failed") and any(n in resource for n in names):
+                touched.append(f"{run.function} {item.get('action')} {resource}")
+    return tuple(touched)
