@@ -36,7 +36,6 @@ import datetime as dt
 import json
 import math
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,7 @@ from bench.cloud import BenchCloud
 from bench.fleets import PRODUCTION, STAGING, ScheduledFleet, SnapshotFleet
 from bench.pruner_vs_custodian import floor_seconds
 from bench.scheduler_vs_custodian import FULL_STOP, NIGHTSHIFT_POLICY, STEADY
-from bench.tools import ROOT, ToolRun, _tool_environment, run_nightshift
+from bench.tools import ROOT, ToolRun, metered, run_nightshift
 from localcloud.declared import template_resource
 
 SCHEDULER_SIZES = (1000, 3000, 10000)
@@ -251,21 +250,7 @@ def pruner_size(cloud: BenchCloud, size: int, progress: Any) -> dict[str, Any]:
             "--out",
             str(out),
         ]
-        cloud.take_meter()
-        started = time.perf_counter()
-        process = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=_tool_environment(cloud),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        server = cloud.take_meter()
-        if process.returncode != 0 or not out.exists():
-            raise RuntimeError(f"bench.pruner_scale failed:\n{process.stderr[-3000:]}")
+        _, wall, server = metered(cloud, command, result=out, what="bench.pruner_scale")
         runs = json.loads(out.read_text(encoding="utf-8"))
     left = cloud.snapshot_inventory()
     deleted = {

@@ -94,21 +94,12 @@ def run_nightshift(
             ),
             encoding="utf-8",
         )
-        cloud.take_meter()
-        started = time.perf_counter()
-        process = subprocess.run(
+        _, wall, server = metered(
+            cloud,
             [sys.executable, "-m", "bench.invoke", str(request), str(result)],
-            cwd=ROOT,
-            env=_tool_environment(cloud),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
+            result=result,
+            what=f"bench.invoke {function}",
         )
-        wall = time.perf_counter() - started
-        server = cloud.take_meter()
-        if process.returncode != 0 or not result.exists():
-            raise RuntimeError(f"bench.invoke {function} failed:\n{process.stderr[-3000:]}")
         measured = json.loads(result.read_text(encoding="utf-8"))
     return ToolRun(
         tool=NIGHTSHIFT,
@@ -135,21 +126,12 @@ def run_floor(
     with tempfile.TemporaryDirectory(prefix="floor-bench-") as scratch:
         request, result = Path(scratch, "request.json"), Path(scratch, "result.json")
         request.write_text(json.dumps({"ebs": ebs, "rds": rds, "threads": threads}), "utf-8")
-        cloud.take_meter()
-        started = time.perf_counter()
-        process = subprocess.run(
+        _, wall, server = metered(
+            cloud,
             [sys.executable, "-m", "bench.delete_floor", str(request), str(result)],
-            cwd=ROOT,
-            env=_tool_environment(cloud),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
+            result=result,
+            what="bench.delete_floor",
         )
-        wall = time.perf_counter() - started
-        server = cloud.take_meter()
-        if process.returncode != 0 or not result.exists():
-            raise RuntimeError(f"bench.delete_floor failed:\n{process.stderr[-3000:]}")
         measured = json.loads(result.read_text(encoding="utf-8"))
     return ToolRun(
         tool=FLOOR,
@@ -185,19 +167,7 @@ def run_custodian(
             REGION,
             str(policy),
         ]
-        cloud.take_meter()
-        started = time.perf_counter()
-        process = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=_tool_environment(cloud),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        server = cloud.take_meter()
+        process, wall, server = metered(cloud, command)
         policies = _custodian_outputs(output)
     errors = [line for line in process.stderr.splitlines() if ":ERROR " in line]
     return ToolRun(
@@ -210,6 +180,30 @@ def run_custodian(
         outcome={"policies": policies, "exit_code": process.returncode, "log_errors": errors},
         error=None if process.returncode == 0 and not errors else _first(errors, process),
     )
+
+
+def metered(
+    cloud: BenchCloud, command: list[str], *, result: Path | None = None, what: str = ""
+) -> tuple[subprocess.CompletedProcess[str], float, dict[str, dict[str, int]]]:
+    """Run one tool's process against the bench cloud: its answer, its wall time (spawn to exit)
+    and the server's count of its requests. With `result`, a process that failed or wrote no
+    result is an error (`what` names it); without, the caller judges the process."""
+    cloud.take_meter()
+    started = time.perf_counter()
+    process = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=_tool_environment(cloud),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    server = cloud.take_meter()
+    if result is not None and (process.returncode != 0 or not result.exists()):
+        raise RuntimeError(f"{what} failed:\n{process.stderr[-3000:]}")
+    return process, wall, server
 
 
 def _custodian_outputs(output: Path) -> dict[str, dict[str, Any]]:
