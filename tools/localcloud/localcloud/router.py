@@ -202,6 +202,9 @@ class Router:
             )
         return tuple(triggers)
 
+    def _queue_url(self, queue_arn: str) -> str:
+        return self.stack.queue_url(queue_arn)
+
     def drain(self, queue: str, *, retry_now: bool | None = None) -> DrainReport:
         """Deliver the queue's visible messages to the functions that read it, until it is empty
         (or only holds messages waiting out their visibility timeout)."""
@@ -209,7 +212,7 @@ class Router:
         triggers = [t for t in self.queue_triggers() if t.queue_arn == queue_arn]
         if not triggers:
             raise LocalCloudError(f"no function of stack {self.stack.name} reads {queue_arn}")
-        queue_url = self.stack.queue_url(queue_arn)
+        queue_url = self._queue_url(queue_arn)
         retry = self.retry_now if retry_now is None else retry_now
         if retry and not self._has_redrive_policy(queue_url):
             # Without a dead-letter queue a failing message would come back forever.

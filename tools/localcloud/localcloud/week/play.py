@@ -34,7 +34,7 @@ from localcloud.example_app import ExampleApp, deploy_example_app
 from localcloud.fleet import Fleet
 from localcloud.project import Project
 from localcloud.receiver import WebhookReceiver, format_chat_message
-from localcloud.router import AsyncConfig, BatchDelivery, DrainReport, QueueTrigger, Router
+from localcloud.router import AsyncConfig, QueueTrigger, Router
 from localcloud.server import MotoServer
 from localcloud.stack import Stack, ensure_stack
 from localcloud.webhooks import seed_webhook_secrets
@@ -100,24 +100,12 @@ class CachedRouter(Router):
         found: tuple[str, ...] = self._remember(("schedules", ""), super().schedules)
         return found
 
-    def drain(self, queue: str, *, retry_now: bool | None = None) -> DrainReport:
-        """Router.drain, with the queue's URL and attributes asked once."""
-        queue_arn = self._queue_arn(queue)
-        triggers = [t for t in self.queue_triggers() if t.queue_arn == queue_arn]
-        queue_url = str(self._remember(("url", queue_arn), lambda: self.stack.queue_url(queue_arn)))
-        retry = self.retry_now if retry_now is None else retry_now
-        retry = retry and self._has_redrive_policy(queue_url)
-        batches: list[BatchDelivery] = []
-        while len(batches) < self.max_batches:
-            delivered = [
-                batch
-                for trigger in triggers
-                if (batch := self._deliver_batch(trigger, queue_url, retry)) is not None
-            ]
-            if not delivered:
-                break
-            batches.extend(delivered)
-        return DrainReport(queue_arn=queue_arn, batches=tuple(batches))
+    def _queue_url(self, queue_arn: str) -> str:
+        return str(
+            self._remember(
+                ("url", queue_arn), lambda: super(CachedRouter, self)._queue_url(queue_arn)
+            )
+        )
 
 
 class FleetHealth(HealthApp):
