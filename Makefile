@@ -72,9 +72,10 @@ lint: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## ruff, mypy --strict, the p
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 	$(BIN)/python scripts/check-policy
-	$(BIN)/cfn-lint template.yaml examples/*.yaml
+	$(BIN)/cfn-lint template.yaml spoke.yaml examples/*.yaml
 	AWS_DEFAULT_REGION=eu-central-1 $(BIN)/sam validate --lint
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(CHECKOV_VENV)/bin/checkov --file spoke.yaml --framework cloudformation --compact --quiet --skip-download
 
 .PHONY: test-unit
 test-unit: $(BIN)/.installed ## pure core tests (no AWS, no I/O), and the local cloud's own tests
