@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A field row of docs/policy.md: | `schedules.<name>.timezone` | type | meaning |
 FIELD_ROW = re.compile(r"^\| `([a-z_]+(?:[.\[][^`]*)?)` \|", re.MULTILINE)
 SECTION_NAMES = ("version", "protect", "schedules", "scheduler", "redeploy", "retention", "pruner")
-SECTION_NAMES += ("canaries", "notify")
+SECTION_NAMES += ("canaries", "notify", "targets")
 
 
 def documented_fields() -> set[str]:

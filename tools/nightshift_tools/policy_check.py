@@ -40,6 +40,7 @@ SECTION_MODELS: Mapping[str, Callable[[Policy], Any]] = {
         base_dir=str(Path(policy.source).parent),
     ),
     "notify": lambda policy: NotifyPolicy.from_section(policy.section("notify"), policy.source),
+    "targets": lambda policy: policy.targets,
 }
 
 

@@ -12,14 +12,26 @@ from nightshift.policy.loader import (
     parse_policy,
     policy_schema,
 )
-from nightshift.policy.model import DEFAULT_PROTECT, Policy, ProtectRule
+from nightshift.policy.model import (
+    DEFAULT_PROTECT,
+    NEVER_IN_PRODUCTION,
+    TARGET_FUNCTIONS,
+    Policy,
+    ProtectRule,
+    Target,
+    Targets,
+)
 
 __all__ = [
     "DEFAULT_PROTECT",
+    "NEVER_IN_PRODUCTION",
     "SECTIONS",
+    "TARGET_FUNCTIONS",
     "Policy",
     "PolicyParameter",
     "ProtectRule",
+    "Target",
+    "Targets",
     "as_json",
     "field_paths",
     "load_policy",

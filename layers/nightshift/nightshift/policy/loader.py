@@ -26,7 +26,7 @@ from typing import Any
 import fastjsonschema
 
 from nightshift.errors import PolicyError
-from nightshift.policy.model import DEFAULT_PROTECT, Policy, ProtectRule
+from nightshift.policy.model import DEFAULT_PROTECT, NEVER_IN_PRODUCTION, Policy, ProtectRule
 
 SECTIONS = (
     "protect",
@@ -37,6 +37,7 @@ SECTIONS = (
     "pruner",
     "canaries",
     "notify",
+    "targets",
 )
 SUPPORTED_VERSIONS = (1,)
 
@@ -276,7 +277,7 @@ def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError
     """Cross-field checks the schema cannot express: a canary's `depends_on.schedule` names a
     schedule, routes name existing destinations, and each destination has what its type needs.
     Every mistake, in document order."""
-    mistakes = _dependency_mistakes(data, source)
+    mistakes = [*_dependency_mistakes(data, source), *_target_mistakes(data, source)]
     notify = data.get("notify")
     if not notify:
         return mistakes
@@ -319,4 +320,49 @@ def _dependency_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyErr
                     f"unknown schedule {name!r}; defined: {defined}",
                 )
             )
+    return mistakes
+
+
+def _target_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:
+    """Each target names an account or an OU (not both), no account twice, and a production
+    target lists neither the scheduler nor the pruner while the policy has schedules or
+    retention rules for them to act on."""
+    section = data.get("targets")
+    if not isinstance(section, Mapping):
+        return []
+    mistakes = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(section.get("accounts") or ()):
+        where = f"targets.accounts[{index}]"
+        if ("account" in entry) == ("ou" in entry):
+            mistakes.append(
+                PolicyError(source, where, "name exactly one of `account` (an id) or `ou`")
+            )
+        for key in ("account", "ou"):
+            if key in entry and entry[key] in seen:
+                mistakes.append(
+                    PolicyError(
+                        source,
+                        f"{where}.{key}",
+                        f"{entry[key]} is already targets.accounts[{seen[entry[key]]}]: "
+                        "list each account or OU once",
+                    )
+                )
+            elif key in entry:
+                seen[entry[key]] = index
+        if entry.get("production"):
+            acting = {
+                "scheduler": bool(data.get("schedules")),
+                "pruner": bool(data.get("retention")),
+            }
+            for function in sorted(NEVER_IN_PRODUCTION & set(entry.get("functions") or ())):
+                if acting.get(function):
+                    mistakes.append(
+                        PolicyError(
+                            source,
+                            f"{where}.functions",
+                            f"a production target is never scheduled or pruned; remove "
+                            f"{function!r} (or the target's `production: true`)",
+                        )
+                    )
     return mistakes
