@@ -18,6 +18,7 @@ from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
+from nightshift.adapters.scheduler_targets import targeted_scheduler
 from nightshift.adapters.task_sizes import TaskDefinitionSizes
 from nightshift.errors import PolicyError
 from nightshift.library_logs import quiet_library_loggers
@@ -31,12 +32,13 @@ quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBU
 logger, metrics = Logger(), Metrics()
 settings, clients = cache(settings_from_environ), cache(SchedulerClients.create)
 publisher = cache(lambda: ReportPublisher(settings().ops_topic_arn, clients().sns))
+policy = cache(lambda: load_deployed_policy(settings()))  # an error is not cached: read again
 
 
 @cache
 def scheduler() -> Scheduler:
-    """Built once per warm container; a policy error is not cached, the next run reads again."""
-    config, aws = SchedulerConfig.from_policy(load_deployed_policy(settings())), clients()
+    """The hub's own account and Region (a policy without targets), built once per container."""
+    config, aws = SchedulerConfig.from_policy(policy()), clients()
     parking, switch = ParkingStore(settings().state_table, aws.dynamodb), PowerSwitch(aws)
     sizes = TaskDefinitionSizes(aws.ecs)
     return Scheduler(config.policy, config.protect, ScheduledResources(aws), parking, switch, sizes)
@@ -50,7 +52,14 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     failure = partial(policy_failure_report, trigger.time, env, dry_run=trigger.dry_run)
     try:  # nothing was read or changed; people hear why, and the errors alarm fires
         with failure_reported(publisher(), failure, logger):
-            runner = scheduler()
+            hub = policy().targets is None  # else each target, through its spoke role
+            runner = (
+                scheduler()
+                if hub
+                else targeted_scheduler(
+                    policy(), settings(), clients(), context.invoked_function_arn
+                )
+            )
     except PolicyError:
         metrics.add_metric(name="PolicyErrors", unit=MetricUnit.Count, value=1)
         raise

@@ -27,6 +27,7 @@ REGION, ACCOUNT = "eu-central-1", "123456789012"
 EVERY_FEATURE = {
     "NotifierEmailTopicArns": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops-email"],
     "PolicySource": "/nightshift/staging/policy:3",
+    "OrganizationId": "o-nightshifttest",
 }
 
 
@@ -63,6 +64,16 @@ def test_notifier_may_publish_to_email_topics_only_when_some_are_configured():
         )
 
     assert (publishes({}), publishes(EVERY_FEATURE)) == (False, True)
+
+
+def test_scheduler_may_assume_spoke_roles_only_in_an_organization():
+    def grants(parameters):
+        stack_role = role("scheduler", parameters)
+        granted = granted_actions(stack_role.policies, f"{stack_role.logical_id}RolePolicy0")
+        return {"sts:AssumeRole", "organizations:ListAccountsForParent"} & granted
+
+    assert grants({}) == set()
+    assert grants(EVERY_FEATURE) == {"sts:AssumeRole", "organizations:ListAccountsForParent"}
 
 
 @pytest.mark.parametrize("function", functions())

@@ -34,7 +34,7 @@ import pytest
 from iamjudge import recorder
 from iamjudge.judge import Judge, Verdict, judge_record
 from iamjudge.permissions import declared
-from iamjudge.roles import Role, role_in_test_stack
+from iamjudge.roles import Role, role_in_test_stack, spoke_function, spoke_role
 
 LEDGER_VARIABLE = "NIGHTSHIFT_IAM_LEDGER"
 
@@ -56,7 +56,15 @@ class JudgedCalls:
             with self._lock:
                 self.unattributed += 1
             return
-        verdicts = [declared(verdict) for verdict in judge_record(self.judge, request, self.role)]
+        caller = request.get("caller")
+        verdicts = [
+            declared(verdict)
+            for verdict in judge_record(
+                self.judge,
+                request,
+                lambda function, region, account: self.role(function, region, account, caller),
+            )
+        ]
         with self._lock:
             self.verdicts.extend(verdicts)
 
@@ -65,7 +73,11 @@ class JudgedCalls:
         call a statement allows)."""
         self.removed.update(sids)
 
-    def role(self, function: str, region: str, account: str) -> Role:
+    def role(self, function: str, region: str, account: str, caller: str | None = None) -> Role:
+        """The function's role in template.yaml; for a call made through a spoke role (hub and
+        spoke), that role as spoke.yaml makes it in the call's account."""
+        if spoke_function(caller) == function:
+            return spoke_role(function, region=region, account=account)
         role = role_in_test_stack(
             function,
             region=region,

@@ -103,7 +103,7 @@ def _before_parameter_build(
     service = model.service_model.service_name
     region = client.meta.region_name if client is not None else os.environ.get("AWS_REGION", "")
     with _quiet():
-        call = Call(region=region, params=params)
+        call = Call(region=region, params=params, credentials=_client_credentials(client))
         record: dict[str, Any] = {
             "function": os.environ.get(SERVICE_VARIABLE),
             "site": site,
@@ -125,10 +125,25 @@ def _before_parameter_build(
                 call.failure = f"{type(exc).__name__}: {exc}"
             record["authorizations"] = call.authorizations
             record["unknown"] = sorted(set(call.unknown))
+        for authorization in record["authorizations"]:
+            # Every request carries the Region it is sent to (spoke.yaml's OnlyTargetRegions).
+            authorization.setdefault("context", {}).setdefault("aws:RequestedRegion", region)
             if call.failure:
                 record["failure"] = call.failure
         record["account"] = call.account_id() if call.failure is None else None
+        if call.failure is None:
+            record["caller"] = call.caller_arn()
     sink(record)
+
+
+def _client_credentials(client: Any) -> tuple[str, str, str | None] | None:
+    """The calling client's credentials (a hub function's own, or a spoke role's it assumed),
+    so the look-ups and the account are those of the account the call is made in."""
+    credentials = client._get_credentials() if client is not None else None
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    return (frozen.access_key, frozen.secret_key, frozen.token)
 
 
 def call_site(frame: Any) -> str | None:
@@ -148,18 +163,30 @@ def _is_handler(module: str) -> bool:
 
 
 # ------------------------------------------------------------------------------- one request
-_clients: dict[tuple[str, str, str | None], Any] = {}
-_accounts: dict[tuple[str | None, ...], str] = {}
+_clients: dict[tuple[Any, ...], Any] = {}
+_accounts: dict[tuple[Any, ...], dict[str, str]] = {}
 _partition_keys: dict[tuple[str | None, str], str] = {}
 
 
-def lookup_client(service: str, region: str) -> Any:
-    """A client of the same (emulated) AWS, for the recorder's own look-ups."""
+def lookup_client(
+    service: str, region: str, credentials: tuple[str, str, str | None] | None = None
+) -> Any:
+    """A client of the same (emulated) AWS, for the recorder's own look-ups; with the calling
+    client's `credentials` when given (the same account as the call)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    key = (service, region, endpoint)
+    key = (service, region, endpoint, credentials)
     if key not in _clients:
         session = botocore.session.Session()
-        _clients[key] = session.create_client(service, region_name=region, endpoint_url=endpoint)
+        keys = {}
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials[0],
+                "aws_secret_access_key": credentials[1],
+                "aws_session_token": credentials[2],
+            }
+        _clients[key] = session.create_client(
+            service, region_name=region, endpoint_url=endpoint, **keys
+        )
     return _clients[key]
 
 
@@ -172,19 +199,32 @@ class Call:
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     failure: str | None = None
+    credentials: tuple[str, str, str | None] | None = None
 
     def client(self, service: str) -> Any:
-        return lookup_client(service, self.region)
+        return lookup_client(service, self.region, self.credentials)
 
-    def account_id(self) -> str:
+    def _identity(self) -> dict[str, str]:
         # Per endpoint and credentials (moto also reads MOTO_ACCOUNT_ID, which a test may set).
-        key = tuple(
-            os.environ.get(name)
-            for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "MOTO_ACCOUNT_ID")
+        key = (
+            *(
+                os.environ.get(name)
+                for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "MOTO_ACCOUNT_ID")
+            ),
+            self.credentials,
         )
         if key not in _accounts:
-            _accounts[key] = self.client("sts").get_caller_identity()["Account"]
+            identity = self.client("sts").get_caller_identity()
+            _accounts[key] = {"Account": identity["Account"], "Arn": identity["Arn"]}
         return _accounts[key]
+
+    def account_id(self) -> str:
+        return self._identity()["Account"]
+
+    def caller_arn(self) -> str:
+        """Who makes the call: the function's role, or the spoke role it assumed
+        (`arn:aws:sts::<account>:assumed-role/nightshift-spoke-scheduler-staging/...`)."""
+        return self._identity()["Arn"]
 
     def arn(self, service: str, resource: str, *, account: bool = True) -> str:
         owner = self.account_id() if account else ""
@@ -558,6 +598,12 @@ def put_metric_alarm(call: Call) -> None:
     call.authorize("cloudwatch:PutMetricAlarm", arn, context, tags=tags)
 
 
+def sts_assume_role(call: Call) -> None:
+    """The hub assumes a spoke role: authorized on the role's ARN (its trust policy, in the
+    member account, is spoke.yaml's and is not judged here)."""
+    call.authorize("sts:AssumeRole", call.params["RoleArn"])
+
+
 # What AWS also authorizes alongside some operations above (recorded with `implied_by`).
 IMPLIED_ACTIONS = frozenset(
     {"iam:PassRole", "ecs:TagResource", "kms:GenerateDataKey", "kms:Decrypt"}
@@ -611,4 +657,6 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("cloudwatch", "DescribeAlarms"): describe_alarms,
     ("cloudwatch", "DeleteAlarms"): delete_alarms,
     ("cloudwatch", "PutMetricAlarm"): put_metric_alarm,
+    ("sts", "AssumeRole"): sts_assume_role,
+    ("organizations", "ListAccountsForParent"): wildcard("organizations:ListAccountsForParent"),
 }

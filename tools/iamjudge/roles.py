@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -220,3 +221,58 @@ def role_in_test_stack(
         region=region, account=account, ref=ref, get_att=get_att, parameters=parameters
     )
     return role_of(translated_template(region), function, resolver)
+
+
+# ------------------------------------------------------------------------- spoke.yaml's roles
+SPOKE_PATH = ROOT / "spoke.yaml"
+# The caller of a call made through a spoke role (sts:GetCallerIdentity's Arn).
+SPOKE_CALLER = re.compile(r":assumed-role/nightshift-spoke-(?P<function>[a-z]+)-")
+TEST_ORGANIZATION = "o-nightshifttest"
+
+
+def spoke_function(caller: str | None) -> str | None:
+    """The function whose spoke role made a call, or None for a hub role's own call."""
+    match = SPOKE_CALLER.search(caller or "")
+    return match["function"] if match else None
+
+
+def spoke_role(
+    function: str, *, region: str, account: str, parameters: Mapping[str, Any] | None = None
+) -> Role:
+    """The role spoke.yaml gives `function` in `account`, as deployed by the spoke instance in
+    `region` (its HubRegion) acting in `region` (its TargetRegions), with the spoke's parameter
+    defaults, the hub roles and topic made up, and `parameters` (the test's) winning."""
+    template = _source_template(SPOKE_PATH.read_text(encoding="utf-8"))
+    logical_id = f"{function.capitalize()}SpokeRole"
+    hub = f"arn:aws:iam::{account}:role"
+    resolver = Resolver(
+        parameters={
+            **parameter_defaults(template),
+            "OrganizationId": TEST_ORGANIZATION,
+            "HubRegion": region,
+            "TargetRegions": [region],
+            **{
+                f"Hub{name}RoleArn": f"{hub}/hub-{name}"
+                for name in ("Scheduler", "Pruner", "Redeploy")
+            },
+            "HubOpsTopicArn": f"arn:aws:sns:{region}:{account}:hub-ops",
+            "HubOpsTopicKeyArn": f"arn:aws:kms:{region}:{account}:key/hub",
+            **(parameters or {}),
+            **pseudo_parameters(region, account),
+        },
+        ref=lambda logical: f"{logical}-not-made-by-this-test",
+        get_att=lambda logical, name: (
+            f"arn:aws:nightshift-test:{region}:{account}:{logical}-{name}"
+        ),
+        conditions=template.get("Conditions", {}),
+        mappings=template.get("Mappings", {}),
+    )
+    resource = template["Resources"].get(logical_id)
+    if resource is None:
+        raise RoleError(f"spoke.yaml has no role {logical_id} for {function!r}")
+    properties = resolver.resolve(resource["Properties"])
+    policies = tuple(
+        {"name": inline["PolicyName"], "policy": inline["PolicyDocument"]}
+        for inline in properties.get("Policies", [])
+    )
+    return Role(function=function, logical_id=logical_id, policies=policies)

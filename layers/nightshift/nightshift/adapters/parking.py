@@ -191,3 +191,23 @@ def _request_arn(request: Mapping[str, Any]) -> str:
 def _record(item: Mapping[str, Any]) -> ParkedRecord:
     data = {key: _deserialize(value) for key, value in item.items()}
     return ParkedRecord.from_json({**data, "arn": data["sk"]})
+
+
+class TargetParkingStore(ParkingStore):
+    """The hub's parking store as one target sees it (hub and spoke): the parked records of that
+    account and Region only, so one target's run never takes another's records for its own
+    (orphans, or records to settle). Records are keyed by ARN, which names the account and
+    Region, so every target shares the hub's one table; the last run is the hub's."""
+
+    def __init__(
+        self, table: str, account: str, region: str, client: DynamoDBClient | None = None
+    ) -> None:
+        super().__init__(table, client)
+        self._account, self._region = account, region
+
+    def parked(self) -> dict[str, ParkedRecord]:
+        return {
+            arn: record
+            for arn, record in super().parked().items()
+            if arn.split(":")[3:5] == [self._region, self._account]
+        }

@@ -1,0 +1,81 @@
+"""The scheduler's hub and spoke wiring: the policy's targets expanded (an OU's accounts listed),
+and for each target a `Scheduler` on that target's own clients (its spoke role's session), with
+the hub's parking store seen from that target. Used by the handler and `plan-schedule`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nightshift.adapters.parking import TargetParkingStore
+from nightshift.adapters.power import PowerSwitch
+from nightshift.adapters.scheduled_resources import ScheduledResources
+from nightshift.adapters.scheduler_clients import SchedulerClients
+from nightshift.adapters.target_sessions import OrganizationAccounts, TargetSessions
+from nightshift.adapters.task_sizes import TaskDefinitionSizes
+from nightshift.fanout import Expansion, WorkItem, expand_targets
+from nightshift.schedule.service import Scheduler
+from nightshift.schedule.settings import SchedulerConfig
+from nightshift.schedule.targets import TargetedScheduler
+
+if TYPE_CHECKING:
+    from nightshift.policy import Policy, Targets
+    from nightshift.settings import CommonSettings
+
+# The IAM actions this module needs: none of its own (the adapters it uses declare theirs).
+IAM_ACTIONS = frozenset[str]()
+
+FUNCTION = "scheduler"
+
+
+def scheduler_expansion(
+    targets: Targets,
+    *,
+    hub_account: str,
+    hub_region: str,
+    environment: str,
+    organizations: OrganizationAccounts | None = None,
+) -> Expansion:
+    """The run's work items; an OU that cannot be listed is left out, and said so."""
+    parents = [entry.ou for entry in targets.entries if entry.ou is not None]
+    listed, errors = (organizations or OrganizationAccounts()).accounts(parents)
+    expansion = expand_targets(
+        targets,
+        FUNCTION,
+        hub_account=hub_account,
+        hub_region=hub_region,
+        environment=environment,
+        ou_accounts=listed,
+    )
+    unlisted = [line for line in expansion.excluded if "were not listed" not in line]
+    return Expansion(expansion.items, (*unlisted, *errors))
+
+
+def targeted_scheduler(
+    loaded: Policy, settings: CommonSettings, hub: SchedulerClients, function_arn: str
+) -> TargetedScheduler:
+    """A run across the policy's targets; `function_arn` (the Lambda context's) names the hub's
+    account and Region. Built per run: the spoke roles' credentials are cached for the run."""
+    targets = loaded.targets
+    assert targets is not None, "targeted_scheduler is for a policy with targets"
+    config = SchedulerConfig.from_policy(loaded)
+    region, account = function_arn.split(":")[3:5]
+    expansion = scheduler_expansion(
+        targets, hub_account=account, hub_region=region, environment=settings.environment
+    )
+    sessions = TargetSessions(session_name=f"nightshift-{FUNCTION}-{settings.environment}")
+
+    def scheduler_for(item: WorkItem) -> Scheduler:
+        aws = SchedulerClients.create(sessions.session(item))
+        parking = TargetParkingStore(settings.state_table, item.account, item.region, hub.dynamodb)
+        return Scheduler(
+            config.policy,
+            config.protect,
+            ScheduledResources(aws),
+            parking,
+            PowerSwitch(aws),
+            TaskDefinitionSizes(aws.ecs),
+        )
+
+    return TargetedScheduler(
+        expansion.items, scheduler_for, targets.max_concurrency, expansion.excluded
+    )
