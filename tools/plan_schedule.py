@@ -9,7 +9,12 @@ environment (AWS_PROFILE, AWS_REGION), or the local cloud when AWS_ENDPOINT_URL 
 region, with its fake credentials unless you set others). It calls no API that changes anything;
 progress goes to stderr. With --state-table (the stack's StateTableName output) it also
 shows what the next scheduler run would do now, from the parked records and the last run.
-Exit status: 0, or 2 when the policy or AWS cannot be read.
+
+A policy with `targets` (hub and spoke, docs/organization.md) is planned per account and Region:
+each target through the spoke role the scheduler assumes there (nightshift-spoke-scheduler-
+<--environment>), or the role `--role-name` names (a read-only role of your own), with your
+credentials as the hub; a target that cannot be read is said so and the others are planned.
+Exit status: 0, or 2 when the policy or AWS cannot be read (or any target could not be).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -28,11 +34,14 @@ from botocore.exceptions import BotoCoreError
 
 from localcloud.cli import prepare_aws_environment
 from localcloud.errors import LocalCloudError
-from nightshift.adapters.parking import ParkingStore
+from nightshift.adapters.parking import ParkingStore, TargetParkingStore
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
+from nightshift.adapters.scheduler_targets import scheduler_expansion
+from nightshift.adapters.target_sessions import TargetSessions
 from nightshift.errors import NightshiftError
-from nightshift.policy import load_policy
+from nightshift.fanout import WorkItem, work_targets
+from nightshift.policy import Policy, load_policy
 from nightshift.schedule import (
     Decision,
     PlannedAction,
@@ -67,6 +76,8 @@ def main(
             print(f"plan-schedule: finding tagged resources in {region}", file=err, flush=True)
         loaded = load_policy(args.policy)
         policy = SchedulerPolicy.from_policy(loaded)
+        if loaded.targets is not None:
+            return _plan_targets(args, loaded, start, out, err)
         made = clients or SchedulerClients.create()
         started = time.monotonic()
         resources = ScheduledResources(made).find()
@@ -111,7 +122,87 @@ def _parser() -> argparse.ArgumentParser:
         "--state-table", help="the state table: also show what the next run would do now"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--environment",
+        default="staging",
+        help="the hub's Environment: names the spoke roles of a policy with targets",
+    )
+    parser.add_argument(
+        "--role-name", help="with targets: assume this role in each account, not the spoke role"
+    )
     return parser
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    resources: tuple[ScheduledResource, ...]
+    week: tuple[PlannedAction, ...]
+    now: dict[str, Decision]
+
+
+def _plan_targets(
+    args: argparse.Namespace, loaded: Policy, start: dt.datetime, out: TextIO, err: TextIO
+) -> int:
+    """The plan of each account x Region of the policy's targets, one section each."""
+    import boto3
+
+    targets = loaded.targets
+    assert targets is not None
+    policy = SchedulerPolicy.from_policy(loaded)
+    session = boto3.Session()
+    hub_account = session.client("sts").get_caller_identity()["Account"]
+    hub_region = session.region_name or ""
+    expansion = scheduler_expansion(
+        targets, hub_account=hub_account, hub_region=hub_region, environment=args.environment
+    )
+    items = expansion.items
+    if args.role_name:
+        items = tuple(
+            replace(i, role_arn=f"arn:aws:iam::{i.account}:role/{args.role_name}") for i in items
+        )
+    sessions = TargetSessions(session_name="nightshift-plan-schedule")
+    hub = SchedulerClients.create(session) if args.state_table else None
+
+    def plan_one(item: WorkItem) -> TargetPlan:
+        made = SchedulerClients.create(sessions.session(item))
+        resources = tuple(ScheduledResources(made).find())
+        now: dict[str, Decision] = {}
+        if hub is not None:
+            parking = TargetParkingStore(args.state_table, item.account, item.region, hub.dynamodb)
+            plan = plan_run(
+                resources, parking.parked(), policy, loaded.protect, start, parking.last_run()
+            )
+            now = {decision.arn: decision for decision in plan.decisions}
+        week = plan_week(resources, policy, start, days=args.days, protect=loaded.protect)
+        return TargetPlan(resources, tuple(week), now)
+
+    run = work_targets(items, plan_one, targets.max_concurrency)
+    print(f"plan-schedule: {run.summary}", file=err, flush=True)
+    for line in expansion.excluded:
+        print(f"left out: {line}", file=out)
+    if args.json:
+        json.dump(
+            {
+                result.item.label: (
+                    _as_json(result.value.week, result.value.now)
+                    if result.value is not None
+                    else {"error": result.error}
+                )
+                for result in run.results
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    for result in run.results if not args.json else ():
+        print(f"\n== {result.item.label} ==", file=out)
+        if result.value is None:
+            print(f"  not planned: {result.error}", file=out)
+            continue
+        _print_plan(
+            result.value.week, result.value.now, result.value.resources, start, args.days, out
+        )
+    return 2 if run.failed else 0
 
 
 def _instant(text: str) -> dt.datetime:

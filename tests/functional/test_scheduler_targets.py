@@ -19,11 +19,14 @@ that role as spoke.yaml makes it in the member account.
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -254,3 +257,45 @@ def test_a_dry_run_plans_every_target_and_changes_nothing(organization: Organiza
     assert {item["outcome"] for item in report["items"]} == {"planned"}
     assert organization.desired(STAGING, HUB_REGION) == 2
     assert organization.desired(STAGING, OTHER_REGION) == 2
+
+
+def plan_schedule_command() -> ModuleType:
+    """tools/plan_schedule.py, loaded by path (scripts/plan-schedule runs it as a script)."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "plan_schedule.py"
+    spec = importlib.util.spec_from_file_location("plan_schedule_targets", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plan_schedule_shows_the_plan_per_account_and_region(
+    organization: Organization, tmp_path: Path
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    status = plan_schedule_command().main(
+        [
+            "--policy",
+            str(tmp_path / "nightshift.yaml"),
+            "--from",
+            "2026-11-20T12:00Z",
+            "--days",
+            "1",
+        ],
+        out=out,
+        err=err,
+    )
+
+    text = out.getvalue()
+    assert status == 2  # the sandbox account could not be read
+    assert f"left out: production {PRODUCTION}: production" in text
+    for region in (HUB_REGION, OTHER_REGION):
+        section = text.split(f"== staging {STAGING} {region} ==")[1].split("==")[0]
+        assert "ecs-service todoapp/api (office-hours, Europe/Berlin)" in section
+        assert "2026-11-20 19:00" in section
+        assert " stop " in section
+    assert f"== sandbox {SANDBOX} {HUB_REGION} ==\n  not planned: AwsError: AssumeRole" in text
+    assert organization.desired(STAGING, HUB_REGION) == 2  # read-only
+    assert "3 targets: 2 worked, 1 failed" in err.getvalue()
