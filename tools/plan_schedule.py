@@ -26,9 +26,9 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from botocore.exceptions import BotoCoreError
 
@@ -133,8 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass(frozen=True)
-class TargetPlan:
+class TargetPlan(NamedTuple):  # not a dataclass: the tests load this file by path
     resources: tuple[ScheduledResource, ...]
     week: tuple[PlannedAction, ...]
     now: dict[str, Decision]
