@@ -139,7 +139,11 @@ def _before_parameter_build(
 def _client_credentials(client: Any) -> tuple[str, str, str | None] | None:
     """The calling client's credentials (a hub function's own, or a spoke role's it assumed),
     so the look-ups and the account are those of the account the call is made in."""
-    credentials = client._get_credentials() if client is not None else None
+    if client is None:
+        return None
+    # `_get_credentials` is botocore's (1.29 on); older botocore keeps them on the signer.
+    reader = getattr(client, "_get_credentials", None)
+    credentials = reader() if reader else getattr(client._request_signer, "_credentials", None)
     if credentials is None:
         return None
     frozen = credentials.get_frozen_credentials()
