@@ -232,8 +232,12 @@ def test_staging_is_parked_in_both_regions_production_untouched_a_missing_role_r
         sys.stdout.write(f"\nhub fan-out: 3 targets in {elapsed:.2f} s; per target: {worked}\n")
 
 
-def test_the_parked_records_of_each_target_are_its_own(organization: Organization) -> None:
+def test_the_parked_records_of_each_target_are_its_own(
+    organization: Organization, iam_judge: JudgedCalls
+) -> None:
     run({"time": FRIDAY_EVENING})
+    # Read once for the run, not once a target: one Query of the parked records.
+    assert [v.action for v in iam_judge.verdicts].count("dynamodb:Query") == 1
     items = boto3.client("dynamodb", region_name=HUB_REGION).query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",

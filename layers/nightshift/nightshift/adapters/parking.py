@@ -19,6 +19,7 @@ conditional write, a record of a resource found stopped that must not overwrite 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -193,21 +194,45 @@ def _record(item: Mapping[str, Any]) -> ParkedRecord:
     return ParkedRecord.from_json({**data, "arn": data["sk"]})
 
 
+class ParkedSnapshot:
+    """The parked records read once for a run across many targets (one paginated Query, not
+    one per target), shared by the targets' stores; thread-safe, read on first use."""
+
+    def __init__(self, store: ParkingStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._records: dict[str, ParkedRecord] | None = None
+
+    def records(self) -> dict[str, ParkedRecord]:
+        with self._lock:
+            if self._records is None:
+                self._records = self._store.parked()
+            return self._records
+
+
 class TargetParkingStore(ParkingStore):
     """The hub's parking store as one target sees it (hub and spoke): the parked records of that
     account and Region only, so one target's run never takes another's records for its own
     (orphans, or records to settle). Records are keyed by ARN, which names the account and
-    Region, so every target shares the hub's one table; the last run is the hub's."""
+    Region, so every target shares the hub's one table; the last run is the hub's. With a
+    `snapshot`, the records are those the run read once for every target."""
 
     def __init__(
-        self, table: str, account: str, region: str, client: DynamoDBClient | None = None
+        self,
+        table: str,
+        account: str,
+        region: str,
+        client: DynamoDBClient | None = None,
+        snapshot: ParkedSnapshot | None = None,
     ) -> None:
         super().__init__(table, client)
         self._account, self._region = account, region
+        self._snapshot = snapshot
 
     def parked(self) -> dict[str, ParkedRecord]:
+        records = super().parked() if self._snapshot is None else self._snapshot.records()
         return {
             arn: record
-            for arn, record in super().parked().items()
+            for arn, record in records.items()
             if arn.split(":")[3:5] == [self._region, self._account]
         }

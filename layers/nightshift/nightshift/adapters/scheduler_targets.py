@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nightshift.adapters.parking import TargetParkingStore
+from nightshift.adapters.parking import ParkedSnapshot, ParkingStore, TargetParkingStore
 from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
@@ -63,10 +63,14 @@ def targeted_scheduler(
         targets, hub_account=account, hub_region=region, environment=settings.environment
     )
     sessions = TargetSessions(session_name=f"nightshift-{FUNCTION}-{settings.environment}")
+    # The parked records are read once for the run (one paginated Query), not once a target.
+    snapshot = ParkedSnapshot(ParkingStore(settings.state_table, hub.dynamodb))
 
     def scheduler_for(item: WorkItem) -> Scheduler:
         aws = SchedulerClients.create(sessions.session(item))
-        parking = TargetParkingStore(settings.state_table, item.account, item.region, hub.dynamodb)
+        parking = TargetParkingStore(
+            settings.state_table, item.account, item.region, hub.dynamodb, snapshot
+        )
         return Scheduler(
             config.policy,
             config.protect,
