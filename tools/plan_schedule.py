@@ -35,13 +35,12 @@ from nightshift.errors import NightshiftError
 from nightshift.policy import load_policy
 from nightshift.schedule import (
     Decision,
-    PlannedAction,
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
     plan_run,
-    plan_week,
 )
+from nightshift.schedule.week import PlannedAction, plan_week
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "nightshift.yaml"
 

@@ -11,8 +11,8 @@ from nightshift.schedule import (
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
-    plan_week,
 )
+from nightshift.schedule.week import plan_week
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

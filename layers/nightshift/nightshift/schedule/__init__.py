@@ -4,7 +4,9 @@ No boto3, no clock: time is an argument. The service (`service.Scheduler`) sweep
 resources and reads the parked records through its ports (`ports`), describes only the resources
 `plan_describes` names, calls `plan_run` once, and carries out the returned RunPlan; `report`
 turns the run into the report. The trigger is in `events`, the settings and
-the scheduler's part of the policy in `settings`.
+the scheduler's part of the policy in `settings`. Not imported here, so that the function's cold
+start does not load them (tests/unit/test_cold_start.py): `week` (the week plan of
+`tools/plan_schedule.py`) and `savings` (the pricing of a run that starts or stops something).
 """
 
 from nightshift.schedule.model import (
@@ -42,7 +44,6 @@ from nightshift.schedule.timeline import (
     previous_transition,
     transitions,
 )
-from nightshift.schedule.week import PlannedAction, plan_week
 
 __all__ = [
     "OVERRIDE_TAG",
@@ -56,7 +57,6 @@ __all__ = [
     "ParkState",
     "ParkedRecord",
     "Period",
-    "PlannedAction",
     "PowerState",
     "ResourceKind",
     "RunPlan",
@@ -73,7 +73,6 @@ __all__ = [
     "parse_override",
     "plan_describes",
     "plan_run",
-    "plan_week",
     "previous_transition",
     "transitions",
 ]
