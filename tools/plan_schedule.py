@@ -33,13 +33,8 @@ from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import NightshiftError
 from nightshift.policy import load_policy
-from nightshift.schedule import (
-    Decision,
-    ResourceKind,
-    ScheduledResource,
-    SchedulerPolicy,
-    plan_run,
-)
+from nightshift.schedule import ResourceKind, ScheduledResource, SchedulerPolicy
+from nightshift.schedule.plan import Decision, plan_run
 from nightshift.schedule.week import PlannedAction, plan_week
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "nightshift.yaml"

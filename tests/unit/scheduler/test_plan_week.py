@@ -5,13 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from nightshift.policy import DEFAULT_PROTECT
-from nightshift.schedule import (
-    Action,
-    Capacity,
-    ResourceKind,
-    ScheduledResource,
-    SchedulerPolicy,
-)
+from nightshift.schedule import Capacity, ResourceKind, ScheduledResource, SchedulerPolicy
+from nightshift.schedule.plan import Action
 from nightshift.schedule.week import plan_week
 
 UTC = dt.UTC

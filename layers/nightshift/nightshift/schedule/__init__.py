@@ -2,11 +2,16 @@
 
 No boto3, no clock: time is an argument. The service (`service.Scheduler`) sweeps the tagged
 resources and reads the parked records through its ports (`ports`), describes only the resources
-`plan_describes` names, calls `plan_run` once, and carries out the returned RunPlan; `report`
-turns the run into the report. The trigger is in `events`, the settings and
-the scheduler's part of the policy in `settings`. Not imported here, so that the function's cold
-start does not load them (tests/unit/test_cold_start.py): `week` (the week plan of
-`tools/plan_schedule.py`) and `savings` (the pricing of a run that starts or stops something).
+`plan.plan_describes` names, calls `plan.plan_run` once, and carries out the returned RunPlan;
+`report` turns the run into the report. The trigger is in `events`, the settings and
+the scheduler's part of the policy in `settings`.
+
+This package re-exports only the schedules and the resources (`model`, `override`, `resources`,
+`timeline`), which the canary reads too. The planner (`plan`), the week plan of
+`tools/plan_schedule.py` (`week`) and the pricing of a run that starts or stops something
+(`savings`) are imported from their own modules, so that a cold start loads them only where its
+first run needs them: the canary plans nothing, and the scheduler prices only when it switches
+(tests/unit/test_cold_start.py).
 """
 
 from nightshift.schedule.model import (
@@ -17,14 +22,6 @@ from nightshift.schedule.model import (
     parse_days,
 )
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
-from nightshift.schedule.plan import (
-    Action,
-    Decision,
-    DescribeNeed,
-    RunPlan,
-    plan_describes,
-    plan_run,
-)
 from nightshift.schedule.resources import (
     OVERRIDE_TAG,
     SCHEDULE_TAG,
@@ -48,10 +45,7 @@ from nightshift.schedule.timeline import (
 __all__ = [
     "OVERRIDE_TAG",
     "SCHEDULE_TAG",
-    "Action",
     "Capacity",
-    "Decision",
-    "DescribeNeed",
     "InvalidOverride",
     "Override",
     "ParkState",
@@ -59,7 +53,6 @@ __all__ = [
     "Period",
     "PowerState",
     "ResourceKind",
-    "RunPlan",
     "Schedule",
     "ScheduleState",
     "ScheduledResource",
@@ -71,8 +64,6 @@ __all__ = [
     "next_transition",
     "parse_days",
     "parse_override",
-    "plan_describes",
-    "plan_run",
     "previous_transition",
     "transitions",
 ]
