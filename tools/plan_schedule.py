@@ -35,7 +35,7 @@ from nightshift.errors import NightshiftError
 from nightshift.policy import load_policy
 from nightshift.schedule import ResourceKind, ScheduledResource, SchedulerPolicy
 from nightshift.schedule.plan import Decision, plan_run
-from nightshift.schedule.week import PlannedAction, plan_week
+from nightshift_tools.week import PlannedAction, plan_week
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "nightshift.yaml"
 

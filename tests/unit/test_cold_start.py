@@ -42,7 +42,6 @@ NOT_AT_IMPORT = {
         "(schedule.service imports schedule.savings in that step); a steady-state run does not"
     ),
     "nightshift.schedule.savings": "pricing a run's starts and stops: as nightshift.pricing",
-    "nightshift.schedule.week": "the week plan: tools/plan_schedule.py only",
     "nightshift.schedule.plan": (
         "the scheduler's planner: the canary reads schedules (schedule.model, .timeline) and "
         "plans nothing; nightshift.schedule does not re-export it"

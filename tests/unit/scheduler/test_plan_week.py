@@ -7,7 +7,7 @@ import datetime as dt
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.schedule import Capacity, ResourceKind, ScheduledResource, SchedulerPolicy
 from nightshift.schedule.plan import Action
-from nightshift.schedule.week import plan_week
+from nightshift_tools.week import plan_week
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

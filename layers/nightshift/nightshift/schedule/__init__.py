@@ -1,4 +1,4 @@
-"""The scheduler's pure core: schedules, overrides, the reconciling planner and the week plan.
+"""The scheduler's pure core: schedules, overrides and the reconciling planner.
 
 No boto3, no clock: time is an argument. The service (`service.Scheduler`) sweeps the tagged
 resources and reads the parked records through its ports (`ports`), describes only the resources
@@ -7,11 +7,10 @@ resources and reads the parked records through its ports (`ports`), describes on
 the scheduler's part of the policy in `settings`.
 
 This package re-exports only the schedules and the resources (`model`, `override`, `resources`,
-`timeline`), which the canary reads too. The planner (`plan`), the week plan of
-`tools/plan_schedule.py` (`week`) and the pricing of a run that starts or stops something
-(`savings`) are imported from their own modules, so that a cold start loads them only where its
-first run needs them: the canary plans nothing, and the scheduler prices only when it switches
-(tests/unit/test_cold_start.py).
+`timeline`), which the canary reads too. The planner (`plan`) and the pricing of a run that
+starts or stops something (`savings`) are imported from their own modules, so that a cold
+start loads them only where its first run needs them: the canary plans nothing, and the
+scheduler prices only when it switches (tests/unit/test_cold_start.py).
 """
 
 from nightshift.schedule.model import (
