@@ -876,7 +876,7 @@ docs/decisions.md 16); Powertools' event data classes and asyncio, except in the
 `BatchProcessor` imports both (its floor while it uses Powertools' batch utility); Powertools
 Parameters, loaded at the first read of a secret (a canary check's header, a notifier's webhook)
 or of a policy parameter; the scheduler's price table (`nightshift.pricing`), loaded only by a run
-that starts or stops something; the scheduler's planner and week plan, in the canary (which reads
+that starts or stops something; the scheduler's planner, in the canary (which reads
 schedules and plans nothing). The policy's schema is
 compiled to Python when the layer is built, so loading the policy at the first run reads no
 schema file and generates no code: the last column is that load, JSON parsing and validation.
