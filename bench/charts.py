@@ -145,7 +145,7 @@ def cold_start(results: dict[str, Any], path: Path) -> Path:
         )
         _label_bars(axes, bars, "{:.0f}")
     axes.set_xticks(range(len(subjects)))
-    axes.set_xticklabels([name.replace(" (import boto3)", "\n(import boto3)") for name in subjects])
+    axes.set_xticklabels([name.replace(" (", "\n(") for name in subjects], fontsize=8)
     axes.set_ylabel("import time, ms (median)")
     axes.set_title(
         f"Handler import under Python {results['python']} (median of {results['repeat']})"

@@ -20,6 +20,11 @@ Two ways of shipping, both measured:
   Without a build (sources), nothing is precompiled;
 - precompiled: the same files, every one with its `__pycache__` (`python -m compileall`).
 One run with `-X importtime` per handler says which packages the time goes to.
+
+Two floors: the bare handler, and for a handler that answers SQS batches with Powertools' batch
+utility (a house rule: the notifier) a bare handler that also imports Powertools'
+BatchProcessor. That import loads asyncio and all of Powertools' event data classes whichever
+public module it comes from, so the notifier is also shown against that floor (`vs_own_floor`).
 """
 
 from __future__ import annotations
@@ -58,6 +63,33 @@ import boto3  # noqa: F401
 def lambda_handler(event, context):
     return {}
 '''
+# A second floor, for a handler that answers SQS batches with Powertools' batch utility (a house
+# rule). Every public import of BatchProcessor runs `aws_lambda_powertools.utilities.batch`'s
+# `__init__`, whose base module imports asyncio and the event data classes (whose package
+# imports every event class): no narrower public module avoids them.
+BATCH_FLOOR = "bare + Powertools batch (import boto3, BatchProcessor)"
+BATCH_FLOOR_HANDLER = '''"""The floor of an SQS batch handler: boto3 and Powertools' batch."""
+
+import boto3  # noqa: F401
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+processor = BatchProcessor(EventType.SQS)
+
+
+def lambda_handler(event, context):
+    return {}
+'''
+FLOORS = {BARE: BARE_HANDLER, BATCH_FLOOR: BATCH_FLOOR_HANDLER}
+# Handler -> the floor it is also compared with, and why.
+OWN_FLOOR = {
+    "notifier": (
+        BATCH_FLOOR,
+        (
+            "answers SQS batches with Powertools' BatchProcessor (house rule), whose import "
+            "loads asyncio and every Powertools event data class"
+        ),
+    ),
+}
 SAMPLE = """
 import json, sys, time
 sys.path[:0] = {paths!r}
@@ -106,7 +138,7 @@ def functions() -> dict[str, Path]:
 def stage(scratch: Path, built: bool) -> dict[str, Any]:
     """Copy the layer and the functions to `scratch`: `layer/` as built (with the bytecode the
     build ships, none for sources), `layer-compiled/` all compiled, `functions/<name>/` as
-    built, `functions-compiled/<name>/`, and `bare/` (the floor)."""
+    built, `functions-compiled/<name>/`, and one folder per floor (`floors/<index>/`)."""
     layer_source = LAYER_BUILD if built else ROOT / "layers" / "nightshift"
     strip = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(layer_source, scratch / "layer", ignore=None if built else strip)
@@ -120,8 +152,9 @@ def stage(scratch: Path, built: bool) -> dict[str, Any]:
         compileall.compile_dir(scratch / "functions-compiled" / name, quiet=1, workers=0)
         folders[name] = name
     shutil.copy(POLICY_BUILD if built else POLICY_SOURCE, scratch / "policy.yaml")
-    (scratch / "bare").mkdir()
-    (scratch / "bare" / "app.py").write_text(BARE_HANDLER, encoding="utf-8")
+    for index, handler in enumerate(FLOORS.values()):
+        (scratch / "floors" / str(index)).mkdir(parents=True)
+        (scratch / "floors" / str(index) / "app.py").write_text(handler, encoding="utf-8")
     return folders
 
 
@@ -210,20 +243,23 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
         names = stage(scratch, built)
 
         def policy(name: str) -> str:
-            return "" if name == BARE else str(scratch / "policy.yaml")
+            return "" if name in FLOORS else str(scratch / "policy.yaml")
 
         def paths(name: str, compiled: bool) -> list[str]:
-            if name == BARE:
-                return [str(scratch / "bare"), str(RUNTIME)]
-            functions_folder = "functions-compiled" if compiled else "functions"
             layer = "layer-compiled" if compiled else "layer"
+            if name == BARE:
+                return [str(scratch / "floors" / "0"), str(RUNTIME)]
+            if name in FLOORS:  # Powertools from the layer, as the functions import it
+                folder = scratch / "floors" / str(list(FLOORS).index(name))
+                return [str(folder), str(scratch / layer), str(RUNTIME)]
+            functions_folder = "functions-compiled" if compiled else "functions"
             return [
                 str(scratch / functions_folder / names[name]),
                 str(scratch / layer),
                 str(RUNTIME),
             ]
 
-        subjects = [BARE, *names]
+        subjects = [*FLOORS, *names]
         samples: dict[str, dict[str, list[dict[str, Any]]]] = {
             mode: {name: [] for name in subjects} for mode in modes
         }
@@ -254,11 +290,18 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
             "nightshift": _relative(where["nightshift"]),
         },
         "modes": {},
+        "floors": list(FLOORS),
+        "own_floor": {
+            name: {"floor": floor, "why": why} for name, (floor, why) in OWN_FLOOR.items()
+        },
         "by_package": breakdown,
         "layer": layer_size(built),
     }
     for mode in modes:
-        floor = statistics.median(s["import_s"] for s in samples[mode][BARE])
+        medians = {
+            name: statistics.median(s["import_s"] for s in samples[mode][name]) for name in FLOORS
+        }
+        floor = medians[BARE]
         results["modes"][mode] = {
             name: {
                 "import_s": statistics.median(s["import_s"] for s in found),
@@ -267,7 +310,13 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
                 "max_rss_mib": statistics.median(s["max_rss_mib"] for s in found),
                 "vs_bare": statistics.median(s["import_s"] for s in found) / floor,
                 "policy_s": (
-                    statistics.median(s["policy_s"] for s in found) if name != BARE else None
+                    statistics.median(s["policy_s"] for s in found) if name not in FLOORS else None
+                ),
+                # Against its own floor (OWN_FLOOR), for a handler that has one.
+                "vs_own_floor": (
+                    statistics.median(s["import_s"] for s in found) / medians[OWN_FLOOR[name][0]]
+                    if name in OWN_FLOOR
+                    else None
                 ),
             }
             for name, found in samples[mode].items()

@@ -797,20 +797,26 @@ encryption (not set up here); cold starts (the environments were warm; see secti
 def cold_start_section(results: Mapping[str, Any]) -> str:
     modes = list(results["modes"])
     subjects = list(results["modes"][modes[0]])
+    own_floor = results.get("own_floor", {})
     rows = []
     for name in subjects:
         built, compiled = results["modes"][modes[0]][name], results["modes"][modes[1]][name]
-        rows.append(
-            [
-                f"`{name}`" if " " not in name else name,
-                f"{built['import_s'] * 1000:.0f} ms",
-                times(built["vs_bare"]),
-                f"{compiled['import_s'] * 1000:.0f} ms",
-                times(compiled["vs_bare"]),
-                f"{built['max_rss_mib']:.0f} MiB",
-                "" if built.get("policy_s") is None else f"{built['policy_s'] * 1000:.0f} ms",
-            ]
-        )
+        row = [
+            f"`{name}`" if " " not in name else name,
+            f"{built['import_s'] * 1000:.0f} ms",
+            times(built["vs_bare"]),
+            f"{compiled['import_s'] * 1000:.0f} ms",
+            times(compiled["vs_bare"]),
+            f"{built['max_rss_mib']:.0f} MiB",
+            "" if built.get("policy_s") is None else f"{built['policy_s'] * 1000:.0f} ms",
+        ]
+        if own_floor:
+            row.append(
+                ""
+                if built.get("vs_own_floor") is None
+                else f"{times(built['vs_own_floor'])} / {times(compiled['vs_own_floor'])}"
+            )
+        rows.append(row)
     packages = []
     for name, found in results["by_package"].items():
         top = list(found.items())[:5]
@@ -821,6 +827,21 @@ def cold_start_section(results: Mapping[str, Any]) -> str:
     unzipped, zipped = layer["unzipped_bytes"] / 2**20, layer["zipped_bytes"] / 2**20
     header = ["handler", "import, as built", "vs bare", "import, precompiled", "vs bare"]
     header += ["peak RSS", "then the policy, as built"]
+    if own_floor:
+        header.append("vs its own floor (as built / precompiled)")
+    second_floors = "".join(
+        f"""
+**A second floor for the {name}.** The {name} {found["why"]}. Every public import of
+`BatchProcessor` (the package `aws_lambda_powertools.utilities.batch` or any module in it) runs
+that package's `__init__` and its base module: no narrower public module avoids asyncio and the
+data classes. So the table also measures `{found["floor"]}`, a bare handler that imports boto3
+and Powertools' `BatchProcessor` from the layer and nothing else. The 1.3x goal against boto3
+alone is out of the {name}'s reach while it keeps Powertools' batch utility (a house rule);
+against its own floor it is {times(results["modes"][modes[0]][name]["vs_own_floor"])} as built
+and {times(results["modes"][modes[1]][name]["vs_own_floor"])} precompiled (the last column).
+"""
+        for name, found in own_floor.items()
+    )
     largest = ", ".join(f"{name} {size / 2**20:.1f}" for name, size in layer["largest"].items())
     source = (
         "the output of `sam build` (`.aws-sam/build`)"
@@ -847,13 +868,16 @@ its bytecode, since /opt is read-only and cannot cache it; the functions' folder
 ![Cold start](img/benchmarks/cold_start.png)
 
 {table(header, rows)}
-
+{second_floors}
 What no handler imports, because its first run does not use it (`tests/unit/test_cold_start.py`
 keeps the list and the reasons): the X-Ray SDK when tracing is off; PyYAML, since the policy is
 shipped as JSON (the policy layer's build and `scripts/publish-policy` convert the checked YAML;
 docs/decisions.md 16); Powertools' event data classes and asyncio, except in the notifier, whose
 `BatchProcessor` imports both (its floor while it uses Powertools' batch utility); Powertools
-Parameters, except for secrets (canary, notifier) or a policy parameter. The policy's schema is
+Parameters, loaded at the first read of a secret (a canary check's header, a notifier's webhook)
+or of a policy parameter; the scheduler's price table (`nightshift.pricing`), loaded only by a run
+that starts or stops something; the scheduler's planner, in the canary (which reads
+schedules and plans nothing). The policy's schema is
 compiled to Python when the layer is built, so loading the policy at the first run reads no
 schema file and generates no code: the last column is that load, JSON parsing and validation.
 
@@ -950,9 +974,14 @@ def summary_section(found: Mapping[str, Any]) -> str:
     if "cold_start" in found:
         results = found["cold_start"]
         built = results["modes"][next(iter(results["modes"]))]
-        handlers = {name: v for name, v in built.items() if " " not in name}
+        floors = results.get("floors") or [name for name in built if " " in name]
+        handlers = {name: v for name, v in built.items() if name not in floors}
         slowest = max(handlers, key=lambda name: handlers[name]["import_s"])
-        bare = next(v for name, v in built.items() if " " in name)
+        bare = built[floors[0]]
+        own = "".join(
+            f"; {name} {times(handlers[name]['vs_own_floor'])} its own floor (section 4)"
+            for name in results.get("own_floor", {})
+        )
         rows.append(
             [
                 "4. cold start (import, as built)",
@@ -963,7 +992,7 @@ def summary_section(found: Mapping[str, Any]) -> str:
                 f"bare boto3 handler: {bare['import_s'] * 1000:.0f} ms",
                 (
                     f"{times(min(v['vs_bare'] for v in handlers.values()))}-"
-                    f"{times(handlers[slowest]['vs_bare'])} the floor"
+                    f"{times(handlers[slowest]['vs_bare'])} the floor{own}"
                 ),
             ]
         )

@@ -42,15 +42,9 @@ from nightshift.adapters.target_sessions import TargetSessions
 from nightshift.errors import NightshiftError
 from nightshift.fanout import WorkItem, work_targets
 from nightshift.policy import Policy, load_policy
-from nightshift.schedule import (
-    Decision,
-    PlannedAction,
-    ResourceKind,
-    ScheduledResource,
-    SchedulerPolicy,
-    plan_run,
-    plan_week,
-)
+from nightshift.schedule import ResourceKind, ScheduledResource, SchedulerPolicy
+from nightshift.schedule.plan import Decision, plan_run
+from nightshift_tools.week import PlannedAction, plan_week
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "nightshift.yaml"
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.alarms import MetricAlarms
@@ -36,7 +35,7 @@ publisher = cache(lambda: ReportPublisher(settings().common.ops_topic_arn))
 def canary() -> Canary:
     config, table = settings(), settings().common.state_table
     policy = canary_policy(load_deployed_policy(config.common), base_dir=config.policy_dir)
-    probe = HttpProber(SecretReader(SecretsProvider()).value)  # one provider for all threads
+    probe = HttpProber(SecretReader().value)  # one reader (one provider) for all threads
     emf, alarms, memory = EmfMetrics(config.namespace), MetricAlarms(), CanaryMemory(table)
     ports = (probe, emf, alarms, memory, publisher(), ParkedEnvironment(table))  # read only
     return Canary(policy.checks, config.alarm_rules, *ports, schedules=policy.schedules)

@@ -31,26 +31,36 @@ NOT_AT_IMPORT = {
     "localcloud": "the local cloud",
     "aws_lambda_powertools.utilities.data_classes": "every Powertools event class at once",
     "asyncio": "an event loop: no handler runs one",
-    "aws_lambda_powertools.utilities.parameters": "SSM and Secrets Manager providers",
+    "aws_lambda_powertools.utilities.parameters": (
+        "SSM and Secrets Manager providers: imported at the first secret read (adapters.secrets: "
+        "a canary check's header, a notifier's webhook) or policy parameter read"
+    ),
     "aws_lambda_powertools.utilities.idempotency": "idempotency: redeploy's pushes only",
     "aws_lambda_powertools.utilities.batch": "partial batch responses: the notifier's SQS only",
+    "nightshift.pricing": (
+        "the scheduler's price table: only a run that starts or stops something prices it "
+        "(schedule.service imports schedule.savings in that step); a steady-state run does not"
+    ),
+    "nightshift.schedule.savings": "pricing a run's starts and stops: as nightshift.pricing",
+    "nightshift.schedule.plan": (
+        "the scheduler's planner: the canary reads schedules (schedule.model, .timeline) and "
+        "plans nothing; nightshift.schedule does not re-export it"
+    ),
 }
 # What a handler's first run does need, and why it is loaded at import.
 NEEDED = {
-    "canary": {
-        # Header secrets through Powertools' SecretsProvider, built with the canary's service.
-        "aws_lambda_powertools.utilities.parameters",
-    },
     "notifier": {
         # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
-        # and the record data classes (whose package imports all of them).
+        # and the record data classes (whose package imports all of them). Every public import
+        # of BatchProcessor runs the batch package's __init__: no narrower module avoids them
+        # (bench/cold_start.py measures this floor).
         "aws_lambda_powertools.utilities.batch",
         "aws_lambda_powertools.utilities.data_classes",
         "asyncio",
-        # Webhook URLs from Secrets Manager through Powertools' SecretsProvider.
-        "aws_lambda_powertools.utilities.parameters",
     },
     "redeploy": {"aws_lambda_powertools.utilities.idempotency"},
+    # Every run plans.
+    "scheduler": {"nightshift.schedule.plan"},
 }
 FIRST_RUN = """
 import json, sys

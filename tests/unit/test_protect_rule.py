@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from nightshift.policy import ProtectRule
 from nightshift.redeploy import Verdict, plan_redeploy
 from nightshift.retention import Snapshot, SnapshotKind, protection_of
-from nightshift.schedule import Action, ResourceKind, ScheduledResource
-from nightshift.schedule.plan import scope_decision
+from nightshift.schedule import ResourceKind, ScheduledResource
+from nightshift.schedule.plan import Action, scope_decision
 from tests.unit.redeploy.samples import push_event, service, task_definition
 from tests.unit.redeploy.test_redeploy_plan import RULES
 from tests.unit.scheduler.test_schedule_plan import POLICY

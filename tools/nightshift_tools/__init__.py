@@ -4,5 +4,6 @@ the Lambda layer, which holds only what the five handlers run
 
 - `policy_check`: every mistake in a policy file (scripts/check-policy, scripts/publish-policy);
 - `preview`: notifier fixtures rendered for a terminal (scripts/preview, the local cloud's
-  webhook receiver).
+  webhook receiver);
+- `week`: the scheduler's next days of starts and stops (scripts/plan-schedule).
 """

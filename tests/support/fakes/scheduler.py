@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nightshift.errors import AwsError
-from nightshift.schedule import Decision, ParkedRecord, ScheduledResource
+from nightshift.schedule import ParkedRecord, ScheduledResource
+from nightshift.schedule.plan import Decision
 
 
 def failure(operation: str) -> AwsError:

@@ -16,10 +16,12 @@ from nightshift.pricing import (
     hourly_price,
     shipped_table,
 )
-from nightshift.schedule import Action, Capacity, Decision, ParkedRecord, ResourceKind
+from nightshift.schedule import Capacity, ParkedRecord, ResourceKind
 from nightshift.schedule import ScheduledResource as Resource
 from nightshift.schedule.model import SchedulerPolicy
-from nightshift.schedule.savings import TaskSize, price_switches, task_definitions_to_size
+from nightshift.schedule.plan import Action, Decision
+from nightshift.schedule.ports import TaskSize
+from nightshift.schedule.savings import price_switches, price_table, task_definitions_to_size
 
 REGION = "eu-central-1"
 SERVICE_ARN = "arn:aws:ecs:eu-central-1:111122223333:service/todoapp-cluster/backend"
@@ -96,7 +98,7 @@ def test_policy_override_replaces_one_price_and_keeps_the_rest() -> None:
         "      ap-south-2:\n"
         "        ec2: {t4g.nano: 0.005}\n"
     )
-    table = SchedulerPolicy.from_policy(policy).settings.prices
+    table = price_table(SchedulerPolicy.from_policy(policy).settings.pricing)
 
     assert hourly_price(DatabaseSize(REGION, "postgres", "db.t4g.micro"), table).usd == 0.015
     assert hourly_price(DatabaseSize(REGION, "postgres", "db.t4g.medium"), table).usd == 0.074

@@ -5,14 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from nightshift.policy import DEFAULT_PROTECT
-from nightshift.schedule import (
-    Action,
-    Capacity,
-    ResourceKind,
-    ScheduledResource,
-    SchedulerPolicy,
-    plan_week,
-)
+from nightshift.schedule import Capacity, ResourceKind, ScheduledResource, SchedulerPolicy
+from nightshift.schedule.plan import Action
+from nightshift_tools.week import plan_week
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -14,18 +14,14 @@ from hypothesis import strategies as st
 
 from nightshift.policy import DEFAULT_PROTECT, parse_policy
 from nightshift.schedule import (
-    Action,
     Capacity,
-    Decision,
-    DescribeNeed,
     ParkedRecord,
     ParkState,
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
-    plan_describes,
-    plan_run,
 )
+from nightshift.schedule.plan import Action, Decision, DescribeNeed, plan_describes, plan_run
 
 UTC = dt.UTC
 FIVE_MINUTES = dt.timedelta(minutes=5)

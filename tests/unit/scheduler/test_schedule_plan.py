@@ -12,7 +12,6 @@ import pytest
 from nightshift.policy import DEFAULT_PROTECT, parse_policy
 from nightshift.report import Outcome
 from nightshift.schedule import (
-    Action,
     Capacity,
     ParkedRecord,
     ParkState,
@@ -20,8 +19,8 @@ from nightshift.schedule import (
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
-    plan_run,
 )
+from nightshift.schedule.plan import Action, plan_run
 
 UTC = dt.UTC
 FIVE_MINUTES = dt.timedelta(minutes=5)

@@ -15,9 +15,8 @@ from nightshift.schedule import (
     ResourceKind,
     ScheduledResource,
     SchedulerPolicy,
-    plan_run,
 )
-from nightshift.schedule.plan import RunPlan
+from nightshift.schedule.plan import RunPlan, plan_run
 from nightshift.schedule.report import (
     DecisionOutcome,
     SchedulerRun,

@@ -29,7 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nightshift.adapters.scheduled_resources import ECS_DIMENSION, ecs_service_id
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import AwsError
-from nightshift.schedule import Action, Capacity, Decision, ResourceKind, ScheduledResource
+from nightshift.schedule import Capacity, ResourceKind, ScheduledResource
+from nightshift.schedule.plan import Action, Decision
 
 logger = Logger(child=True)
 

@@ -9,7 +9,7 @@ phases (docs/scheduler.md, "Discovery and its cost").
    does not return Auto Scaling groups (GetResources "isn't supported at this time and returns
    an empty response" for them, AWS's list of supported services says); those come described.
 
-`describe`, only for the resources the core names (`nightshift.schedule.plan_describes`):
+`describe`, only for the resources the core names (`nightshift.schedule.plan.plan_describes`):
 batched describes for state and capacity: DescribeServices (10 services a call, per cluster),
 DescribeScalableTargets (50 of those ECS services a call), DescribeDBInstances and
 DescribeDBClusters (100 ARNs a filter), DescribeInstances (200 ids a filter). No per-resource

@@ -1,12 +1,14 @@
-"""Webhook URLs and header secrets from Secrets Manager, through Powertools Parameters (cached)."""
+"""Webhook URLs and header secrets from Secrets Manager, through Powertools Parameters (cached).
+
+Powertools Parameters is imported, and its SecretsProvider made, at the first secret read, not
+at import: a canary whose checks send no header secret never loads it (cold start,
+tests/unit/test_cold_start.py)."""
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import TYPE_CHECKING
-
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from nightshift.errors import ConfigurationError
 
@@ -27,10 +29,12 @@ IAM_ACTIONS = frozenset(
 
 class SecretReader:
     """Reads secret strings by name. The secret is either the value itself or a JSON object
-    holding it under `url` (for webhooks) or `value`."""
+    holding it under `url` (for webhooks) or `value`. One SecretsProvider (and its cache) per
+    reader, shared by the threads that read through it (the canary's probes)."""
 
-    def __init__(self, provider: SecretsProvider | None = None) -> None:
-        self._provider = provider
+    def __init__(self) -> None:
+        self._provider: SecretsProvider | None = None
+        self._lock = threading.Lock()
 
     def webhook_url(self, name: str) -> str:
         value = self._read(name)
@@ -64,12 +68,15 @@ class SecretReader:
         return value
 
     def _read(self, name: str) -> str:
+        from aws_lambda_powertools.utilities import parameters  # at the first read (see above)
+
+        with self._lock:  # one provider (one client, one cache) for every thread
+            if self._provider is None:
+                self._provider = parameters.SecretsProvider()
+            provider = self._provider
         try:
-            if self._provider is not None:
-                value = self._provider.get(name, max_age=SECRET_MAX_AGE_SECONDS)
-            else:
-                value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
-        except GetParameterError as exc:
+            value = provider.get(name, max_age=SECRET_MAX_AGE_SECONDS)
+        except parameters.GetParameterError as exc:
             raise ConfigurationError(f"secret {name} cannot be read: {exc}") from exc
         if isinstance(value, bytes):
             value = value.decode("utf-8")

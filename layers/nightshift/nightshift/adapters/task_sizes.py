@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from nightshift.errors import AwsError
-from nightshift.schedule.savings import TaskSize
+from nightshift.schedule.ports import TaskSize
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

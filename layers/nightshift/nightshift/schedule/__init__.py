@@ -1,10 +1,16 @@
-"""The scheduler's pure core: schedules, overrides, the reconciling planner and the week plan.
+"""The scheduler's pure core: schedules, overrides and the reconciling planner.
 
 No boto3, no clock: time is an argument. The service (`service.Scheduler`) sweeps the tagged
 resources and reads the parked records through its ports (`ports`), describes only the resources
-`plan_describes` names, calls `plan_run` once, and carries out the returned RunPlan; `report`
-turns the run into the report. The trigger is in `events`, the settings and
+`plan.plan_describes` names, calls `plan.plan_run` once, and carries out the returned RunPlan;
+`report` turns the run into the report. The trigger is in `events`, the settings and
 the scheduler's part of the policy in `settings`.
+
+This package re-exports only the schedules and the resources (`model`, `override`, `resources`,
+`timeline`), which the canary reads too. The planner (`plan`) and the pricing of a run that
+starts or stops something (`savings`) are imported from their own modules, so that a cold
+start loads them only where its first run needs them: the canary plans nothing, and the
+scheduler prices only when it switches (tests/unit/test_cold_start.py).
 """
 
 from nightshift.schedule.model import (
@@ -15,14 +21,6 @@ from nightshift.schedule.model import (
     parse_days,
 )
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
-from nightshift.schedule.plan import (
-    Action,
-    Decision,
-    DescribeNeed,
-    RunPlan,
-    plan_describes,
-    plan_run,
-)
 from nightshift.schedule.resources import (
     OVERRIDE_TAG,
     SCHEDULE_TAG,
@@ -42,24 +40,18 @@ from nightshift.schedule.timeline import (
     previous_transition,
     transitions,
 )
-from nightshift.schedule.week import PlannedAction, plan_week
 
 __all__ = [
     "OVERRIDE_TAG",
     "SCHEDULE_TAG",
-    "Action",
     "Capacity",
-    "Decision",
-    "DescribeNeed",
     "InvalidOverride",
     "Override",
     "ParkState",
     "ParkedRecord",
     "Period",
-    "PlannedAction",
     "PowerState",
     "ResourceKind",
-    "RunPlan",
     "Schedule",
     "ScheduleState",
     "ScheduledResource",
@@ -71,9 +63,6 @@ __all__ = [
     "next_transition",
     "parse_days",
     "parse_override",
-    "plan_describes",
-    "plan_run",
-    "plan_week",
     "previous_transition",
     "transitions",
 ]

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nightshift.errors import PolicyError
 from nightshift.policy import Policy
-from nightshift.pricing import PriceTable, shipped_table
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 
@@ -148,8 +147,10 @@ class SchedulerSettings:
     dry_run: bool = False
     max_stops: int = DEFAULT_MAX_STOPS
     max_stop_share: float = DEFAULT_MAX_STOP_SHARE
-    # The shipped price table with the policy's `scheduler.pricing` laid over it.
-    prices: PriceTable = field(default_factory=shipped_table)
+    # The policy's `scheduler.pricing` as written. Laid over the shipped price table only by a
+    # run that prices a start or stop (`nightshift.schedule.savings.price_table`): a steady-state
+    # run loads no price table.
+    pricing: Mapping[str, Any] | None = None
 
     @classmethod
     def from_section(cls, data: Mapping[str, Any] | None) -> SchedulerSettings:
@@ -158,7 +159,7 @@ class SchedulerSettings:
             dry_run=bool(data.get("dry_run", False)),
             max_stops=int(data.get("max_stops", DEFAULT_MAX_STOPS)),
             max_stop_share=float(data.get("max_stop_share", DEFAULT_MAX_STOP_SHARE)),
-            prices=shipped_table().overridden(data.get("pricing")),
+            pricing=data.get("pricing"),
         )
 
 

@@ -1,17 +1,18 @@
 """What the scheduler's service talks to. The real adapters are in `nightshift.adapters`
 (`scheduled_resources.ScheduledResources`, `parking.ParkingStore`, `power.PowerSwitch`); the
-in-memory ones the tests use are in `tests/support/fakes/scheduler.py`."""
+in-memory ones the tests use are in `tests/support/fakes/scheduler.py`. `TaskSize` is what the
+TaskSizeReader port returns."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from nightshift.errors import AwsError
 from nightshift.schedule.plan import Decision
 from nightshift.schedule.resources import ParkedRecord, ScheduledResource
-from nightshift.schedule.savings import TaskSize
 
 # The clock of a run: milliseconds left before the Lambda deadline (the context's
 # get_remaining_time_in_millis).
@@ -49,6 +50,24 @@ class SwitchPort(Protocol):
 
     def apply(self, decision: Decision) -> None: ...
     def apply_all(self, decisions: Sequence[Decision]) -> Mapping[str, AwsError]: ...
+
+
+@dataclass(frozen=True)
+class TaskSize:
+    """An ECS task definition's size: cpu and memory (task level) in vCPU and GiB, and its CPU
+    architecture (`runtimePlatform.cpuArchitecture`, X86_64 unless it says ARM64)."""
+
+    vcpu: float
+    gib: float
+    architecture: str = "x86_64"
+
+    @classmethod
+    def from_units(cls, cpu: str | int, memory: str | int, architecture: str | None) -> TaskSize:
+        """>>> TaskSize.from_units("256", "512", "ARM64")
+        TaskSize(vcpu=0.25, gib=0.5, architecture='arm64')
+        """
+        arch = "arm64" if (architecture or "").upper() == "ARM64" else "x86_64"
+        return cls(int(cpu) / 1024, int(memory) / 1024, arch)
 
 
 class TaskSizeReader(Protocol):

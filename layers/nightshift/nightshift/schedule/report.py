@@ -22,12 +22,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nightshift.report import Outcome, Report, ReportItem
 from nightshift.schedule.plan import Action, Decision, RunPlan
 from nightshift.schedule.resources import ParkedRecord
-from nightshift.schedule.savings import Saving
+
+if TYPE_CHECKING:  # priced only by runs that switch something (savings.py)
+    from nightshift.schedule.savings import Saving
 
 FUNCTION = "scheduler"
 SWITCHES = frozenset({Action.START, Action.STOP})

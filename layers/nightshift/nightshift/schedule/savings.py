@@ -6,6 +6,10 @@ the resource was parked x the hourly price (the saving *realised*; the `DollarsS
 The sizes come from the describes the scheduler already made (RDS class, EC2 type) and, for ECS
 services, from one DescribeTaskDefinition per distinct task definition of the services switched
 this run (`TaskSize`, gathered by the service); anything else is unpriced, with the reason.
+
+Only a run that starts or stops something prices, so the service imports this module (and with
+it `nightshift.pricing` and its table) in that step, not at cold start
+(tests/unit/test_cold_start.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from nightshift.pricing import (
     DatabaseSize,
@@ -22,27 +27,11 @@ from nightshift.pricing import (
     PriceTable,
     ResourceSize,
     hourly_price,
+    shipped_table,
 )
 from nightshift.schedule.plan import Action, Decision
+from nightshift.schedule.ports import TaskSize
 from nightshift.schedule.resources import ResourceKind
-
-
-@dataclass(frozen=True)
-class TaskSize:
-    """An ECS task definition's size: cpu and memory (task level) in vCPU and GiB, and its CPU
-    architecture (`runtimePlatform.cpuArchitecture`, X86_64 unless it says ARM64)."""
-
-    vcpu: float
-    gib: float
-    architecture: str = "x86_64"
-
-    @classmethod
-    def from_units(cls, cpu: str | int, memory: str | int, architecture: str | None) -> TaskSize:
-        """>>> TaskSize.from_units("256", "512", "ARM64")
-        TaskSize(vcpu=0.25, gib=0.5, architecture='arm64')
-        """
-        arch = "arm64" if (architecture or "").upper() == "ARM64" else "x86_64"
-        return cls(int(cpu) / 1024, int(memory) / 1024, arch)
 
 
 @dataclass(frozen=True)
@@ -62,6 +51,16 @@ class Saving:
         if self.hours is None:
             return None
         return self.price.over(self.hours)
+
+
+def price_table(pricing: Mapping[str, Any] | None) -> PriceTable:
+    """The shipped price table with the policy's `scheduler.pricing` (SchedulerSettings.pricing)
+    laid over it, price by price.
+
+    >>> price_table(None).source.startswith("AWS public on-demand prices")
+    True
+    """
+    return shipped_table().overridden(pricing)
 
 
 def task_definitions_to_size(decisions: Iterable[Decision]) -> tuple[str, ...]:

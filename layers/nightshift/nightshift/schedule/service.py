@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -39,6 +40,7 @@ from nightshift.schedule.ports import (
     ParkingPort,
     ResourceFinder,
     SwitchPort,
+    TaskSize,
     TaskSizeReader,
     TimeLeft,
 )
@@ -53,7 +55,9 @@ from nightshift.schedule.report import (
     run_report,
     stale_event_report,
 )
-from nightshift.schedule.savings import Saving, TaskSize, price_switches, task_definitions_to_size
+
+if TYPE_CHECKING:
+    from nightshift.schedule.savings import Saving
 
 logger = Logger(child=True)
 
@@ -164,6 +168,13 @@ class Scheduler:
         ]
         if not switched:
             return ()
+        # Here only: a steady-state run switches nothing and loads no pricing (cold start).
+        from nightshift.schedule.savings import (
+            price_switches,
+            price_table,
+            task_definitions_to_size,
+        )
+
         sizes: dict[str, TaskSize] = {}
         wanted = task_definitions_to_size(switched)
         if wanted and self.task_sizes is not None:
@@ -171,7 +182,8 @@ class Scheduler:
                 sizes.update(self.task_sizes.sizes(wanted))
             except AwsError as exc:
                 logger.warning("task definitions not read; left unpriced", error=str(exc))
-        return price_switches(switched, trigger.time, self.policy.settings.prices, sizes)
+        table = price_table(self.policy.settings.pricing)
+        return price_switches(switched, trigger.time, table, sizes)
 
     def _carry_out(
         self, batch: Sequence[Decision], time_left_ms: TimeLeft

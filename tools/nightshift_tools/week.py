@@ -1,4 +1,7 @@
-"""The `plan` command's answer: when the scheduler will start and stop each resource."""
+"""The `plan` command's answer: when the scheduler will start and stop each resource.
+
+For scripts/plan-schedule only (tools/plan_schedule.py), so kept out of the layer: the scheduler
+plans one run at a time (`nightshift.schedule.plan`)."""
 
 from __future__ import annotations
 

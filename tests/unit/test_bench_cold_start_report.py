@@ -1,0 +1,69 @@
+"""How the benchmark page reports the cold start (bench/report.py) when a handler has a floor of
+its own (bench/cold_start.py's OWN_FLOOR: the notifier and Powertools' BatchProcessor), from
+made-up results: no interpreter is timed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import cold_start, report
+
+
+def handler(import_ms: float, floors: dict[str, float], own: str | None = None) -> dict[str, Any]:
+    return {
+        "import_s": import_ms / 1000,
+        "import_s_min": import_ms / 1000,
+        "import_s_max": import_ms / 1000,
+        "max_rss_mib": 40.0,
+        "vs_bare": import_ms / floors[cold_start.BARE],
+        "policy_s": 0.005,
+        "vs_own_floor": None if own is None else import_ms / floors[own],
+    }
+
+
+def results() -> dict[str, Any]:
+    floors = {cold_start.BARE: 200.0, cold_start.BATCH_FLOOR: 250.0}
+    mode = {
+        cold_start.BARE: handler(200, floors) | {"policy_s": None},
+        cold_start.BATCH_FLOOR: handler(250, floors) | {"policy_s": None},
+        "notifier": handler(275, floors, cold_start.BATCH_FLOOR),
+        "scheduler": handler(240, floors),
+    }
+    return {
+        "repeat": 3,
+        "built": True,
+        "python": "3.13.0",
+        "arch": "x86_64",
+        "interpreter_startup_s": 0.03,
+        "modes": {"as built": mode, "precompiled": mode},
+        "floors": list(cold_start.FLOORS),
+        "own_floor": {
+            name: {"floor": floor, "why": why}
+            for name, (floor, why) in cold_start.OWN_FLOOR.items()
+        },
+        "by_package": {"notifier": {"botocore": 0.05}},
+        "layer": {"unzipped_bytes": 2**20, "zipped_bytes": 2**19, "largest": {"boto3": 2**19}},
+    }
+
+
+def test_the_notifier_is_shown_against_the_powertools_batch_floor_with_the_reason() -> None:
+    section = report.cold_start_section(results())
+    rows = {  # the import table (peak RSS in MiB), not the breakdown by package
+        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
+    }
+
+    assert rows["notifier"].endswith("| 1.10x / 1.10x |")  # 275 ms / 250 ms
+    assert rows["scheduler"].endswith("|  |")  # no floor of its own
+    assert cold_start.BATCH_FLOOR in rows
+    assert "no narrower public module avoids asyncio" in section
+    assert "against its own floor it is 1.10x as built" in section
+
+
+def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
+    summary = report.summary_section({"cold_start": results()})
+    [row] = [line for line in summary.splitlines() if "4. cold start" in line]
+
+    assert row == (
+        "| 4. cold start (import, as built) | 240-275 ms | bare boto3 handler: 200 ms | "
+        "1.20x-1.38x the floor; notifier 1.10x its own floor (section 4) |"
+    )
