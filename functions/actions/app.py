@@ -1,13 +1,11 @@
-"""Actions: signed links and Slack buttons act on Nightshift's resources, once each.
-
-Served by a Lambda function URL (AuthType NONE: the authority is the token's signature).
-GET /?token=…&target=… shows what a link does (nothing changes); POST / (its form) acts;
-POST /slack takes a Slack button click, signed by the Slack app. See docs/actions.md."""
+"""Actions, behind a function URL (AuthType NONE: the token's signature is the authority):
+GET / shows what a signed link does, changing nothing; POST / (its form) acts, once; POST /slack
+takes a Slack button click signed by the Slack app. See docs/actions.md."""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import boto3
@@ -15,7 +13,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nightshift.actions.http import Answer, follow_link, show_link, slack_click
+from nightshift.actions.http import Request
+from nightshift.actions.http import answer as respond
 from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
 from nightshift.adapters.action_stores import SnoozeTable, UsedTokenTable
@@ -29,52 +28,32 @@ from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or secrets at DEBUG
 logger, metrics, app = Logger(), Metrics(), LambdaFunctionUrlResolver()
-settings, secrets = cache(settings_from_environ), cache(SecretReader)
+settings, secrets = cache(settings_from_environ), SecretReader()  # secrets cached 5 min
+read = lambda name: secrets.value(name).encode()  # noqa: E731
 
 
 @cache
 def service() -> ActionService:
-    table, s = boto3.client("dynamodb"), settings()
-    return ActionService(
-        s.environment,
-        s.zone,
-        load_deployed_policy(s).protect,
-        UsedTokenTable(s.state_table, table),
-        OverrideTagger(),
-        SnoozeTable(s.state_table, table),
-        EcsRollback(),
-        ReportPublisher(s.ops_topic_arn, boto3.client("sns")),
-    )
+    s, table, publish = settings(), boto3.client("dynamodb"), boto3.client("sns")
+    used, snoozes = UsedTokenTable(s.state_table, table), SnoozeTable(s.state_table, table)
+    protect, reports = load_deployed_policy(s).protect, ReportPublisher(s.ops_topic_arn, publish)
+    tagger, services = OverrideTagger(), EcsRollback()
+    return ActionService(s.environment, s.zone, protect, used, tagger, snoozes, services, reports)
 
 
-def key() -> bytes:
-    return secrets().value(settings().signing_key_secret).encode()
+def answer(route: str) -> Response[str]:
+    event, now, s = app.current_event, dt.datetime.now(dt.UTC), settings()
+    body, params = (event.decoded_body or "").encode(), event.query_string_parameters or {}
+    key, slack = partial(read, s.signing_key_secret), partial(read, s.slack_secret)
+    act = lambda token, via: service().act(token, via, now)  # noqa: E731
+    result = respond(Request(route, event.headers, body, params), key, slack, now, s.zone, act)
+    logger.info("answered", extra={"route": route, "reason": result.reason})
+    metrics.add_metric(name=f"Answers{result.status}", unit="Count", value=1)
+    return Response(result.status, result.content_type, result.body, {"Cache-Control": "no-store"})
 
 
-def respond(answer: Answer) -> Response[str]:
-    logger.info("answered", extra={"status": answer.status, "reason": answer.reason})
-    metrics.add_metric(name="Answers", unit="Count", value=1)
-    return Response(answer.status, answer.content_type, answer.body, {"Cache-Control": "no-store"})
-
-
-@app.get("/")
-def link_page() -> Response[str]:
-    params = app.current_event.query_string_parameters or {}
-    return respond(show_link(params, key(), dt.datetime.now(dt.UTC), settings().zone))
-
-
-@app.post("/")
-def link_form() -> Response[str]:
-    body, now = (app.current_event.decoded_body or "").encode(), dt.datetime.now(dt.UTC)
-    return respond(follow_link(body, key(), now, lambda t, via: service().act(t, via, now)))
-
-
-@app.post("/slack")
-def slack_button() -> Response[str]:
-    body, now = (app.current_event.decoded_body or "").encode(), dt.datetime.now(dt.UTC)
-    secret = secrets().value(settings().slack_secret).encode()
-    act = lambda t, via: service().act(t, via, now)  # noqa: E731
-    return respond(slack_click(app.current_event.headers, body, secret, key(), now, act))
+app.get("/")(lambda: answer("link")), app.post("/")(lambda: answer("form"))
+app.post("/slack")(lambda: answer("slack"))
 
 
 @logger.inject_lambda_context

@@ -86,3 +86,27 @@ def _acted(result: ActionResult, content_type: str) -> Answer:
             status, HTML, page.result("done" if status == 200 else "not done", message), reason
         )
     return Answer(status, TEXT, message, reason)
+
+
+@dataclass(frozen=True)
+class Request:
+    route: str  # "link" (GET /), "form" (POST /), "slack" (POST /slack)
+    headers: Mapping[str, str]
+    body: bytes
+    params: Mapping[str, str]
+
+
+def answer(
+    request: Request,
+    key: Callable[[], bytes],
+    slack_secret: Callable[[], bytes],
+    now: dt.datetime,
+    zone: ZoneInfo,
+    act: Act,
+) -> Answer:
+    """The answer to one request; the secrets are read only when the route needs them."""
+    if request.route == "slack":
+        return slack_click(request.headers, request.body, slack_secret(), key(), now, act)
+    if request.route == "form":
+        return follow_link(request.body, key(), now, act)
+    return show_link(request.params, key(), now, zone)
