@@ -75,6 +75,8 @@ class Canary:
     snoozes: SnoozeSource | None = None  # None: no check can be snoozed (docs/actions.md)
 
     def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
+        # Read before the probe: nothing between the probe and its metrics may lose them.
+        snoozed, snooze_errors = self._snoozed(trigger)
         results = self.probe(self.checks, trigger.time)
         logger.info(
             "checks probed",
@@ -83,7 +85,6 @@ class Canary:
             wall_time_ms=round(results.wall_time_ms),
         )
         watches, watch_errors = self._watch(trigger, results)
-        snoozed, snooze_errors = self._snoozed(trigger)
         documents = 0
         if not trigger.dry_run:
             points = metric_points(results, watches, snoozed)
