@@ -257,3 +257,16 @@ def test_snooze_writes_the_record_the_canary_reads(cloud: Cloud) -> None:
     )["Item"]
     assert dt.datetime.fromisoformat(item["until"]["S"]) > NOW
     assert item["by"]["S"] == "via a link"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("link-get", 403), ("link-post", 403), ("slack-click", 401)]
+)
+def test_each_events_fixture_is_answered_as_a_request_of_its_shape(
+    cloud: Cloud, name: str, status: int
+) -> None:
+    # The fixtures carry a token signed by no key and a Slack signature of no secret.
+    answer = cloud.request(load_event("actions", name))
+    assert answer["statusCode"] == status
+    assert answer["headers"]["Cache-Control"] == "no-store"
+    assert cloud.ops.reports() == []
