@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.alarms import MetricAlarms
 from nightshift.adapters.canary_memory import CanaryMemory
+from nightshift.adapters.canary_snoozes import CanarySnoozes
 from nightshift.adapters.emf import EmfMetrics
 from nightshift.adapters.http_probe import HttpProber
 from nightshift.adapters.parked_environment import ParkedEnvironment
@@ -38,7 +39,8 @@ def canary() -> Canary:
     probe = HttpProber(SecretReader().value)  # one reader (one provider) for all threads
     emf, alarms, memory = EmfMetrics(config.namespace), MetricAlarms(), CanaryMemory(table)
     ports = (probe, emf, alarms, memory, publisher(), ParkedEnvironment(table))  # read only
-    return Canary(policy.checks, config.alarm_rules, *ports, schedules=policy.schedules)
+    snoozes = CanarySnoozes(table)  # read only, like the parked records
+    return Canary(policy.checks, config.alarm_rules, *ports, policy.schedules, snoozes)
 
 
 @logger.inject_lambda_context

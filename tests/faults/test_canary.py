@@ -34,6 +34,7 @@ from tests.support.nightshift import create_ops_topic, create_state_table, funct
 
 CHECKS = ("api", "web")
 RUNS = 2  # the faulted run, then one fault-free
+SNOOZES = "canary#snooze"  # the partition the canary reads before it probes
 
 
 class Deployment:
@@ -76,7 +77,14 @@ def play(book: Ledger, injector: FaultInjector, deployment: Deployment, faults: 
             book, injector, faults.get(index, {}), lambda event=event: stack.invoke(event)
         )
         counts.append(len(calls))
-        lost = [name for name in CHECKS if stack.metric("Success", Check=name) != 1.0]
+        # The snoozed checks are read before the probe (docs/actions.md): a run that ended
+        # there probed nothing, so it has no result to lose.
+        before_probe = ended is not None and bool(calls) and SNOOZES in calls[-1].body
+        lost = [
+            name
+            for name in CHECKS
+            if not before_probe and stack.metric("Success", Check=name) != 1.0
+        ]
         book.check(
             "every probe result is published as metrics whatever fails after the probe",
             not lost,

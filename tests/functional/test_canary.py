@@ -300,6 +300,33 @@ def test_one_check_down_does_not_hide_the_others(stack, app):
     assert result["totals"]["checks_down_count"] == 1
 
 
+def test_a_check_snoozed_from_chat_publishes_no_success_until_its_snooze_ends(stack, app):
+    # As the actions function writes it (adapters.action_stores.SnoozeTable): docs/actions.md.
+    dynamodb = boto3.client("dynamodb")
+    scheduled = recent_time()
+    run_time = dt.datetime.fromisoformat(scheduled)
+
+    def snooze(until: dt.datetime) -> None:
+        item = {"pk": {"S": "canary#snooze"}, "sk": {"S": "api"}}
+        dynamodb.put_item(
+            TableName=stack.table,
+            Item={**item, "until": {"S": until.isoformat()}, "by": {"S": "via a link"}},
+        )
+
+    with HealthServer() as other:
+        other.answer(other.degraded())
+        app.answer(app.server_error())
+        stack.write_policy(check("api", app.url()), check("admin", other.url()))
+        snooze(run_time + dt.timedelta(hours=1))
+        result = stack.run_at(scheduled)
+        assert item(result, "api")["outcome"] == "failed"  # still probed and reported
+        assert stack.metric("Success", Check="api") is None  # its down alarm sees no data
+        assert stack.metric("Success", Check="admin") == 0.0
+        snooze(run_time - dt.timedelta(minutes=1))  # over, and DynamoDB's TTL has not run yet
+        stack.run_at(scheduled)
+        assert stack.metric("Success", Check="api") == 0.0
+
+
 # ----------------------------------------------------------------------------- certificates
 
 

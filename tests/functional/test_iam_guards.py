@@ -43,6 +43,10 @@ EXEMPT = {
     "iam": {"iam:PassRole"},
 }
 
+OVERRIDE_TAG = {
+    "aws:TagKeys": ["nightshift:override"],
+    "aws:RequestTag/nightshift:override": "running-until=2026-12-04T21:00:00Z",
+}
 SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/todoapp-cluster/todoapp-backend-service"
 # For each guarded action: the resource it acts on and the context of an opted-in target.
 GUARDED: dict[str, dict[str, tuple[str, Mapping[str, Any]]]] = {
@@ -87,10 +91,25 @@ GUARDED: dict[str, dict[str, tuple[str, Mapping[str, Any]]]] = {
             {"cloudwatch:AlarmActions": [TOPIC_ARN]},
         ),
     },
+    # Actions from chat (docs/actions.md): the override tag only, and rollbacks.
+    "actions": {
+        "ecs:TagResource": (SERVICE, OVERRIDE_TAG),
+        "rds:AddTagsToResource": (f"arn:aws:rds:{REGION}:{ACCOUNT}:db:todoapp-db", OVERRIDE_TAG),
+        "ec2:CreateTags": (
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0abc1234def567890",
+            OVERRIDE_TAG,
+        ),
+        "ecs:UpdateService": (SERVICE, {}),
+    },
 }
 # The tags that opt each function's targets in (the scheduler's Allows require the schedule tag).
-OPT_IN = {"scheduler": SCHEDULE, "pruner": {}, "canary": {}}
-FUNCTIONS = ("redeploy", "scheduler", "canary", "pruner", "notifier")
+OPT_IN = {
+    "scheduler": SCHEDULE,
+    "pruner": {},
+    "canary": {},
+    "actions": {**SCHEDULE, "nightshift:redeploy": "todoapp/backend:main"},
+}
+FUNCTIONS = ("redeploy", "scheduler", "canary", "pruner", "notifier", "actions")
 
 PRODUCTION_SPELLINGS = [
     "production",
@@ -158,7 +177,8 @@ def destructive_actions(function: str) -> set[str]:
                 prefix, name = action.split(":", 1)
                 if action.startswith(OWN_RESOURCES):
                     continue
-                if _access_levels(prefix)[name.lower()] in ("Write", "Tagging"):
+                # IAM's data names some levels together ("Tagging, Write" for ecs:TagResource).
+                if {"Write", "Tagging"} & set(_access_levels(prefix)[name.lower()].split(", ")):
                     found.add(action)
     return found
 

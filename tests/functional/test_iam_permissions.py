@@ -43,7 +43,7 @@ def role(function: str, parameters: dict | None = None):
 
 
 def test_every_function_is_covered():
-    assert functions() == ("canary", "notifier", "pruner", "redeploy", "scheduler")
+    assert functions() == ("actions", "canary", "notifier", "pruner", "redeploy", "scheduler")
 
 
 @pytest.mark.parametrize("function", functions())

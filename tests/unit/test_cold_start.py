@@ -49,6 +49,14 @@ NOT_AT_IMPORT = {
 }
 # What a handler's first run does need, and why it is loaded at import.
 NEEDED = {
+    "actions": {
+        # Every request is answered by Powertools' function URL resolver, whose module loads
+        # the event data classes (and with them asyncio).
+        "aws_lambda_powertools.utilities.data_classes",
+        "asyncio",
+        # The signing key and the Slack signing secret through Powertools' SecretsProvider.
+        "aws_lambda_powertools.utilities.parameters",
+    },
     "notifier": {
         # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
         # and the record data classes (whose package imports all of them). Every public import

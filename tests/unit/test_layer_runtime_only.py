@@ -1,6 +1,6 @@
 """The layer holds only what the deployed functions run: every module under
 layers/nightshift/nightshift is imported, directly or through other layer modules, by one of the
-five handlers (functions/<fn>/app.py). What only scripts, tests, the demo or bench use lives under
+six handlers (functions/<fn>/app.py). What only scripts, tests, the demo or bench use lives under
 tools/ (issue #18). The imports are read from the source, so renames need no change here; an
 import under `if TYPE_CHECKING:` counts (a port's Protocol is part of what the function runs
 against)."""
@@ -70,7 +70,7 @@ def reached_from_handlers(modules: dict[str, Path]) -> set[str]:
 
 def test_the_walk_finds_the_handlers_and_the_layer() -> None:
     modules = layer_modules()
-    assert len(list((ROOT / "functions").glob("*/app.py"))) == 5
+    assert len(list((ROOT / "functions").glob("*/app.py"))) == 6
     assert {"nightshift", "nightshift.report", "nightshift.settings"} <= set(modules)
     assert {"nightshift", "nightshift.report"} <= reached_from_handlers(modules)
 

@@ -608,6 +608,29 @@ def sts_assume_role(call: Call) -> None:
     call.authorize("sts:AssumeRole", call.params["RoleArn"])
 
 
+def ecs_tag_resource(call: Call) -> None:
+    """TagResource on a service: its own tags, and the tags the request sets."""
+    arn = call.params["resourceArn"]
+    tags = call.client("ecs").list_tags_for_resource(resourceArn=arn).get("tags")
+    context = request_tags(call.params.get("tags"), "key", "value")
+    call.authorize("ecs:TagResource", arn, context, tags=_tag_map(tags, "key", "value"))
+
+
+def rds_add_tags(call: Call) -> None:
+    arn = call.params["ResourceName"]
+    tags = call.client("rds").list_tags_for_resource(ResourceName=arn).get("TagList")
+    context = request_tags(call.params.get("Tags"))
+    call.authorize("rds:AddTagsToResource", arn, context, tags=_tag_map(tags))
+
+
+def ec2_create_tags(call: Call) -> None:
+    context = request_tags(call.params.get("Tags"))
+    for resource in call.params.get("Resources", []):
+        kind = "instance" if resource.startswith("i-") else "resource"
+        arn = call.arn("ec2", f"{kind}/{resource}")
+        call.authorize("ec2:CreateTags", arn, context, tags=_ec2_tags(call, resource))
+
+
 # What AWS also authorizes alongside some operations above (recorded with `implied_by`).
 IMPLIED_ACTIONS = frozenset(
     {"iam:PassRole", "ecs:TagResource", "kms:GenerateDataKey", "kms:Decrypt"}
@@ -621,6 +644,9 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("ecs", "DescribeTaskDefinition"): ecs_describe_task_definition,
     ("ecs", "RegisterTaskDefinition"): ecs_register_task_definition,
     ("ecs", "ListTaskDefinitions"): wildcard("ecs:ListTaskDefinitions"),
+    ("ecs", "TagResource"): ecs_tag_resource,
+    ("rds", "AddTagsToResource"): rds_add_tags,
+    ("ec2", "CreateTags"): ec2_create_tags,
     ("resourcegroupstaggingapi", "GetResources"): wildcard("tag:GetResources"),
     ("application-autoscaling", "DescribeScalableTargets"): wildcard(
         "application-autoscaling:DescribeScalableTargets"

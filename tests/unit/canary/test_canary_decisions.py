@@ -140,6 +140,17 @@ def test_unreachable_check_publishes_failure_but_no_latency(run_time):
     assert points == (MetricPoint("Success", (("Check", "admin"),), 0.0, Unit.COUNT),)
 
 
+def test_snoozed_check_publishes_no_success_only_its_certificate(run_time):
+    # Snoozed from chat (docs/actions.md): down, but its down alarm sees no data, so no page.
+    down = probed(API, observed(run_time, b"", status=503, cert_days=41.5))
+    counted = probed(ADMIN, observed(run_time, error="timed out"))
+    points = metric_points(run(run_time, down, counted), snoozed=frozenset({"api"}))
+    assert points == (
+        MetricPoint("DaysToCertExpiry", (("Check", "api"),), 41.5, Unit.NONE),
+        MetricPoint("Success", (("Check", "admin"),), 0.0, Unit.COUNT),
+    )
+
+
 def test_check_not_probed_publishes_nothing(run_time):
     result = CheckResult(ADMIN, verdict=None, attempts=0, setup_error="secret x unavailable")
     assert metric_points(run(run_time, result)) == ()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +183,41 @@ def _event_invoke_config(
     )
 
 
+def _secret(emulation: Emulation, logical_id: str, props: dict[str, Any]) -> EmulatedResource:
+    """A secret with a generated value (GenerateSecretString: its length, letters and digits),
+    as Secrets Manager makes it; the value never leaves moto."""
+    generate = props.get("GenerateSecretString") or {}
+    length = int(generate.get("PasswordLength", 32))
+    alphabet = string.ascii_letters + string.digits
+    value = props.get("SecretString") or "".join(secrets.choice(alphabet) for _ in range(length))
+    name = props.get("Name") or emulation.generated_name(logical_id)
+    made = emulation.endpoint.client("secretsmanager").create_secret(Name=name, SecretString=value)
+    return EmulatedResource(
+        logical_id,
+        "AWS::SecretsManager::Secret",
+        made["ARN"],
+        {key: value for key, value in props.items() if key != "SecretString"},
+        {"Id": made["ARN"]},
+        "secretsmanager.create_secret in moto, with a value generated as GenerateSecretString asks",
+    )
+
+
+def _function_url(emulation: Emulation, logical_id: str, props: dict[str, Any]) -> EmulatedResource:
+    """The function URL's configuration in moto; requests reach the function through the local
+    cloud's own HTTP front (localcloud.function_url), which moto's URL does not serve."""
+    made = emulation.endpoint.client("lambda").create_function_url_config(
+        FunctionName=props["TargetFunctionArn"], AuthType=props["AuthType"]
+    )
+    return EmulatedResource(
+        logical_id,
+        "AWS::Lambda::Url",
+        made["FunctionArn"],
+        props,
+        {"FunctionUrl": made["FunctionUrl"], "FunctionArn": made["FunctionArn"]},
+        "lambda.create_function_url_config in moto; served by localcloud.function_url",
+    )
+
+
 # Emulators in the order they run (a schedule needs its group). Composite alarms are not here:
 # moto 5.2 has no PutCompositeAlarm.
 EMULATORS: dict[str, Emulator] = {
@@ -191,4 +228,6 @@ EMULATORS: dict[str, Emulator] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::CloudWatch::Alarm": _metric_alarm,
     "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::Lambda::Url": _function_url,
 }

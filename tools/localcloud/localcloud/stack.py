@@ -340,10 +340,13 @@ def deploy(
     packaged = _package(endpoint, project, built, stack_name, build_fingerprint(project))
     template = translate(packaged.read_text(encoding="utf-8"), parameters, endpoint.region)
     cloudformation = endpoint.client("cloudformation")
+    # moto fails a stack whose output reads an attribute of a resource it skips; those outputs
+    # are left out (the emulated resource carries the attribute: Stack.attribute).
+    created_template = _without_skipped_outputs(template)
     try:
         cloudformation.create_stack(
             StackName=stack_name,
-            TemplateBody=json.dumps(template),
+            TemplateBody=json.dumps(created_template),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=CAPABILITIES,
         )
@@ -380,6 +383,25 @@ def deploy(
     _write_state(stack)
     logger.info("deployed stack %s in %.1fs", stack_name, stack.deploy_seconds)
     return stack
+
+
+# Types moto's CloudFormation skips whose attributes an output may read.
+_OUTPUT_BREAKING_TYPES = frozenset({"AWS::Lambda::Url"})
+
+
+def _without_skipped_outputs(template: Mapping[str, Any]) -> dict[str, Any]:
+    resources = template.get("Resources", {})
+    skipped = {
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource.get("Type") in _OUTPUT_BREAKING_TYPES
+    }
+    outputs = {
+        name: output
+        for name, output in template.get("Outputs", {}).items()
+        if not any(f'"{logical_id}"' in json.dumps(output) for logical_id in skipped)
+    }
+    return {**template, "Outputs": outputs} if "Outputs" in template else dict(template)
 
 
 def remove_stack(endpoint: Endpoint, stack_name: str) -> None:

@@ -106,11 +106,15 @@ def dimension_value(text: str) -> str:
 
 
 def metric_points(
-    results: ProbeResults, watches: Mapping[str, WatchDecision] | None = None
+    results: ProbeResults,
+    watches: Mapping[str, WatchDecision] | None = None,
+    snoozed: frozenset[str] = frozenset(),
 ) -> tuple[MetricPoint, ...]:
     """Every metric value of a run. A check that could not be probed publishes nothing: a
     missing header secret is our failure (it is in the report), not the endpoint's downtime.
-    `watches` holds the phase of each check with `depends_on` (`parking.decide`).
+    `watches` holds the phase of each check with `depends_on` (`parking.decide`). A check in
+    `snoozed` (snoozed from chat, docs/actions.md) does not count either, like a parked one: no
+    Success, Latency or dependency points, so its down alarm (missing data ignored) cannot fire.
 
     For a healthy HTTPS check `api` whose body lists database, redis and s3:
     Success{Check=api}=1, Latency{Check=api}=120.0, DaysToCertExpiry{Check=api}=41.5,
@@ -119,7 +123,8 @@ def metric_points(
     points: list[MetricPoint] = []
     for result in results.results:
         watch = (watches or {}).get(result.check.name)
-        points.extend(_check_points(result, counted=watch is None or watch.counts))
+        counted = (watch is None or watch.counts) and result.check.name not in snoozed
+        points.extend(_check_points(result, counted=counted))
         if watch is not None and result.verdict is not None:
             points.extend(_watch_points(watch))
     return tuple(points)

@@ -51,3 +51,9 @@ class ParkingFactsSource(Protocol):
     only: adapters.parked_environment.ParkedEnvironment)."""
 
     def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts: ...
+
+
+class SnoozeSource(Protocol):
+    """The checks snoozed from chat (read only: adapters.canary_snoozes.CanarySnoozes)."""
+
+    def snoozed(self, now: dt.datetime) -> frozenset[str]: ...

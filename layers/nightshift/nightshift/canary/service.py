@@ -27,6 +27,7 @@ from nightshift.canary.ports import (
     CheckMetricSink,
     ParkingFactsSource,
     Prober,
+    SnoozeSource,
     StatusMemory,
 )
 from nightshift.canary.report import AlarmUpkeep, down_checks, run_report
@@ -71,8 +72,11 @@ class Canary:
     publisher: ReportSink
     parking: ParkingFactsSource | None = None  # None: no check has `depends_on`
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
+    snoozes: SnoozeSource | None = None  # None: no check can be snoozed (docs/actions.md)
 
     def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
+        # Read before the probe: nothing between the probe and its metrics may lose them.
+        snoozed, snooze_errors = self._snoozed(trigger)
         results = self.probe(self.checks, trigger.time)
         logger.info(
             "checks probed",
@@ -83,7 +87,8 @@ class Canary:
         watches, watch_errors = self._watch(trigger, results)
         documents = 0
         if not trigger.dry_run:
-            documents = self.metrics.emit(metric_points(results, watches), trigger.time)
+            points = metric_points(results, watches, snoozed)
+            documents = self.metrics.emit(points, trigger.time)
         upkeep = self._keep_alarms(dry_run=trigger.dry_run)
         board = StatusBoard.of(results, upkeep.problem, watches)
         previous, memory_errors = self._previous(trigger)
@@ -96,7 +101,7 @@ class Canary:
             self.rules.environment,
             results,
             upkeep,
-            (*watch_errors, *upkeep.errors, *memory_errors),
+            (*watch_errors, *snooze_errors, *upkeep.errors, *memory_errors),
             watches,
         )
         if watches and not trigger.dry_run:
@@ -145,6 +150,19 @@ class Canary:
         for name, watch in watches.items():
             logger.info("check phase", check=name, phase=watch.phase.value, reason=watch.reason)
         return watches, tuple(errors)
+
+    def _snoozed(self, trigger: ScheduledTrigger) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The checks snoozed now; when unknown, none (a page too many, never one missed)."""
+        if self.snoozes is None:
+            return frozenset(), ()
+        try:
+            snoozed = self.snoozes.snoozed(trigger.time)
+        except AwsError as exc:
+            logger.error("snoozed checks unknown", error=str(exc))
+            return frozenset(), (f"snoozed checks unknown, every check counted: {exc}",)
+        for name in sorted(snoozed):
+            logger.info("check snoozed", check=name)
+        return snoozed, ()
 
     def _remember_watches(
         self, watches: Mapping[str, WatchDecision], trigger: ScheduledTrigger

@@ -1,0 +1,112 @@
+"""The function URL's answers, request by request: GET a link (a page, nothing changes), POST
+its form (act), POST from Slack (check Slack's signature, then act). Pure but for the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from nightshift.actions import page, slack
+from nightshift.actions.plan import describe, via_link, via_slack
+from nightshift.actions.service import ActionResult
+from nightshift.actions.token import ActionToken, Reason, verify
+from nightshift.schedule.timeline import format_local
+
+HTML = "text/html; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+Act = Callable[[ActionToken, str], ActionResult]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: str
+    reason: str  # for the log and metrics: ok, a token reason, a Slack check, refused, failed
+
+
+def show_link(params: Mapping[str, str], key: bytes, now: dt.datetime, zone: ZoneInfo) -> Answer:
+    """GET: the confirmation page for a good link, the refusal otherwise; changes nothing."""
+    token, target = params.get("token", ""), params.get("target", "")
+    checked = verify(token, key, now, expected_target=target)
+    if not checked.ok or checked.token is None:
+        return _refusal(checked.reason)
+    expires = format_local(checked.token.expires.astimezone(zone))
+    body = page.confirmation(describe(checked.token, zone), token, target, expires)
+    return Answer(200, HTML, body, "shown")
+
+
+def follow_link(body: bytes, key: bytes, now: dt.datetime, act: Act) -> Answer:
+    """POST of the confirmation form: verify again, then act once."""
+    fields = {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace")).items()}
+    checked = verify(fields.get("token", ""), key, now, expected_target=fields.get("target", ""))
+    if not checked.ok or checked.token is None:
+        return _refusal(checked.reason)
+    return _acted(act(checked.token, via_link()), HTML)
+
+
+def slack_click(
+    headers: Mapping[str, str], body: bytes, secret: bytes, key: bytes, now: dt.datetime, act: Act
+) -> Answer:
+    """POST from Slack: its signature first (nothing is read before it passes), then the token."""
+    signed = slack.check_request(secret, headers, body, now)
+    if signed is not slack.SlackCheck.OK:
+        return Answer(401, TEXT, f"Not a request from this Slack app ({signed}).", str(signed))
+    click = slack.parse_click(body)
+    if click is None:
+        return Answer(400, TEXT, "Not a button click Nightshift knows.", "malformed")
+    checked = verify(click.token, key, now)
+    if not checked.ok or checked.token is None:
+        status, message = page.REFUSALS[checked.reason]
+        return Answer(status, TEXT, message, str(checked.reason))
+    return _acted(act(checked.token, via_slack(click.user)), TEXT)
+
+
+def _refusal(reason: Reason) -> Answer:
+    status, message = page.REFUSALS[reason]
+    return Answer(status, HTML, page.result("nothing changed", message), str(reason))
+
+
+def _acted(result: ActionResult, content_type: str) -> Answer:
+    if result.reason is not Reason.OK:
+        status, message = page.REFUSALS[result.reason]
+        reason = str(result.reason)
+    elif result.refused:
+        status, message, reason = 422, result.message, "refused"
+    elif result.failed:
+        status, message, reason = 502, result.message, "failed"
+    else:
+        status, message, reason = 200, result.message, "ok"
+    if content_type == HTML:
+        return Answer(
+            status, HTML, page.result("done" if status == 200 else "not done", message), reason
+        )
+    return Answer(status, TEXT, message, reason)
+
+
+@dataclass(frozen=True)
+class Request:
+    route: str  # "link" (GET /), "form" (POST /), "slack" (POST /slack)
+    headers: Mapping[str, str]
+    body: bytes
+    params: Mapping[str, str]
+
+
+def answer(
+    request: Request,
+    key: Callable[[], bytes],
+    slack_secret: Callable[[], bytes],
+    now: dt.datetime,
+    zone: ZoneInfo,
+    act: Act,
+) -> Answer:
+    """The answer to one request; the secrets are read only when the route needs them."""
+    if request.route == "slack":
+        return slack_click(request.headers, request.body, slack_secret(), key(), now, act)
+    if request.route == "form":
+        return follow_link(request.body, key(), now, act)
+    return show_link(request.params, key(), now, zone)
