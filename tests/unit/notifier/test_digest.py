@@ -215,7 +215,9 @@ def test_a_weekend_shows_weekdays_and_what_no_line_says_is_listed_not_lost() -> 
 
     digest = compose(weekend, "staging", BERLIN.zone, at("2026-11-23T07:00:00Z"))
 
-    assert "parked Fri 19:00\N{EN DASH}Mon 07:30 (60.5 h), started at Mon 07:30" in digest.summary
+    assert digest.summary.startswith(
+        "Since Fri: staging parked Fri 19:00\N{EN DASH}Mon 07:30 (60.5 h), started at Mon 07:30"
+    )
     assert "1 other report" in digest.summary
     assert ("Also", "11:00 canary (staging): down: backend") in [
         (f.label, f.value) for f in digest.facts

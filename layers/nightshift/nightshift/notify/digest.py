@@ -176,7 +176,7 @@ def compose(
     phrases: list[str] = []
     span = max((e.at for e in entries), default=due) - min((e.at for e in entries), default=due)
     for night in nights:
-        phrase = _night_phrase(night, zone, long=span > dt.timedelta(hours=24))
+        phrase = _night_phrase(night, zone, long=span > dt.timedelta(hours=24))  # weekdays
         phrases.append(f"{environment} {phrase}")
         facts.append(Fact("Parked", phrase))
     pruned = _pruned([r for _, r in reports if r is not None and r.function == "pruner"])
@@ -192,7 +192,9 @@ def compose(
     if others:
         facts.append(Fact("Also", "\n".join(others)))
         phrases.append(f"{len(others)} other report{'s' if len(others) > 1 else ''}")
-    lead = "Last night: " if nights else ""
+    long = span > dt.timedelta(hours=24)
+    first = min((e.at for e in entries), default=due).astimezone(zone)
+    lead = (f"Since {first:%a}: " if long else "Last night: ") if nights else ""
     summary = (lead + "; ".join(phrases) + ".") if phrases else "Nothing to report."
     local_due = due.astimezone(zone)
     return Notification(
