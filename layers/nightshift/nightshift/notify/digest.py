@@ -162,7 +162,8 @@ class _Night:
 def compose(
     entries: Sequence[DigestEntry], environment: str, zone: dt.tzinfo, due: dt.datetime
 ) -> Notification:
-    """The digest of `entries` for people: a title, one sentence, one fact per kind of thing.
+    """The digest of `entries` for people: a title and one sentence; the messages no part of
+    the sentence says are listed under "Also" (so none is lost).
 
     >>> zone = ZoneInfo("Europe/Berlin")
     >>> due = dt.datetime(2026, 11, 24, 7, tzinfo=dt.UTC)
@@ -178,15 +179,12 @@ def compose(
     for night in nights:
         phrase = _night_phrase(night, zone, long=span > dt.timedelta(hours=24))  # weekdays
         phrases.append(f"{environment} {phrase}")
-        facts.append(Fact("Parked", phrase))
     pruned = _pruned([r for _, r in reports if r is not None and r.function == "pruner"])
     if pruned:
         phrases.append(pruned)
-        facts.append(Fact("Pruned", pruned))
     deployed = _deployed(reports, zone)
     if deployed:
         phrases.append(deployed)
-        facts.append(Fact("Deployed", deployed))
     used = _used(reports)
     others = [f"{_clock(e.at, zone)} {e.title}" for e, _ in reports if e.message_id not in used]
     if others:
