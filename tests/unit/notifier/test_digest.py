@@ -21,9 +21,10 @@ from nightshift.notify.digest import (
     routine,
 )
 from nightshift.notify.events import QueuedMessage
-from nightshift.notify.model import Notification, Severity, Source, State
+from nightshift.notify.model import Notification, Severity, State
 from nightshift.notify.routing import NotifyPolicy
 from nightshift.notify.service import Notifier, Tally, UndeliveredError
+from nightshift.notify.sources import parse
 from nightshift.report import Outcome, Report, ReportItem
 from tests.support.fakes.notifier import EmailOutbox, MemoryLedger, WebhookInbox
 from tests.unit.notifier.fixtures import notification, record
@@ -292,7 +293,7 @@ def test_a_routine_report_is_kept_counted_and_sent_once_when_due() -> None:
     due = service.send_digests(at("2026-11-23T07:00:00Z"))
     again = service.send_digests(at("2026-11-23T07:00:00Z"))
 
-    assert kept.digested == ("ops",) and kept.delivered == ()
+    assert (kept.digested, kept.delivered) == (("ops",), ())
     assert kept.counts == {Tally.DIGESTED: 1, Tally.SENT: 0}
     assert (early.due, early.sent) == (0, ())
     assert (due.due, due.sent) == (1, ("ops",))
@@ -306,7 +307,7 @@ def test_a_page_on_a_digest_route_is_sent_at_once() -> None:
 
     delivery = notifier(ledger, webhooks).handle(queued("nightshift-report-pruner-failed"))
 
-    assert delivery.delivered == ("ops",) and delivery.digested == ()
+    assert (delivery.delivered, delivery.digested) == (("ops",), ())
     assert ledger.kept == {}
 
 
@@ -354,8 +355,6 @@ def canary_report(*details: dict[str, Any], errors: tuple[str, ...] = ()) -> Not
     message = QueuedMessage.from_sqs_record(
         {"messageId": "m-1", "body": r.dumps()}, dt.datetime(2026, 11, 24, tzinfo=UTC)
     )
-    from nightshift.notify.sources import parse
-
     return parse(message.inbound)
 
 
