@@ -387,3 +387,52 @@ def test_zone_of_the_schedule_is_the_policy_zone() -> None:
     policy = NotifyPolicy.from_section(DIGEST_POLICY)
 
     assert policy.digest == DigestSchedule(dt.time(8, 0), ZoneInfo("Europe/Berlin"))
+
+
+def test_a_digest_kept_for_a_destination_the_policy_dropped_goes_to_the_fallback() -> None:
+    ledger, webhooks = MemoryLedger(), WebhookInbox()
+    notifier(ledger, webhooks).handle(queued("nightshift-report-pruner"))
+    section = {
+        **DIGEST_POLICY,
+        "destinations": {"oncall": DIGEST_POLICY["destinations"]["oncall"]},
+        "routes": [{"to": ["oncall"]}],
+        "fallback": "oncall",
+    }
+    changed = Notifier(
+        NotifyPolicy.from_section(section),
+        ledger,
+        webhooks.url,
+        webhooks.post,
+        EmailOutbox(),
+        "staging",
+    )
+
+    run = changed.send_digests(at("2026-11-23T07:00:00Z"))
+
+    assert run.sent == ("ops",)
+    assert webhooks.destinations() == ["oncall"]
+    assert ledger.kept == {}
+
+
+def test_without_a_fallback_such_a_digest_is_kept_and_the_run_fails() -> None:
+    ledger, webhooks = MemoryLedger(), WebhookInbox()
+    notifier(ledger, webhooks).handle(queued("nightshift-report-pruner"))
+    section = {
+        **DIGEST_POLICY,
+        "destinations": {"oncall": DIGEST_POLICY["destinations"]["oncall"]},
+        "routes": [{"to": ["oncall"]}],
+    }
+    changed = Notifier(
+        NotifyPolicy.from_section(section),
+        ledger,
+        webhooks.url,
+        webhooks.post,
+        EmailOutbox(),
+        "staging",
+    )
+
+    with pytest.raises(UndeliveredError, match="no longer has"):
+        changed.send_digests(at("2026-11-23T07:00:00Z"))
+
+    assert webhooks.posts == []
+    assert len(ledger.kept) == 1

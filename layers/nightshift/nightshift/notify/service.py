@@ -228,8 +228,19 @@ class Notifier:
             if plan.send:
                 zone = self.policy.digest.zone if self.policy.digest else dt.UTC
                 digest = compose(plan.send, self.environment, zone, now)
+                # Kept for a destination the policy no longer has: its fallback gets it.
+                target = (
+                    plan.destination
+                    if plan.destination in self.policy.destinations
+                    else self.policy.fallback
+                )
                 try:
-                    self._deliver(plan.destination, digest)
+                    if target is None:
+                        raise UnroutedError(
+                            f"digest for {plan.destination!r}, a destination the policy no "
+                            "longer has, and no fallback: kept until it expires"
+                        )
+                    self._deliver(target, digest)
                 except NightshiftError as exc:
                     logger.warning("digest failed", destination=plan.destination, error=str(exc))
                     failures[plan.destination] = str(exc)
