@@ -436,3 +436,15 @@ def test_without_a_fallback_such_a_digest_is_kept_and_the_run_fails() -> None:
 
     assert webhooks.posts == []
     assert len(ledger.kept) == 1
+
+
+def test_a_healthy_start_is_said_even_when_the_start_report_went_out_at_once() -> None:
+    digest = compose(
+        [entry(report("canary", "2026-11-24T06:34:00Z", HEALTHY))],
+        "staging",
+        BERLIN.zone,
+        at("2026-11-24T07:00:00Z"),
+    )
+
+    assert digest.summary == "Last night: staging started and healthy at 07:34."
+    assert digest.facts == ()

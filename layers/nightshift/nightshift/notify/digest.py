@@ -249,6 +249,8 @@ def _nights(reports: Sequence[tuple[dt.datetime, Report]]) -> list[_Night]:
         if healthy and nights and nights[-1].healthy is None:
             last = nights[-1]
             nights[-1] = _Night(last.stopped, last.started, last.hours, last.saved_usd, when)
+        elif healthy:  # the start's own report went elsewhere (or came earlier): still said
+            nights.append(_Night(None, None, None, 0.0, when))
     if stopped is not None:
         nights.append(_Night(stopped, None, None, 0.0))
     return nights
@@ -267,6 +269,8 @@ def _night_phrase(night: _Night, zone: dt.tzinfo, *, long: bool) -> str:
 
     if night.started is None and night.stopped is not None:
         return f"parked since {clock(night.stopped)}"
+    if night.started is None and night.healthy is not None:
+        return f"started and healthy at {clock(night.healthy)}"
     assert night.started is not None
     hours = night.hours
     if hours is None and night.stopped is not None:
