@@ -1,10 +1,15 @@
 """Notifier: SQS batch of ops-topic messages in, chat and email messages out. A record whose
-delivery failed is returned in batchItemFailures: SQS retries only it, then its DLQ keeps it."""
+delivery failed is returned in batchItemFailures: SQS retries only it, then its DLQ keeps it.
+
+Its digest schedule (`{"digest": true, "time": "<aws.scheduler.scheduled-time>"}`) sends the
+daily digests due at that time; a digest that fails fails the run (the next one sends it)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,6 +24,7 @@ from nightshift.notify.events import QueuedMessage, check_sqs_batch
 from nightshift.notify.service import Notifier, Tally, counted
 from nightshift.notify.settings import NotifierSettings, notify_policy
 from nightshift.tracing import traced_handler, traced_method
+from nightshift.trigger import ScheduledTrigger
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger, metrics = Logger(), Metrics()
@@ -29,8 +35,10 @@ OUTCOME_METRICS = {
     Tally.UNRECOGNISED: "UnrecognisedMessages",
     Tally.SUPPRESSED: "NotificationsSuppressed",
     Tally.SENT: "NotificationsSent",
+    Tally.DIGESTED: "NotificationsDigested",
     Tally.FAILED: "NotificationsFailed",
 }
+DIGEST_FIELD = "digest"
 
 
 @cache  # once per warm container; a policy error fails every record (nothing is lost)
@@ -38,7 +46,9 @@ def notifier() -> Notifier:
     settings = NotifierSettings.from_environ().common
     policy = notify_policy(policy_parameter.load_deployed_policy(settings))
     ledger, urls = state.NotifierState(settings.state_table), secrets.SecretReader().webhook_url
-    return Notifier(policy, ledger, urls, webhook.post_json, email.EmailTopic())
+    return Notifier(
+        policy, ledger, urls, webhook.post_json, email.EmailTopic(), settings.environment
+    )
 
 
 def count(tally: Tally, value: int) -> None:
@@ -55,6 +65,21 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
 @traced_handler
 @metrics.log_metrics
-def lambda_handler(event: object, context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(
+    event: object, context: LambdaContext
+) -> PartialItemFailureResponse | dict[str, Any]:
+    if isinstance(event, Mapping) and event.get(DIGEST_FIELD) is True:
+        return send_digests(event)
     records = dict(check_sqs_batch(event))
     return batch.process_partial_response(records, record_handler, processor, context)
+
+
+def send_digests(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The digest schedule's run: every digest due at the scheduled time (not the clock, so a
+    retry of the same run decides the same)."""
+    trigger = ScheduledTrigger.from_event({"time": event.get("time")}, "notifier digest")
+    with counted(count):  # a failed digest counts as NotificationsFailed, then raises
+        run = notifier().send_digests(trigger.time)
+    metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))
+    logger.info("digests sent", due=run.due, sent=list(run.sent))
+    return {"due": run.due, "sent": list(run.sent)}

@@ -11,9 +11,11 @@ the week. `make week` plays all of it.
 
 Asserted: production untouched, each incident paged, and, since the schedule-aware canary
 (#13), no page while staging is parked and the morning's start verified healthy. Printed, not
-yet asserted (they do not hold yet: an incident pages twice, through the canary's report and
-its alarm, and routine reports are not yet gathered in a daily digest): each incident paged
-and resolved once, one routine message per environment and day.
+yet asserted: each incident paged and resolved once (the database incident now is, its alarm
+the one page since decision 19; the rolled-back deploy still pages twice, through redeploy's
+"deployment failed" and "rolling back" reports), and one routine message per environment and
+day (the demo policy digests only the canary's routine reports, so `make demo` still shows
+each scene's message; the scheduler's, pruner's and redeploy's are sent at once).
 """
 
 from __future__ import annotations

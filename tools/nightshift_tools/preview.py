@@ -1,6 +1,8 @@
 """Every fixture rendered for every destination, as text a person can read in a terminal.
 
-`make preview` prints `preview_lines(Path("events/notifier"))`. The Slack and Teams views show
+`make preview` prints `preview_lines(Path("events/notifier"))`: every SQS event there, then
+every digest fixture in its `digest/` folder (the messages kept for one digest, composed as the
+notifier's digest run does). The Slack and Teams views show
 roughly what the apps would: the header, the texts with their markup, fields as `label: value`,
 links as `[label] url`. The local cloud's webhook receiver can use `slack_lines` and
 `teams_lines` for what it records.
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from nightshift.notify.digest import DigestEntry, DigestSchedule, compose, next_due
 from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification
 from nightshift.notify.render import email, slack, teams
@@ -33,6 +36,28 @@ def preview_lines(fixture_dir: Path) -> Iterator[str]:
     notification's headline, then its Slack, Teams and email renderings."""
     for path in sorted(fixture_dir.glob("*.json"), key=lambda path: path.stem):
         yield from fixture_lines(path)
+    for path in sorted((fixture_dir / "digest").glob("*.json"), key=lambda path: path.stem):
+        yield from digest_lines(path)
+
+
+def digest_lines(path: Path) -> Iterator[str]:
+    """A digest fixture (`environment`, `digest: {at, timezone}`, the run's `time`, and the
+    `Records` that brought the kept messages) composed into its digest and rendered."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    spec = document["digest"]
+    schedule = DigestSchedule.parse(spec["at"], spec.get("timezone", "UTC"))
+    now = datetime.fromisoformat(document["time"])
+    entries = []
+    for record in document.get("Records", ()):
+        inbound = Inbound.from_sqs_body(record.get("body", ""), record.get("messageId"))
+        n = parse(inbound)
+        at = event_time(n, now)
+        entry = DigestEntry(
+            inbound.message_id, "preview", next_due(schedule, at), at, n.title, inbound.body
+        )
+        entries.append(entry)
+    digest = compose(entries, document["environment"], schedule.zone, now)
+    yield from notification_lines(f"digest/{path.name}", digest)
 
 
 def fixture_lines(path: Path) -> Iterator[str]:

@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nightshift.errors import DeliveryError
+from nightshift.notify.digest import DigestEntry
 from nightshift.notify.plan import ledger_key
 from nightshift.notify.suppression import AlarmMemory
 
 
 @dataclass
 class MemoryLedger:
-    """The delivery ledger and alarm memory, in dicts."""
+    """The delivery ledger, alarm memory and digest items, in dicts."""
 
     deliveries: dict[str, dt.datetime] = field(default_factory=dict)
     memories: dict[str, AlarmMemory] = field(default_factory=dict)
+    kept: dict[tuple[str, str], DigestEntry] = field(default_factory=dict)
 
     def delivered(self, message_id: str, destination: str) -> bool:
         return ledger_key(message_id, destination) in self.deliveries
@@ -30,6 +32,15 @@ class MemoryLedger:
 
     def remember(self, memory: AlarmMemory) -> None:
         self.memories[memory.dedup_key] = memory
+
+    def keep_for_digest(self, entry: DigestEntry) -> None:
+        self.kept[(entry.message_id, entry.destination)] = entry
+
+    def digest_due(self, now: dt.datetime) -> tuple[DigestEntry, ...]:
+        return tuple(sorted((e for e in self.kept.values() if e.due <= now), key=lambda e: e.due))
+
+    def forget_digest(self, entry: DigestEntry) -> None:
+        self.kept.pop((entry.message_id, entry.destination), None)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from nightshift.canary import (
     report_items,
     run_summary,
 )
+from nightshift.canary.alarms import AlarmRules
 from nightshift.canary.metrics import MAX_DEPENDENCIES, Dependency, dimension_value
 from nightshift.report import Outcome
 
@@ -219,6 +220,28 @@ def test_report_items_name_failing_conditions_with_observed_values(
     assert admin.outcome is Outcome.DONE
     assert admin.details["latency_ms"] == 80.0
     json.dumps([api.to_json(), admin.to_json()])  # the report must serialise
+
+
+def test_a_failure_names_the_alarm_that_pages_for_it_only_when_alarms_are_in_place(
+    run_time, healthy_body, degraded_body
+):
+    """One incident, one page: the down alarm pages, the report's line says so (the notifier
+    then shows the report as routine); without alarms in place the line names none."""
+    rules = AlarmRules("staging", "Nightshift", "arn:t", 60)
+    results = run(
+        run_time,
+        probed(API, observed(run_time, degraded_body)),
+        probed(ADMIN, observed(run_time, healthy_body)),
+        CheckResult(ADMIN, verdict=None, attempts=0, setup_error="secret x unavailable"),
+    )
+
+    api, admin, unprobed = report_items(results, alarms=rules.name)
+    (without,) = report_items(run(run_time, probed(API, observed(run_time, degraded_body))))
+
+    assert api.details["paged_by"] == "nightshift-staging-canary-check-down-api"
+    assert "paged_by" not in admin.details  # up
+    assert "paged_by" not in unprobed.details  # no datapoint, so no alarm can page
+    assert "paged_by" not in without.details
 
 
 def test_report_item_of_a_check_not_probed_is_failed_with_the_setup_error(run_time):

@@ -14,8 +14,25 @@ def test_preview_shows_each_fixture_for_each_destination() -> None:
     lines = list(preview_lines(FIXTURE_DIR))
 
     headlines = [line for line in lines if line.endswith(".json") or ".json: " in line]
-    assert [line.split(":")[0] for line in headlines] == [f"{n}.json" for n in fixture_names()]
+    digests = [f"digest/{p.name}" for p in sorted((FIXTURE_DIR / "digest").glob("*.json"))]
+    assert [line.split(":")[0] for line in headlines] == [
+        *(f"{n}.json" for n in fixture_names()),
+        *digests,
+    ]
+    assert digests, "make preview shows at least one digest"
     assert lines.count("Slack") == lines.count("Teams") == lines.count("Email") == len(headlines)
+
+
+def test_preview_shows_the_digest_in_peoples_words() -> None:
+    lines = list(preview_lines(FIXTURE_DIR))
+    start = lines.index(next(line for line in lines if line.startswith("digest/staging-night")))
+
+    shown = "\n".join(lines[start:])
+    assert "▌:large_blue_circle: staging digest · Tue 24 Nov" in shown
+    assert (
+        "Last night: staging parked 19:00\N{EN DASH}07:30 (12.5 h, ≈ $0.59 saved), started and "
+        "healthy at 07:34; 3 snapshots pruned (60 GiB, $3.00/month)."
+    ) in shown
 
 
 def test_slack_view_reads_like_the_message() -> None:

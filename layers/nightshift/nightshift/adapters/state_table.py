@@ -48,6 +48,11 @@ class StateTable:
         self._table = table
         self._client = client or boto3.client("dynamodb")
 
+    @property
+    def client(self) -> DynamoDBClient:
+        """The client, for a store that queries with its own expressions."""
+        return self._client
+
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
         """The item at (`pk`, `sk`), read consistently; None when there is none."""
         try:

@@ -6,15 +6,21 @@ A check that is down is FAILED with every failing condition and what was observe
 warning inside a DONE item (it has its own alarm); it is not downtime. A check whose environment
 is parked or starting (`parking`) is SKIPPED with why, one not healthy within its bound after a
 start is FAILED, and the first healthy probe after a start says how long it took.
+
+One incident pages once: a FAILED check whose alarm (the down alarm, or the start alarm when
+the start is late) is in place carries `details.paged_by`, that alarm's name. The alarm is the
+page (and its OK the resolve); the notifier then shows this report as routine
+(`nightshift.notify.sources.nightshift_report.report_severity`). Without alarms in place (a dry
+run, alarms that could not be checked, a check that was not probed) the report still pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nightshift.canary.alarms import alarm_summary
+from nightshift.canary.alarms import CheckAlarmKind, alarm_summary
 from nightshift.canary.events import FUNCTION
 from nightshift.canary.metrics import dependencies_of
 from nightshift.canary.parking import Phase, WatchDecision
@@ -37,16 +43,20 @@ class AlarmUpkeep:
 
 
 Watches = Mapping[str, WatchDecision]
+# The name of a check's alarm of a kind, when the run knows its alarms are in place.
+AlarmNames = Callable[[CheckAlarmKind, str], str]
 
 
-def report_items(results: ProbeResults, watches: Watches | None = None) -> tuple[ReportItem, ...]:
+def report_items(
+    results: ProbeResults, watches: Watches | None = None, alarms: AlarmNames | None = None
+) -> tuple[ReportItem, ...]:
     """One report line per check, in policy order: resource is the check's name, kind
     "http-check", action "probe", outcome DONE (up) or FAILED (down, or not probed), e.g.
     ReportItem("api", "http-check", "probe", FAILED,
                "down: [BODY].services.database.status == up: got down", {...})
     """
     return tuple(
-        _item(result, (watches or {}).get(result.check.name)) for result in results.results
+        _item(result, (watches or {}).get(result.check.name), alarms) for result in results.results
     )
 
 
@@ -98,13 +108,15 @@ def run_report(
     upkeep: AlarmUpkeep,
     errors: tuple[str, ...],
     watches: Watches | None = None,
+    alarms: AlarmNames | None = None,
 ) -> Report:
-    """The run's report: the checks' lines, then the alarm changes', with the totals."""
+    """The run's report: the checks' lines, then the alarm changes', with the totals; `alarms`
+    names each check's alarms when they are in place (a failure then says which alarm pages)."""
     watched = watches or {}
     summary = run_summary(results, watched)
-    alarms = alarm_summary(upkeep.items)
-    if alarms:
-        summary = f"{summary}; {alarms}"
+    changed = alarm_summary(upkeep.items)
+    if changed:
+        summary = f"{summary}; {changed}"
     return Report(
         function=FUNCTION,
         run_id=run_id,
@@ -112,7 +124,7 @@ def run_report(
         environment=environment,
         dry_run=trigger.dry_run,
         summary=summary,
-        items=(*report_items(results, watched), *upkeep.items),
+        items=(*report_items(results, watched, alarms), *upkeep.items),
         totals={
             "checks_count": len(results.results),
             "checks_down_count": len(down_checks(results, watched)),
@@ -145,7 +157,9 @@ def unprobed_report(trigger: ScheduledTrigger, run_id: str, environment: str, er
     )
 
 
-def _item(result: CheckResult, watch: WatchDecision | None = None) -> ReportItem:
+def _item(
+    result: CheckResult, watch: WatchDecision | None = None, alarms: AlarmNames | None = None
+) -> ReportItem:
     outcome = Outcome.DONE if result.up else Outcome.FAILED
     reason, details = result.reason, _details(result)
     if watch is not None and result.verdict is not None:
@@ -156,6 +170,10 @@ def _item(result: CheckResult, watch: WatchDecision | None = None) -> ReportItem
             outcome, reason = Outcome.FAILED, f"{watch.reason}; {result.reason}"
         elif watch.healthy_after is not None:
             reason = f"{result.reason}; {watch.reason}"
+    if outcome is Outcome.FAILED and alarms is not None and result.verdict is not None:
+        late = watch is not None and watch.phase is Phase.LATE
+        kind = CheckAlarmKind.START if late else CheckAlarmKind.DOWN
+        details["paged_by"] = alarms(kind, result.check.name)
     return ReportItem(
         resource=result.check.name,
         kind=KIND,

@@ -103,6 +103,9 @@ class Canary:
             upkeep,
             (*watch_errors, *snooze_errors, *upkeep.errors, *memory_errors),
             watches,
+            # The alarms page only when they are in place: not in a dry run, not when they
+            # could not be checked or kept this run.
+            None if trigger.dry_run or upkeep.problem is not None else self.rules.name,
         )
         if watches and not trigger.dry_run:
             self._remember_watches(watches, trigger)

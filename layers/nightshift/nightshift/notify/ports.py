@@ -8,16 +8,22 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from nightshift.notify.digest import DigestEntry
 from nightshift.notify.suppression import AlarmMemory
 
 
 class DeliveryLedger(Protocol):
-    """The notifier's state: which destinations have a message, and the last state per alarm."""
+    """The notifier's state: which destinations have a message, the last state per alarm, and
+    the messages kept for a digest (kept idempotently: keeping the same message for the same
+    destination twice keeps it once)."""
 
     def delivered(self, message_id: str, destination: str) -> bool: ...
     def record_delivery(self, message_id: str, destination: str, at: dt.datetime) -> None: ...
     def alarm_memory(self, dedup_key: str) -> AlarmMemory | None: ...
     def remember(self, memory: AlarmMemory) -> None: ...
+    def keep_for_digest(self, entry: DigestEntry) -> None: ...
+    def digest_due(self, now: dt.datetime) -> tuple[DigestEntry, ...]: ...
+    def forget_digest(self, entry: DigestEntry) -> None: ...
 
 
 class WebhookUrls(Protocol):

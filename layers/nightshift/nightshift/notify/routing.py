@@ -8,6 +8,11 @@ it are tried too. The destinations of all matching routes are returned once each
 No message is dropped: a message no route matches goes to the `fallback` destination, and a
 policy whose routes have neither a catch-all route (one without `match` criteria) nor a
 fallback is refused when it is loaded.
+
+A route with `deliver: digest` sends the routine messages it matches to its destinations in
+the daily digest (`notify.digest`: when, in which time zone; `nightshift.notify.digest`). A
+page is sent at once whatever its route says, and a destination that any matching route wants
+at once gets the message at once.
 """
 
 from __future__ import annotations
@@ -20,10 +25,18 @@ from types import MappingProxyType
 from typing import Any
 
 from nightshift.errors import PolicyError
+from nightshift.notify.digest import DigestSchedule, routine
 from nightshift.notify.model import Notification, Severity, Source
 
 DEFAULT_REPEAT_WINDOW = timedelta(minutes=60)
 _SECTION = "<policy notify section>"
+
+
+class Deliver(StrEnum):
+    """How a route delivers: at once (the default), or in the daily digest (routine only)."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
 
 
 class DestinationType(StrEnum):
@@ -77,13 +90,17 @@ class Route:
     match: RouteMatch
     to: tuple[str, ...]
     keep_going: bool = False  # the policy's `continue: true`
+    deliver: Deliver = Deliver.IMMEDIATE
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
+    """Send at once to `destinations`; keep for the digest of each of `digest`."""
+
     destinations: tuple[str, ...]
     reason: str
     fallback: bool = False  # no route matched: the destinations are the policy's fallback
+    digest: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,7 @@ class NotifyPolicy:
     routes: tuple[Route, ...] = ()
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
     fallback: str | None = None
+    digest: DigestSchedule | None = None  # None: no route may say `deliver: digest`
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], source: str = _SECTION) -> NotifyPolicy:
@@ -127,6 +145,7 @@ class NotifyPolicy:
             routes=routes,
             repeat_window=DEFAULT_REPEAT_WINDOW if minutes is None else timedelta(minutes=minutes),
             fallback=fallback,
+            digest=_digest(section.get("digest"), routes, source),
         )
 
     def route(self, n: Notification) -> RoutingDecision:
@@ -147,12 +166,14 @@ class NotifyPolicy:
         'routes[0] (severity critical), routes[1] (everything) matched'
         """
         chosen: list[str] = []
+        digested: list[str] = []
         matched: list[str] = []
         for route in self.routes:
             if not route.match.matches(n):
                 continue
             matched.append(f"routes[{route.position}] ({route.match.describe()})")
-            chosen.extend(name for name in route.to if name not in chosen)
+            wants = digested if route.deliver is Deliver.DIGEST else chosen
+            wants.extend(name for name in route.to if name not in wants)
             if not route.keep_going:
                 break
         if not matched:
@@ -160,11 +181,46 @@ class NotifyPolicy:
             if self.fallback is not None:
                 return RoutingDecision((self.fallback,), f"{reason}: fallback", fallback=True)
             return RoutingDecision((), reason)
-        return RoutingDecision(tuple(chosen), ", ".join(matched) + " matched")
+        reason = ", ".join(matched) + " matched"
+        if digested:
+            waits, why = routine(n)
+            if not waits:
+                reason += f"; not digested: {why}"
+                chosen.extend(name for name in digested if name not in chosen)
+                digested = []
+            else:
+                digested = [name for name in digested if name not in chosen]
+                reason += f"; digest: {', '.join(digested)}" if digested else ""
+        return RoutingDecision(tuple(chosen), reason, digest=tuple(digested))
 
     def destinations_for(self, n: Notification) -> tuple[str, ...]:
-        """Destination names for `n`, each once, in route order."""
+        """Destination names for `n` at once, each once, in route order."""
         return self.route(n).destinations
+
+
+def _digest(
+    spec: Mapping[str, Any] | None, routes: tuple[Route, ...], source: str
+) -> DigestSchedule | None:
+    """The section's `digest` (when and in which time zone it is sent); PolicyError when a
+    route says `deliver: digest` and there is none, or its time zone is unknown."""
+    digested = [r.position for r in routes if r.deliver is Deliver.DIGEST]
+    if spec is None:
+        if digested:
+            raise PolicyError(
+                source,
+                f"notify.routes[{digested[0]}].deliver",
+                "`deliver: digest` needs `notify.digest` (when it is sent), e.g. "
+                '`digest: {at: "08:00", timezone: Europe/Berlin}`',
+            )
+        return None
+    try:
+        return DigestSchedule.parse(str(spec["at"]), str(spec.get("timezone", "UTC")))
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise PolicyError(
+            source,
+            "notify.digest",
+            f"not a time of day and an IANA time zone ({spec!r}): {exc}",
+        ) from exc
 
 
 def _check_nothing_dropped(
@@ -210,4 +266,5 @@ def _route(position: int, spec: Mapping[str, Any], destinations: Mapping[str, An
         ),
         to=to,
         keep_going=bool(spec.get("continue", False)),
+        deliver=Deliver(spec.get("deliver", Deliver.IMMEDIATE.value)),
     )

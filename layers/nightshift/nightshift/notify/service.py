@@ -8,6 +8,7 @@ delivery ledger are tried again.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 
 from nightshift.errors import DeliveryError, NightshiftError
+from nightshift.notify.digest import DigestEntry, compose, next_due, plan_digests
 from nightshift.notify.events import QueuedMessage
 from nightshift.notify.model import Notification, Source
 from nightshift.notify.plan import plan_delivery, plan_message
@@ -23,6 +25,7 @@ from nightshift.notify.ports import DeliveryLedger, EmailPublisher, WebhookPost,
 from nightshift.notify.render import email, slack, teams
 from nightshift.notify.routing import DestinationType, NotifyPolicy
 from nightshift.notify.sources import parse
+from nightshift.notify.suppression import event_time
 
 logger = Logger(child=True)
 
@@ -34,6 +37,7 @@ class Tally(StrEnum):
     UNRECOGNISED = "unrecognised"
     SUPPRESSED = "suppressed"
     SENT = "sent"
+    DIGESTED = "digested"
     FAILED = "failed"
 
 
@@ -47,6 +51,7 @@ class Delivery:
     suppressed_reason: str | None = None
     failures: Mapping[str, str] = field(default_factory=dict)
     unrouted: bool = False  # no route matched: sent to the policy's fallback destination
+    digested: tuple[str, ...] = ()  # kept for these destinations' digests
 
     @property
     def counts(self) -> dict[Tally, int]:
@@ -64,7 +69,8 @@ class Delivery:
             Tally.SUPPRESSED: bool(self.suppressed_reason),
         }
         counted = {tally: 1 for tally, raised in flags.items() if raised}
-        return {**counted, Tally.SENT: len(self.delivered)}
+        digested = {Tally.DIGESTED: len(self.digested)} if self.digested else {}
+        return {**counted, **digested, Tally.SENT: len(self.delivered)}
 
 
 @contextmanager
@@ -108,6 +114,7 @@ class Notifier:
     webhook_url: WebhookUrls
     post: WebhookPost
     email: EmailPublisher
+    environment: str = "this environment"  # named in the digest's title
 
     def handle(self, message: QueuedMessage) -> Delivery:
         """Deliver one queued message; UndeliveredError when a destination failed, UnroutedError
@@ -135,7 +142,8 @@ class Notifier:
             return Delivery(notification=notification, suppressed_reason=plan.reason)
         notification, routing = plan.notification, plan.routing
 
-        if not routing.destinations:
+        digested = self._keep_for_digest(message, notification, routing.digest)
+        if not routing.destinations and not digested:
             # Never acknowledged without a delivery: the record fails and the DLQ keeps it.
             logger.error("message not routed", reason=routing.reason, subject=notification.name)
             raise UnroutedError(routing.reason)
@@ -173,10 +181,79 @@ class Notifier:
             already_delivered=owed.already_delivered,
             failures=failures,
             unrouted=routing.fallback,
+            digested=digested,
         )
         if failures:
             raise UndeliveredError(delivery)
         return delivery
+
+    def _keep_for_digest(
+        self, message: QueuedMessage, n: Notification, destinations: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Keep `n` for the digest of each of `destinations`, due at the policy's next digest
+        time after the message happened (a retried record keeps the same items)."""
+        schedule = self.policy.digest
+        if not destinations or schedule is None:
+            return ()
+        at = event_time(n, message.arrived)
+        for name in destinations:
+            self.ledger.keep_for_digest(
+                DigestEntry(
+                    message_id=message.inbound.message_id,
+                    destination=name,
+                    due=next_due(schedule, at),
+                    at=at,
+                    title=n.title,
+                    body=message.inbound.body,
+                )
+            )
+        logger.info("message kept for the digest", destinations=list(destinations))
+        return destinations
+
+    def send_digests(self, now: dt.datetime) -> DigestRun:
+        """Send every digest due at `now`, one per destination; forget what went out. A digest
+        that fails stays kept (the next run sends it, with whatever came since) and the run
+        raises UndeliveredError after trying the others; one that went out is never sent again
+        (its messages are in the delivery ledger before they are forgotten)."""
+        due = self.ledger.digest_due(now)
+        sent_before = {
+            (e.message_id, e.destination)
+            for e in due
+            if self.ledger.delivered(e.message_id, e.destination)
+        }
+        sent: list[str] = []
+        failures: dict[str, str] = {}
+        for plan in plan_digests(due, sent_before):
+            logger.info("digest planned", destination=plan.destination, reason=plan.reason)
+            if plan.send:
+                zone = self.policy.digest.zone if self.policy.digest else dt.UTC
+                digest = compose(plan.send, self.environment, zone, now)
+                # Kept for a destination the policy no longer has: its fallback gets it.
+                target = (
+                    plan.destination
+                    if plan.destination in self.policy.destinations
+                    else self.policy.fallback
+                )
+                try:
+                    if target is None:
+                        raise UnroutedError(
+                            f"digest for {plan.destination!r}, a destination the policy no "
+                            "longer has, and no fallback: kept until it expires"
+                        )
+                    self._deliver(target, digest)
+                except NightshiftError as exc:
+                    logger.warning("digest failed", destination=plan.destination, error=str(exc))
+                    failures[plan.destination] = str(exc)
+                    continue
+                for entry in plan.send:
+                    self.ledger.record_delivery(entry.message_id, plan.destination, now)
+                sent.append(plan.destination)
+            for entry in (*plan.send, *plan.already_sent):
+                self.ledger.forget_digest(entry)
+        run = DigestRun(due=len(due), sent=tuple(sent), failures=failures)
+        if failures:
+            raise UndeliveredError(Delivery(None, delivered=tuple(sent), failures=failures))
+        return run
 
     def _deliver(self, name: str, notification: Notification) -> None:
         destination = self.policy.destinations[name]
@@ -190,6 +267,15 @@ class Notifier:
         renderer = slack if destination.type is DestinationType.SLACK else teams
         payload = renderer.render(notification, details_url)
         self.post(self.webhook_url(destination.secret or ""), payload, destination=name)
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """What one digest run did: how many kept messages were due, which destinations got one."""
+
+    due: int
+    sent: tuple[str, ...]
+    failures: Mapping[str, str] = field(default_factory=dict)
 
 
 class UndeliveredError(DeliveryError):

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import fastjsonschema
 
@@ -292,6 +293,7 @@ def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError
                         f"unknown destination {name!r}; defined: {', '.join(sorted(known))}",
                     )
                 )
+    mistakes.extend(_digest_mistakes(notify, source))
     for name, spec in notify["destinations"].items():
         needs = "topic_arn" if spec["type"] == "email" else "secret"
         if needs not in spec:
@@ -303,6 +305,28 @@ def reference_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError
                 )
             )
     return mistakes
+
+
+def _digest_mistakes(notify: Mapping[str, Any], source: str) -> list[PolicyError]:
+    """A route with `deliver: digest` needs `notify.digest`; its time zone must exist."""
+    digest = notify.get("digest")
+    digested = [i for i, r in enumerate(notify["routes"]) if r.get("deliver") == "digest"]
+    if digest is None and digested:
+        return [
+            PolicyError(
+                source,
+                f"notify.routes[{digested[0]}].deliver",
+                "`deliver: digest` needs `notify.digest` (when it is sent), e.g. "
+                '`digest: {at: "08:00", timezone: Europe/Berlin}`',
+            )
+        ]
+    zone = (digest or {}).get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            return [PolicyError(source, "notify.digest.timezone", f"unknown time zone {zone!r}")]
+    return []
 
 
 def _dependency_mistakes(data: Mapping[str, Any], source: str) -> list[PolicyError]:

@@ -46,6 +46,9 @@ from nightshift.policy import load_policy
 
 PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
 SCHEDULE = "office-hours"
+# The notifier's digest schedule, cron(0/15 * * * ? *) in the template: the week starts on the
+# hour, so every 15 minutes from its start is on the quarter hour.
+DIGEST_EVERY = dt.timedelta(minutes=15)
 # Invoked hundreds or thousands of times: warm sandboxes (warm.py says why). The others run
 # under the Lambda RIE, a cold start each time, exactly as `make demo` runs them.
 WARM = frozenset({"CanaryFunction", "SchedulerFunction", "NotifierFunction"})
@@ -451,6 +454,8 @@ def _walk(
             result = play.fire("CanaryFunction")
             if play.started and play.healthy_after_start[-1] is None and _all_up(result):
                 play.healthy_after_start[-1] = at
+        if elapsed % DIGEST_EVERY == dt.timedelta(0):
+            play.fire("NotifierFunction")  # its digest schedule: sends the digests due
         play.deliver_chat()
         at += MINUTE
         play.played_until = at

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nightshift.notify.model import Fact, Notification, Source, State
+from nightshift.notify.model import Fact, Notification, Severity, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import UnreadableMessage, dollars, iso_instant, number_text
 from nightshift.report import SCHEMA_ID, Outcome, Report, ReportItem
@@ -64,14 +64,17 @@ def read(message: Message) -> Notification:
     if document is None:
         raise UnreadableMessage("the message is not a JSON object")
     report = Report.from_json(document)
+    severity, paged_by = report_severity(report)
     facts = [Fact("Error", error) for error in report.errors]
+    if paged_by:
+        facts.append(Fact("Paged by", ", ".join(paged_by)))
     facts.extend(_total_facts(report.totals))
     shown = [item for item in sorted(report.items, key=_item_rank) if not _silent(item)]
     facts.extend(_item_fact(item) for item in shown)
     dry_run = ", dry run" if report.dry_run else ""
     return Notification(
         source=Source.NIGHTSHIFT_REPORT,
-        severity=report.severity,
+        severity=severity,
         state=State.INFO,
         title=f"{report.function} ({report.environment}{dry_run}): {report.summary}",
         name=report.function,
@@ -82,6 +85,40 @@ def read(message: Message) -> Notification:
         raw=message.inbound.body,
         occurred_at=iso_instant(report.time),
     )
+
+
+def report_severity(report: Report) -> tuple[Severity, tuple[str, ...]]:
+    """The report's severity, and the alarms that page for it instead: one incident pages once.
+
+    A failure whose item names the alarm that pages for it (`details.paged_by`: the canary's
+    down or start alarm for that check, in place) is that alarm's page, and its OK the resolve;
+    a report whose every failure is paged that way is routine (severity info), so it neither
+    pages a second time nor waits outside a digest. An error, a refusal or a failure no alarm
+    covers keeps the report's own severity.
+
+    >>> from nightshift.report import ReportItem
+    >>> down = ReportItem("api", "http-check", "probe", Outcome.FAILED, "down: 503",
+    ...                   {"paged_by": "nightshift-staging-canary-check-down-api"})
+    >>> report_severity(Report("canary", "r", "t", "staging", False, "down: api", (down,)))
+    (<Severity.INFO: 'info'>, ('nightshift-staging-canary-check-down-api',))
+    >>> report_severity(Report("canary", "r", "t", "staging", False, "down: api",
+    ...                        (down,), errors=("alarms not checked",)))[0]
+    <Severity.CRITICAL: 'critical'>
+    """
+    severity = report.severity
+    failed = [item for item in report.items if item.outcome is Outcome.FAILED]
+    alarms = tuple(
+        dict.fromkeys(
+            str(item.details["paged_by"]) for item in failed if item.details.get("paged_by")
+        )
+    )
+    if severity is not Severity.CRITICAL or report.errors or len(alarms) == 0:
+        return severity, ()
+    if any(not item.details.get("paged_by") for item in failed) or any(
+        item.outcome is Outcome.REFUSED for item in report.items
+    ):
+        return severity, ()
+    return Severity.INFO, alarms
 
 
 RECOGNISER = Recogniser(
