@@ -1,4 +1,4 @@
-"""The examples in the scheduler core's docstrings are true."""
+"""The examples in the scheduler core's docstrings (and the week plan's, now in the tools) are true."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from types import ModuleType
 
 import pytest
 
-from nightshift.schedule import events, model, override, plan, resources, settings, timeline, week
+from nightshift.schedule import events, model, override, plan, resources, settings, timeline
+from nightshift_tools import week
 
 
 @pytest.mark.parametrize(
