@@ -32,11 +32,12 @@ from localcloud.demo.day import zulu
 from localcloud.demo.health_app import DEGRADED, HEALTHY, HealthAnswer, HealthApp
 from localcloud.example_app import ExampleApp, deploy_example_app
 from localcloud.fleet import Fleet
+from localcloud.inprocess import InProcessCloud
 from localcloud.project import Project
 from localcloud.receiver import WebhookReceiver, format_chat_message
 from localcloud.router import AsyncConfig, QueueTrigger, Router
-from localcloud.server import MotoServer
 from localcloud.stack import Stack, ensure_stack
+from localcloud.throttle_proxy import ThrottleProxy
 from localcloud.webhooks import seed_webhook_secrets
 from localcloud.week.plan import MINUTE, Injected, Week
 from localcloud.week.summary import FleetFacts, Message, Run
@@ -108,6 +109,43 @@ class CachedRouter(Router):
         )
 
 
+# What can put a message on the notifier's queue, and what can change an alarm's description.
+QUEUE_WRITES = (
+    "sns:Publish",
+    "sns:PublishBatch",
+    "sqs:SendMessage",
+    "sqs:SendMessageBatch",
+    "sqs:ChangeMessageVisibility",
+    "sqs:ChangeMessageVisibilityBatch",
+)
+ALARM_WRITES = (
+    "monitoring:PutMetricAlarm",
+    "monitoring:DeleteAlarms",
+    "monitoring:SetAlarmState",
+    "monitoring:EnableAlarmActions",
+    "monitoring:DisableAlarmActions",
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+)
+
+
+@dataclass
+class Writes:
+    """Whether moto served none of `operations` since the last time this was asked (the
+    throttle proxy in front of it counts every request): what nobody wrote to need not be read
+    again. The first question always answers no."""
+
+    proxy: ThrottleProxy
+    operations: tuple[str, ...]
+    seen: int | None = None
+
+    def none_since(self) -> bool:
+        count = self.proxy.served(*self.operations)
+        unchanged, self.seen = count == self.seen, count
+        return unchanged
+
+
 class FleetHealth(HealthApp):
     """The example app's /health as the fleet's state makes it."""
 
@@ -130,9 +168,11 @@ class WeekPlay:
     receiver: WebhookReceiver
     health: FleetHealth
     production: Fleet
+    proxy: ThrottleProxy
     now: dt.datetime
     invoker: WarmInvoker = field(init=False)
     router: Router = field(init=False)
+    queue_writes: Writes = field(init=False)
     messages: list[Message] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     database_fault: bool = False
@@ -149,6 +189,7 @@ class WeekPlay:
     def __post_init__(self) -> None:
         self.invoker = WarmInvoker(self.stack, WARM, clock=lambda: self.now)
         self.router = CachedRouter(self.stack, invoker=self.invoker, retry_now=True)
+        self.queue_writes = Writes(self.proxy, QUEUE_WRITES)
 
     def record(self, began: float) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
         """What was played so far: the transcript, the runs, the facts, the figures."""
@@ -215,7 +256,10 @@ class WeekPlay:
                 self._record(function, delivery.result)
 
     def deliver_chat(self) -> None:
-        self.router.drain(NOTIFIER_QUEUE)
+        """Drain the notifier's queue if anything may have reached it since the last drain
+        (as Lambda's poller long-polls: an empty queue costs nothing), then read the chat."""
+        if not self.queue_writes.none_since():
+            self.router.drain(NOTIFIER_QUEUE)
         for request in self.receiver.requests[len(self.messages) :]:
             body = request.json
             text = format_chat_message(body) if body is not None else request.body.decode()
@@ -362,10 +406,11 @@ def play_week(
     )
     with (
         FleetHealth.for_url(policy.section("canaries")[0]["url"]) as health,
-        MotoServer() as endpoint,
+        InProcessCloud.start(aws_answers=False) as cloud,
         WebhookReceiver() as receiver,
     ):
         assert isinstance(health, FleetHealth)
+        endpoint = cloud.endpoint
         source = publish_demo_policy(endpoint, week_policy, health)
         parameters = {**PARAMETERS, "PolicySource": source.reference}
         stack = ensure_stack(endpoint, project, parameters=parameters)
@@ -380,7 +425,7 @@ def play_week(
         production.rds_instance("todoapp-production-db", tags=PRODUCTION_TAGS)
         _snapshots(stack, app)
         start = begin or week.start
-        play = WeekPlay(week, stack, app, receiver, health, production, now=start)
+        play = WeekPlay(week, stack, app, receiver, health, production, cloud.proxy, now=start)
         play.production_before = _plain(production.observe())
         play.setup_seconds = time.monotonic() - began
         progress(f"local cloud ready in {play.setup_seconds:.0f} s; playing from {start} ...")
@@ -415,7 +460,12 @@ def _walk(
     )
     # The canary's alarms only: moto has no AWS/Lambda metrics, so the functions' own alarms
     # (errors, "scheduler silent") would judge the local cloud, not the app (as in the demo).
-    evaluator = AlarmEvaluator(play.stack.endpoint, play.router, alarm_name_prefix=rules.prefix)
+    evaluator = AlarmEvaluator(
+        play.stack.endpoint,
+        play.router,
+        alarm_name_prefix=rules.prefix,
+        alarms_unchanged=Writes(play.proxy, ALARM_WRITES).none_since,
+    )
     tasks, _ = play.follow_fleet()
     end = week.end if span is None else min(week.end, start + span)
     at = start
