@@ -27,7 +27,7 @@ from typing import Any
 from localcloud.alarms import AlarmEvaluator
 from localcloud.demo import payloads
 from localcloud.demo.__main__ import publish_demo_policy
-from localcloud.demo.cloud import NOTIFIER_QUEUE, RATE
+from localcloud.demo.cloud import NOTIFIER_QUEUE
 from localcloud.demo.day import zulu
 from localcloud.demo.health_app import DEGRADED, HEALTHY, HealthAnswer, HealthApp
 from localcloud.example_app import ExampleApp, deploy_example_app
@@ -40,6 +40,7 @@ from localcloud.stack import Stack, ensure_stack
 from localcloud.throttle_proxy import ThrottleProxy
 from localcloud.webhooks import seed_webhook_secrets
 from localcloud.week.plan import MINUTE, Injected, Week
+from localcloud.week.schedules import Due
 from localcloud.week.summary import FleetFacts, Message, Run
 from localcloud.week.warm import WarmInvoker
 from nightshift.canary.alarms import AlarmRules
@@ -176,7 +177,6 @@ class WeekPlay:
     messages: list[Message] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     database_fault: bool = False
-    schedule_ids: dict[str, str] = field(default_factory=dict)
     durations: dict[str, list[float]] = field(default_factory=dict)
     pending: list[tuple[dt.datetime, dict[str, Any]]] = field(default_factory=list)
     parked: list[tuple[dt.datetime, dt.datetime | None]] = field(default_factory=list)
@@ -216,26 +216,32 @@ class WeekPlay:
         return list(self.messages), list(self.runs), facts, figures
 
     # ------------------------------------------------------------------------- the moves
-    def schedule_of(self, function: str) -> str:
-        if function in self.schedule_ids:
-            return self.schedule_ids[function]
-        arn = self.stack.attribute(function, "Arn")
-        (found,) = [
-            logical_id
-            for logical_id in self.router.schedules()
-            if logical_id in self.stack.emulated
-            and self.stack.emulated[logical_id].properties["Target"]["Arn"] == arn
-        ]
-        self.schedule_ids[function] = found
-        return found
+    def schedules(self) -> list[tuple[str, Due, tuple[str, ...]]]:
+        """Every schedule of the deployed stack: its logical id, when it fires, the functions it
+        runs; the canary's last (in a minute when the scheduler also runs, the canary probes
+        what the scheduler left, as in the demo)."""
+        found = []
+        resolver = self.stack.resolver()
+        for logical_id in self.router.schedules():
+            if logical_id in self.stack.emulated:  # EventBridge Scheduler (ScheduleV2)
+                props = self.stack.emulated[logical_id].properties
+                zone = str(props.get("ScheduleExpressionTimezone") or "UTC")
+                arns = [str(props["Target"]["Arn"])]
+            else:  # an EventBridge rule (Schedule): UTC
+                props = resolver.resolve(self.stack.resource(logical_id).get("Properties", {}))
+                zone = "UTC"
+                arns = [str(target["Arn"]) for target in props.get("Targets", [])]
+            due = Due.of(str(props["ScheduleExpression"]), zone)
+            found.append((logical_id, due, tuple(self.stack.function_for(a) for a in arns)))
+        return sorted(found, key=lambda s: ("CanaryFunction" in s[2], s[0]))
 
-    def expression(self, function: str) -> str:
-        return str(self.stack.emulated[self.schedule_of(function)].properties["ScheduleExpression"])
-
-    def fire(self, function: str) -> dict[str, Any]:
-        report = self.router.fire_schedule(self.schedule_of(function), zulu(self.now))
-        (delivery,) = report.deliveries
-        return self._record(function, delivery.result)
+    def fire(self, schedule: str) -> dict[str, dict[str, Any]]:
+        """Fire a schedule at the simulated minute; each function's report by function."""
+        report = self.router.fire_schedule(schedule, zulu(self.now))
+        return {
+            (function := self.stack.function_for(d.target)): self._record(function, d.result)
+            for d in report.deliveries
+        }
 
     def _record(self, function: str, result: Any) -> dict[str, Any]:
         if result is None:
@@ -247,6 +253,19 @@ class WeekPlay:
             self.durations.setdefault(function, []).append(result.duration_ms)
         self.runs.append(Run(self.now, function, payload, error))
         return payload
+
+    def after_scheduler(self, tasks: int) -> int:
+        """/health follows what the scheduler did; a stop or a start is noted. The service's
+        task count now."""
+        now_tasks, _ = self.follow_fleet()
+        if tasks > 0 and now_tasks == 0:
+            self.parked.append((self.now, None))
+        elif tasks == 0 and now_tasks > 0:
+            if self.parked and self.parked[-1][1] is None:
+                self.parked[-1] = (self.parked[-1][0], self.now)
+            self.started.append(self.now)
+            self.healthy_after_start.append(None)
+        return now_tasks
 
     def put_event(self, event: Mapping[str, Any]) -> None:
         report = self.router.put_event(event)
@@ -445,9 +464,10 @@ def _walk(
     began: float,
 ) -> None:
     week = play.week
-    scheduler_every = _rate(play.expression("SchedulerFunction"))
-    canary_every = _rate(play.expression("CanaryFunction"))
-    pruner_runs = set(week.pruner_runs(_cron_clock(play.expression("PrunerFunction"))))
+    schedules = play.schedules()
+    (canary_every,) = [due.every for _, due, runs in schedules if "CanaryFunction" in runs]
+    if canary_every is None:
+        raise ValueError("the canary's schedule is not a rate(...): its alarms' period is unknown")
     injections = [(at, kind) for at, kind in week.injections() if at >= start]
     settings = play.stack.endpoint.client("lambda").get_function_configuration(
         FunctionName=play.stack.function_name("CanaryFunction")
@@ -483,23 +503,16 @@ def _walk(
         while injections and injections[0][0] <= at:
             play.inject(injections.pop(0)[1])
         play.due_events()
-        if elapsed % scheduler_every == dt.timedelta(0):
-            play.fire("SchedulerFunction")
-            now_tasks, _ = play.follow_fleet()
-            if tasks > 0 and now_tasks == 0:
-                play.parked.append((at, None))
-            elif tasks == 0 and now_tasks > 0:
-                if play.parked and play.parked[-1][1] is None:
-                    play.parked[-1] = (play.parked[-1][0], at)
-                play.started.append(at)
-                play.healthy_after_start.append(None)
-            tasks = now_tasks
-        if at in pruner_runs:
-            play.fire("PrunerFunction")
         evaluator.evaluate(at)  # CloudWatch's minute; a state change reaches the notifier
-        if elapsed % canary_every == dt.timedelta(0):
-            result = play.fire("CanaryFunction")
-            if play.started and play.healthy_after_start[-1] is None and _all_up(result):
+        for schedule, due, _ in schedules:
+            if not due.fires(at, week.start):
+                continue
+            results = play.fire(schedule)
+            if "SchedulerFunction" in results:
+                tasks = play.after_scheduler(tasks)
+            canary = results.get("CanaryFunction")
+            waiting = play.started and play.healthy_after_start[-1] is None
+            if canary is not None and waiting and _all_up(canary):
                 play.healthy_after_start[-1] = at
         play.deliver_chat()
         at += MINUTE
@@ -509,25 +522,6 @@ def _walk(
 def _all_up(result: Mapping[str, Any]) -> bool:
     checks = [i for i in result.get("items", []) if i.get("kind") == "http-check"]
     return bool(checks) and all(str(i.get("reason", "")).startswith("up") for i in checks)
-
-
-def _rate(expression: str) -> dt.timedelta:
-    match = RATE.fullmatch(expression)
-    if match is None:
-        raise ValueError(f"{expression} is not a rate(...) the week can tick by")
-    return dt.timedelta(**{f"{match['unit'].rstrip('s')}s": int(match["value"])})
-
-
-def _cron_clock(expression: str) -> str:
-    """The daily time of a `cron(M H * * ? *)` expression.
-
-    >>> _cron_clock("cron(0 3 * * ? *)")
-    '03:00'
-    """
-    fields = expression.removeprefix("cron(").removesuffix(")").split()
-    if len(fields) != 6 or fields[2:] != ["*", "*", "?", "*"]:
-        raise ValueError(f"{expression} is not a daily cron(M H * * ? *)")
-    return f"{int(fields[1]):02d}:{int(fields[0]):02d}"
 
 
 def _snapshots(stack: Stack, app: ExampleApp) -> None:
