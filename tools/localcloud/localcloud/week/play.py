@@ -1,13 +1,14 @@
-"""Play the week: set up the local cloud as `make demo` does (moto, the built stack with the
-demo policy plus the week's holiday, the example app, a production service beside it, the
-webhook receiver for Slack, the app's /health), then walk the week minute by minute.
+"""Play the week: set up the local cloud as `make demo` does (moto, here in this process, the
+built stack with the demo policy plus the week's holiday, the example app, a production service
+beside it, the webhook receiver for Slack, the app's /health), then walk the week minute by
+minute.
 
-Every minute, in this order: what is injected at that minute; the scheduler's schedule when
-its rate comes round (every 5 minutes); the pruner's cron (daily, in ScheduleTimezone);
-CloudWatch's alarm evaluation; the canary's schedule (every minute); the notifier's queue
-drained. `/health` follows the fleet: after anything that can change staging (a scheduler run,
-an incident) it is set from what moto says (service at 0 tasks: 503, as a load balancer with no
-targets answers; database not available: 503 with `database: down`).
+Every minute, in this order: what is injected at that minute; CloudWatch's alarm evaluation;
+every schedule of the stack that fires that minute (week/schedules.py), the canary's last;
+the notifier's queue drained if anything may have reached it. `/health` follows the fleet:
+after anything that can change staging (a scheduler run, an incident) it is set from what moto
+says (service at 0 tasks: 503, as a load balancer with no targets answers; database not
+available: 503 with `database: down`).
 """
 
 from __future__ import annotations
