@@ -10,10 +10,10 @@ start, and both injected incidents (the database failing at 14:00, the deploy ro
 the week. `make week` plays all of it.
 
 Asserted: production untouched, each incident paged, and, since the schedule-aware canary
-(#13), no page while staging is parked and the morning's start verified healthy. Printed, not
-yet asserted (they do not hold yet: an incident pages twice, through the canary's report and
-its alarm, and routine reports are not yet gathered in a daily digest): each incident paged
-and resolved once, one routine message per environment and day.
+(#13), no page while staging is parked and the morning's start verified healthy. Reported on
+the page the test writes, not yet asserted (they do not hold yet: an incident pages twice,
+through the canary's report and its alarm, and routine reports are not yet gathered in a daily
+digest): each incident paged and resolved once, one routine message per environment and day.
 """
 
 from __future__ import annotations
