@@ -74,6 +74,7 @@ INITIAL_REASON = "Unchecked: Initial alarm creation"
 # Alarms on AWS/DynamoDB metrics always ignore missing data, whatever TreatMissingData says.
 IGNORES_MISSING_DATA = frozenset({"AWS/DynamoDB"})
 MAX_REASON_CHARS = 1023
+MAX_QUERIES = 500  # GetMetricData's MetricDataQueries
 MAX_SUBJECT_CHARS = 100
 # Region display names: `Region` in the message (the console's current names) and the subject
 # (CloudWatch still writes the old "EU (...)" names there, as the reference payload shows).
@@ -397,6 +398,17 @@ class MetricAlarm:
         }[state]
 
 
+def _query(query_id: str, alarm: MetricAlarm) -> dict[str, Any]:
+    """The GetMetricData query for an alarm's metric, statistic, period and unit."""
+    metric: dict[str, Any] = {"Namespace": alarm.namespace, "MetricName": alarm.metric_name}
+    if alarm.dimensions:
+        metric["Dimensions"] = [{"Name": n, "Value": v} for n, v in alarm.dimensions]
+    stat: dict[str, Any] = {"Metric": metric, "Period": alarm.period, "Stat": alarm.statistic}
+    if alarm.unit:
+        stat["Unit"] = alarm.unit
+    return {"Id": query_id, "MetricStat": stat, "ReturnData": True}
+
+
 def unsupported(alarm: Mapping[str, Any]) -> str | None:
     """Why the local cloud cannot evaluate this described alarm, or None if it can.
 
@@ -564,47 +576,67 @@ class AlarmEvaluator:
     With a `router`, messages are published through it, so the functions subscribed to the topic
     (the notifier, behind its queue) run; without one, a plain sns.publish into moto (SQS
     subscribers get the message; nothing drains them). `alarm_name_prefix` limits the evaluation
-    to the alarms whose names start with it.
+    to the alarms whose names start with it. `alarms_unchanged`, when given, says whether any
+    alarm was created, changed or deleted since it was last asked (the evaluator's own state
+    changes included); while none was, the last DescribeAlarms answer is used again.
+
+    The datapoints of every alarm with the same period and evaluation range are read with one
+    GetMetricData (one query per alarm, the same StartTime, EndTime and Period each alone
+    would get), so an evaluation costs one request per such group, not one per alarm.
     """
 
     def __init__(
-        self, endpoint: Endpoint, router: Router | None = None, *, alarm_name_prefix: str = ""
+        self,
+        endpoint: Endpoint,
+        router: Router | None = None,
+        *,
+        alarm_name_prefix: str = "",
+        alarms_unchanged: Callable[[], bool] | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._router = router
         self._prefix = alarm_name_prefix
+        self._unchanged = alarms_unchanged
+        self._last_described: list[Mapping[str, Any]] | None = None
 
     def evaluate(self, at: dt.datetime) -> EvaluationReport:
         """Evaluate every metric alarm at `at`; change states and publish as CloudWatch would."""
         moment = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
-        evaluated: list[str] = []
         skipped: list[SkippedAlarm] = []
-        transitions: list[AlarmTransition] = []
+        alarms: list[MetricAlarm] = []
         for described in self._described():
             why = unsupported(described)
             if why is not None:
                 skipped.append(SkippedAlarm(described["AlarmName"], why))
                 continue
-            alarm = MetricAlarm.from_description(described)
-            evaluated.append(alarm.name)
-            transition = self._evaluate(alarm, moment)
-            if transition is not None:
-                transitions.append(transition)
+            alarms.append(MetricAlarm.from_description(described))
+        values = self._datapoints(alarms, moment)
+        transitions = [
+            transition
+            for alarm in alarms
+            if (transition := self._evaluate(alarm, moment, values[alarm.name])) is not None
+        ]
         publishes = self._publish(transitions)
         return EvaluationReport(
-            moment, tuple(evaluated), tuple(transitions), tuple(skipped), publishes
+            moment, tuple(a.name for a in alarms), tuple(transitions), tuple(skipped), publishes
         )
 
     def _described(self) -> list[Mapping[str, Any]]:
+        unchanged = self._unchanged() if self._unchanged is not None else False
+        if unchanged and self._last_described is not None:
+            return self._last_described
         request: dict[str, Any] = {"AlarmTypes": ["MetricAlarm"]}
         if self._prefix:
             request["AlarmNamePrefix"] = self._prefix
         pages = self._endpoint.client("cloudwatch").get_paginator("describe_alarms")
-        return [alarm for page in pages.paginate(**request) for alarm in page["MetricAlarms"]]
+        found = [alarm for page in pages.paginate(**request) for alarm in page["MetricAlarms"]]
+        self._last_described = found
+        return found
 
-    def _evaluate(self, alarm: MetricAlarm, at: dt.datetime) -> AlarmTransition | None:
+    def _evaluate(
+        self, alarm: MetricAlarm, at: dt.datetime, values: Mapping[dt.datetime, float]
+    ) -> AlarmTransition | None:
         starts = window_starts(at, alarm.period, alarm.rule.evaluation_range)
-        values = self._datapoints(alarm, starts)
         window = [Datapoint(start, values[start]) if start in values else None for start in starts]
         old = alarm.current_state
         evaluation = evaluate_window(alarm.rule, window, old)
@@ -629,27 +661,30 @@ class AlarmEvaluator:
         )
 
     def _datapoints(
-        self, alarm: MetricAlarm, starts: Sequence[dt.datetime]
-    ) -> dict[dt.datetime, float]:
+        self, alarms: Sequence[MetricAlarm], at: dt.datetime
+    ) -> dict[str, dict[dt.datetime, float]]:
+        """Each alarm's datapoints over its evaluation range ending at `at`, by alarm name."""
         # GetMetricData, not GetMetricStatistics: moto's GetMetricStatistics matches any metric
         # that has the asked dimensions (Success{Check} would include Success{Check,Dependency})
         # and starts its periods at the first datapoint; GetMetricData matches dimensions exactly
         # and starts its periods at StartTime, as CloudWatch does.
-        metric: dict[str, Any] = {"Namespace": alarm.namespace, "MetricName": alarm.metric_name}
-        if alarm.dimensions:
-            metric["Dimensions"] = [{"Name": n, "Value": v} for n, v in alarm.dimensions]
-        stat: dict[str, Any] = {"Metric": metric, "Period": alarm.period, "Stat": alarm.statistic}
-        if alarm.unit:
-            stat["Unit"] = alarm.unit
-        result = self._endpoint.client("cloudwatch").get_metric_data(
-            MetricDataQueries=[{"Id": "alarm", "MetricStat": stat, "ReturnData": True}],
-            StartTime=starts[0],
-            EndTime=starts[-1] + dt.timedelta(seconds=alarm.period),
-        )
-        values: dict[dt.datetime, float] = {}
-        for series in result["MetricDataResults"]:
-            for stamp, value in zip(series["Timestamps"], series["Values"], strict=True):
-                values[stamp.astimezone(dt.UTC)] = float(value)
+        groups: dict[tuple[int, int], list[MetricAlarm]] = {}
+        for alarm in alarms:
+            groups.setdefault((alarm.period, alarm.rule.evaluation_range), []).append(alarm)
+        values: dict[str, dict[dt.datetime, float]] = {alarm.name: {} for alarm in alarms}
+        for (period, periods), members in groups.items():
+            starts = window_starts(at, period, periods)
+            for offset in range(0, len(members), MAX_QUERIES):
+                batch = members[offset : offset + MAX_QUERIES]
+                result = self._endpoint.client("cloudwatch").get_metric_data(
+                    MetricDataQueries=[_query(f"a{n}", alarm) for n, alarm in enumerate(batch)],
+                    StartTime=starts[0],
+                    EndTime=starts[-1] + dt.timedelta(seconds=period),
+                )
+                for series in result["MetricDataResults"]:
+                    found = values[batch[int(series["Id"][1:])].name]
+                    for stamp, value in zip(series["Timestamps"], series["Values"], strict=True):
+                        found[stamp.astimezone(dt.UTC)] = float(value)
         return values
 
     def _set_state(

@@ -191,6 +191,12 @@ class ThrottleProxy:
                 for limit in LIMITS
             }
 
+    def served(self, *operations: str) -> int:
+        """How many requests of these operations ("service:Action") were counted since the
+        last `take_meter`, without taking the meter."""
+        with self._lock:
+            return sum(self._meter.requests[operation] for operation in operations)
+
     def take_meter(self) -> Meter:
         """The counts since the last call; counting starts again from zero."""
         with self._lock:

@@ -7,7 +7,7 @@ import datetime as dt
 import doctest
 from zoneinfo import ZoneInfo
 
-from localcloud.week import plan, play, summary
+from localcloud.week import plan, play, schedules, summary
 from localcloud.week.doc import render
 from localcloud.week.plan import HOLIDAY, MONDAY, Week
 from localcloud.week.summary import (
@@ -155,5 +155,47 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
 
 
 def test_the_examples_in_the_docstrings_hold() -> None:
-    for module in (plan, summary, play):
+    for module in (plan, summary, play, schedules):
         assert doctest.testmod(module).failed == 0
+
+
+def test_every_schedule_fires_at_its_own_expression_through_the_week() -> None:
+    week = Week(MONDAY, ZoneInfo("Europe/Berlin"), HOLIDAY)
+    minutes = list(week.minutes())
+    fired = {
+        expression: [
+            at for at in minutes if schedules.Due.of(expression, zone).fires(at, week.start)
+        ]
+        for expression, zone in (
+            ("rate(1 minute)", "UTC"),
+            ("rate(5 minutes)", "UTC"),
+            ("cron(0 3 * * ? *)", "Europe/Berlin"),
+            ("cron(30 7 ? * MON-FRI *)", "Europe/Berlin"),
+        )
+    }
+    assert len(fired["rate(1 minute)"]) == 10_140  # 169 hours: the Sunday has 25
+    assert len(fired["rate(5 minutes)"]) == 10_140 // 5
+    assert [week.local_label(at) for at in fired["cron(0 3 * * ? *)"]] == [
+        f"{day} 03:00" for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    ]
+    assert [week.local_label(at) for at in fired["cron(30 7 ? * MON-FRI *)"]] == [
+        f"{day} 07:30" for day in ("Mon", "Tue", "Wed", "Thu", "Fri")
+    ]
+
+
+def test_a_schedule_the_week_cannot_tick_by_is_refused() -> None:
+    for expression in ("cron(0 3 1 * ? *)", "at(2026-10-20T10:00:00)", "cron(0/0 * * * ? *)"):
+        try:
+            schedules.Due.of(expression)
+        except ValueError:
+            continue
+        raise AssertionError(f"{expression} was accepted")
+
+
+def test_a_cron_step_fires_every_step_th_minute_as_the_digest_schedule_does() -> None:
+    quarter = schedules.Due.of("cron(0/15 * * * ? *)")
+    start = dt.datetime(2026, 10, 19, tzinfo=dt.UTC)
+
+    fired = [m for m in range(120) if quarter.fires(start + dt.timedelta(minutes=m), start)]
+
+    assert fired == [0, 15, 30, 45, 60, 75, 90, 105]

@@ -23,9 +23,10 @@ Europe/Berlin. Summer time ends on Sunday at 03:00 CEST (that Sunday lasts 25 ho
 {holiday} is declared a company holiday in the schedule's `except` list (policy/demo.yaml
 plus that date).
 
-Every schedule of template.yaml fires at its deployed rate: the scheduler every 5 minutes, the
-canary every minute, the pruner daily at its cron in ScheduleTimezone (03:00 Europe/Berlin),
-and CloudWatch evaluates the canary's alarms every minute (localcloud/alarms.py). Injected: a
+Every schedule of the deployed template (each `Schedule` and `ScheduleV2` event) fires at its
+own expression (localcloud/week/schedules.py): the scheduler every 5 minutes, the canary every
+minute, the pruner daily at its cron in ScheduleTimezone (03:00 Europe/Berlin), and any other;
+CloudWatch evaluates the canary's alarms every minute (localcloud/alarms.py). Injected: a
 push of `main-<sha>` to ECR on each office day at 10:00 (redeploy rolls it out, ECS reports
 the deployment completed 4 minutes later), on Tuesday afternoon the database failing
 14:00-14:10 and a bad push at 15:30 that ECS's circuit breaker rolls back (failed at 15:36,
@@ -41,7 +42,12 @@ venv's Python), because about 10,000 canary runs, 2,000 scheduler runs and hundr
 notifier batches as cold starts under the Lambda runtime emulator would take hours here, and
 because a sandbox's clock can read the simulated instant: Powertools stamps metrics with the
 clock and drops a timestamp more than two weeks away from it, so under the real clock the
-canary's datapoints would not land in the simulated minutes its alarms evaluate. The pruner and
+canary's datapoints would not land in the simulated minutes its alarms evaluate. A sleep in a
+sandbox passes on that clock without waiting (nothing in the simulated world moves while a
+function runs): the canary's 100-300 ms pause before retrying a failing check, every parked
+minute. moto runs in the harness's process (localcloud/inprocess.py), behind the proxy that
+counts its requests, so the harness drains the notifier's queue only after something was
+published and describes the alarms again only after one changed. The pruner and
 redeploy (a few runs a day) ran under the Lambda runtime emulator, a cold start each time, as
 in `make demo`. Only the canary's alarms are evaluated: moto has no AWS/Lambda metrics for the
 functions' own alarms.
@@ -109,10 +115,11 @@ def _played(week: Week, figures: Mapping[str, Any]) -> list[str]:
 
 def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
     environments = sorted({env for _, env in summary.routine})
-    head = "| day | pages | info | digests | " + " | ".join(
+    head = "| day | pages | info | digests | all | " + " | ".join(
         f"routine ({env})" for env in environments
     )
-    lines = ["## Messages per day", "", head + " |", "|---" * (4 + len(environments)) + "|"]
+    head += " | dollars saved"
+    lines = ["## Messages per day", "", head + " |", "|---" * (6 + len(environments)) + "|"]
     for day in week.days:
         counts = summary.counts.get(day, {})
         routine = " | ".join(str(summary.routine.get((day, env), 0)) for env in environments)
@@ -121,15 +128,17 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
             label += " (not played)"
         lines.append(
             f"| {label} | {counts.get(Kind.PAGE, 0)} | {counts.get(Kind.INFO, 0)} | "
-            f"{counts.get(Kind.DIGEST, 0)} | {routine} |"
+            f"{counts.get(Kind.DIGEST, 0)} | {sum(counts.values())} | {routine} | "
+            f"{summary.dollars_per_day.get(day, 'not priced')} |"
         )
     total = {k: sum(c.get(k, 0) for c in summary.counts.values()) for k in Kind}
     lines.append(
         f"| **week** | {total[Kind.PAGE]} | {total[Kind.INFO]} | {total[Kind.DIGEST]} | "
+        f"{sum(total.values())} | "
         + " | ".join(
             str(sum(n for (_, env), n in summary.routine.items() if env == e)) for e in environments
         )
-        + " |"
+        + f" | {summary.dollars} |"
     )
     lines += [
         "",
@@ -137,7 +146,8 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
             "A page asks someone to act now (an alarm in ALARM, a failure, a rollback, a budget "
             "over its threshold); a digest gathers a day's routine reports; everything else is "
             "info. Routine = info and digests, besides an alarm's OK closing a page, by the "
-            "environment the message names (`-`: none)."
+            "environment the message names (`-`: none). Dollars saved: what the scheduler's "
+            "reports of that day say parking saved."
         ),
         "",
     ]

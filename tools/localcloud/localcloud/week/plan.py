@@ -128,17 +128,6 @@ class Week:
             ),
         )
 
-    def pruner_runs(self, clock: str) -> tuple[dt.datetime, ...]:
-        """The pruner's cron (daily at `clock`, in the zone): one run per day.
-
-        >>> week = Week(MONDAY, ZoneInfo("Europe/Berlin"), HOLIDAY)
-        >>> [week.local_label(at) for at in week.pruner_runs("03:00")][-2:]
-        ['Sat 03:00', 'Sun 03:00']
-        >>> week.pruner_runs("03:00")[-1].isoformat()   # 03:00 CET, after the clocks went back
-        '2026-10-25T02:00:00+00:00'
-        """
-        return tuple(self.local(day, clock) for day in self.days)
-
     def at_label(self, label: str) -> dt.datetime:
         """The instant of a label such as "Tue 13:30" in this week.
 

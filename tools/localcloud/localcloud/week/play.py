@@ -1,13 +1,14 @@
-"""Play the week: set up the local cloud as `make demo` does (moto, the built stack with the
-demo policy plus the week's holiday, the example app, a production service beside it, the
-webhook receiver for Slack, the app's /health), then walk the week minute by minute.
+"""Play the week: set up the local cloud as `make demo` does (moto, here in this process, the
+built stack with the demo policy plus the week's holiday, the example app, a production service
+beside it, the webhook receiver for Slack, the app's /health), then walk the week minute by
+minute.
 
-Every minute, in this order: what is injected at that minute; the scheduler's schedule when
-its rate comes round (every 5 minutes); the pruner's cron (daily, in ScheduleTimezone);
-CloudWatch's alarm evaluation; the canary's schedule (every minute); the notifier's queue
-drained. `/health` follows the fleet: after anything that can change staging (a scheduler run,
-an incident) it is set from what moto says (service at 0 tasks: 503, as a load balancer with no
-targets answers; database not available: 503 with `database: down`).
+Every minute, in this order: what is injected at that minute; CloudWatch's alarm evaluation;
+every schedule of the stack that fires that minute (week/schedules.py), the canary's last;
+the notifier's queue drained if anything may have reached it. `/health` follows the fleet:
+after anything that can change staging (a scheduler run, an incident) it is set from what moto
+says (service at 0 tasks: 503, as a load balancer with no targets answers; database not
+available: 503 with `database: down`).
 """
 
 from __future__ import annotations
@@ -27,18 +28,20 @@ from typing import Any
 from localcloud.alarms import AlarmEvaluator
 from localcloud.demo import payloads
 from localcloud.demo.__main__ import publish_demo_policy
-from localcloud.demo.cloud import NOTIFIER_QUEUE, RATE
+from localcloud.demo.cloud import NOTIFIER_QUEUE
 from localcloud.demo.day import zulu
 from localcloud.demo.health_app import DEGRADED, HEALTHY, HealthAnswer, HealthApp
 from localcloud.example_app import ExampleApp, deploy_example_app
 from localcloud.fleet import Fleet
+from localcloud.inprocess import InProcessCloud
 from localcloud.project import Project
 from localcloud.receiver import WebhookReceiver, format_chat_message
 from localcloud.router import AsyncConfig, QueueTrigger, Router
-from localcloud.server import MotoServer
 from localcloud.stack import Stack, ensure_stack
+from localcloud.throttle_proxy import ThrottleProxy
 from localcloud.webhooks import seed_webhook_secrets
 from localcloud.week.plan import MINUTE, Injected, Week
+from localcloud.week.schedules import Due
 from localcloud.week.summary import FleetFacts, Message, Run
 from localcloud.week.warm import WarmInvoker
 from nightshift.canary.alarms import AlarmRules
@@ -46,9 +49,6 @@ from nightshift.policy import load_policy
 
 PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
 SCHEDULE = "office-hours"
-# The notifier's digest schedule, cron(0/15 * * * ? *) in the template: the week starts on the
-# hour, so every 15 minutes from its start is on the quarter hour.
-DIGEST_EVERY = dt.timedelta(minutes=15)
 # Invoked hundreds or thousands of times: warm sandboxes (warm.py says why). The others run
 # under the Lambda RIE, a cold start each time, exactly as `make demo` runs them.
 WARM = frozenset({"CanaryFunction", "SchedulerFunction", "NotifierFunction"})
@@ -111,6 +111,43 @@ class CachedRouter(Router):
         )
 
 
+# What can put a message on the notifier's queue, and what can change an alarm's description.
+QUEUE_WRITES = (
+    "sns:Publish",
+    "sns:PublishBatch",
+    "sqs:SendMessage",
+    "sqs:SendMessageBatch",
+    "sqs:ChangeMessageVisibility",
+    "sqs:ChangeMessageVisibilityBatch",
+)
+ALARM_WRITES = (
+    "monitoring:PutMetricAlarm",
+    "monitoring:DeleteAlarms",
+    "monitoring:SetAlarmState",
+    "monitoring:EnableAlarmActions",
+    "monitoring:DisableAlarmActions",
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+)
+
+
+@dataclass
+class Writes:
+    """Whether moto served none of `operations` since the last time this was asked (the
+    throttle proxy in front of it counts every request): what nobody wrote to need not be read
+    again. The first question always answers no."""
+
+    proxy: ThrottleProxy
+    operations: tuple[str, ...]
+    seen: int | None = None
+
+    def none_since(self) -> bool:
+        count = self.proxy.served(*self.operations)
+        unchanged, self.seen = count == self.seen, count
+        return unchanged
+
+
 class FleetHealth(HealthApp):
     """The example app's /health as the fleet's state makes it."""
 
@@ -133,13 +170,14 @@ class WeekPlay:
     receiver: WebhookReceiver
     health: FleetHealth
     production: Fleet
+    proxy: ThrottleProxy
     now: dt.datetime
     invoker: WarmInvoker = field(init=False)
     router: Router = field(init=False)
+    queue_writes: Writes = field(init=False)
     messages: list[Message] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     database_fault: bool = False
-    schedule_ids: dict[str, str] = field(default_factory=dict)
     durations: dict[str, list[float]] = field(default_factory=dict)
     pending: list[tuple[dt.datetime, dict[str, Any]]] = field(default_factory=list)
     parked: list[tuple[dt.datetime, dt.datetime | None]] = field(default_factory=list)
@@ -152,6 +190,7 @@ class WeekPlay:
     def __post_init__(self) -> None:
         self.invoker = WarmInvoker(self.stack, WARM, clock=lambda: self.now)
         self.router = CachedRouter(self.stack, invoker=self.invoker, retry_now=True)
+        self.queue_writes = Writes(self.proxy, QUEUE_WRITES)
 
     def record(self, began: float) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
         """What was played so far: the transcript, the runs, the facts, the figures."""
@@ -178,26 +217,32 @@ class WeekPlay:
         return list(self.messages), list(self.runs), facts, figures
 
     # ------------------------------------------------------------------------- the moves
-    def schedule_of(self, function: str) -> str:
-        if function in self.schedule_ids:
-            return self.schedule_ids[function]
-        arn = self.stack.attribute(function, "Arn")
-        (found,) = [
-            logical_id
-            for logical_id in self.router.schedules()
-            if logical_id in self.stack.emulated
-            and self.stack.emulated[logical_id].properties["Target"]["Arn"] == arn
-        ]
-        self.schedule_ids[function] = found
-        return found
+    def schedules(self) -> list[tuple[str, Due, tuple[str, ...]]]:
+        """Every schedule of the deployed stack: its logical id, when it fires, the functions it
+        runs; the canary's last (in a minute when the scheduler also runs, the canary probes
+        what the scheduler left, as in the demo)."""
+        found = []
+        resolver = self.stack.resolver()
+        for logical_id in self.router.schedules():
+            if logical_id in self.stack.emulated:  # EventBridge Scheduler (ScheduleV2)
+                props = self.stack.emulated[logical_id].properties
+                zone = str(props.get("ScheduleExpressionTimezone") or "UTC")
+                arns = [str(props["Target"]["Arn"])]
+            else:  # an EventBridge rule (Schedule): UTC
+                props = resolver.resolve(self.stack.resource(logical_id).get("Properties", {}))
+                zone = "UTC"
+                arns = [str(target["Arn"]) for target in props.get("Targets", [])]
+            due = Due.of(str(props["ScheduleExpression"]), zone)
+            found.append((logical_id, due, tuple(self.stack.function_for(a) for a in arns)))
+        return sorted(found, key=lambda s: ("CanaryFunction" in s[2], s[0]))
 
-    def expression(self, function: str) -> str:
-        return str(self.stack.emulated[self.schedule_of(function)].properties["ScheduleExpression"])
-
-    def fire(self, function: str) -> dict[str, Any]:
-        report = self.router.fire_schedule(self.schedule_of(function), zulu(self.now))
-        (delivery,) = report.deliveries
-        return self._record(function, delivery.result)
+    def fire(self, schedule: str) -> dict[str, dict[str, Any]]:
+        """Fire a schedule at the simulated minute; each function's report by function."""
+        report = self.router.fire_schedule(schedule, zulu(self.now))
+        return {
+            (function := self.stack.function_for(d.target)): self._record(function, d.result)
+            for d in report.deliveries
+        }
 
     def _record(self, function: str, result: Any) -> dict[str, Any]:
         if result is None:
@@ -210,6 +255,19 @@ class WeekPlay:
         self.runs.append(Run(self.now, function, payload, error))
         return payload
 
+    def after_scheduler(self, tasks: int) -> int:
+        """/health follows what the scheduler did; a stop or a start is noted. The service's
+        task count now."""
+        now_tasks, _ = self.follow_fleet()
+        if tasks > 0 and now_tasks == 0:
+            self.parked.append((self.now, None))
+        elif tasks == 0 and now_tasks > 0:
+            if self.parked and self.parked[-1][1] is None:
+                self.parked[-1] = (self.parked[-1][0], self.now)
+            self.started.append(self.now)
+            self.healthy_after_start.append(None)
+        return now_tasks
+
     def put_event(self, event: Mapping[str, Any]) -> None:
         report = self.router.put_event(event)
         for delivery in report.deliveries:
@@ -218,7 +276,10 @@ class WeekPlay:
                 self._record(function, delivery.result)
 
     def deliver_chat(self) -> None:
-        self.router.drain(NOTIFIER_QUEUE)
+        """Drain the notifier's queue if anything may have reached it since the last drain
+        (as Lambda's poller long-polls: an empty queue costs nothing), then read the chat."""
+        if not self.queue_writes.none_since():
+            self.router.drain(NOTIFIER_QUEUE)
         for request in self.receiver.requests[len(self.messages) :]:
             body = request.json
             text = format_chat_message(body) if body is not None else request.body.decode()
@@ -365,10 +426,11 @@ def play_week(
     )
     with (
         FleetHealth.for_url(policy.section("canaries")[0]["url"]) as health,
-        MotoServer() as endpoint,
+        InProcessCloud.start(aws_answers=False) as cloud,
         WebhookReceiver() as receiver,
     ):
         assert isinstance(health, FleetHealth)
+        endpoint = cloud.endpoint
         source = publish_demo_policy(endpoint, week_policy, health)
         parameters = {**PARAMETERS, "PolicySource": source.reference}
         stack = ensure_stack(endpoint, project, parameters=parameters)
@@ -383,7 +445,7 @@ def play_week(
         production.rds_instance("todoapp-production-db", tags=PRODUCTION_TAGS)
         _snapshots(stack, app)
         start = begin or week.start
-        play = WeekPlay(week, stack, app, receiver, health, production, now=start)
+        play = WeekPlay(week, stack, app, receiver, health, production, cloud.proxy, now=start)
         play.production_before = _plain(production.observe())
         play.setup_seconds = time.monotonic() - began
         progress(f"local cloud ready in {play.setup_seconds:.0f} s; playing from {start} ...")
@@ -403,9 +465,10 @@ def _walk(
     began: float,
 ) -> None:
     week = play.week
-    scheduler_every = _rate(play.expression("SchedulerFunction"))
-    canary_every = _rate(play.expression("CanaryFunction"))
-    pruner_runs = set(week.pruner_runs(_cron_clock(play.expression("PrunerFunction"))))
+    schedules = play.schedules()
+    (canary_every,) = [due.every for _, due, runs in schedules if "CanaryFunction" in runs]
+    if canary_every is None:
+        raise ValueError("the canary's schedule is not a rate(...): its alarms' period is unknown")
     injections = [(at, kind) for at, kind in week.injections() if at >= start]
     settings = play.stack.endpoint.client("lambda").get_function_configuration(
         FunctionName=play.stack.function_name("CanaryFunction")
@@ -418,7 +481,12 @@ def _walk(
     )
     # The canary's alarms only: moto has no AWS/Lambda metrics, so the functions' own alarms
     # (errors, "scheduler silent") would judge the local cloud, not the app (as in the demo).
-    evaluator = AlarmEvaluator(play.stack.endpoint, play.router, alarm_name_prefix=rules.prefix)
+    evaluator = AlarmEvaluator(
+        play.stack.endpoint,
+        play.router,
+        alarm_name_prefix=rules.prefix,
+        alarms_unchanged=Writes(play.proxy, ALARM_WRITES).none_since,
+    )
     tasks, _ = play.follow_fleet()
     end = week.end if span is None else min(week.end, start + span)
     at = start
@@ -436,26 +504,17 @@ def _walk(
         while injections and injections[0][0] <= at:
             play.inject(injections.pop(0)[1])
         play.due_events()
-        if elapsed % scheduler_every == dt.timedelta(0):
-            play.fire("SchedulerFunction")
-            now_tasks, _ = play.follow_fleet()
-            if tasks > 0 and now_tasks == 0:
-                play.parked.append((at, None))
-            elif tasks == 0 and now_tasks > 0:
-                if play.parked and play.parked[-1][1] is None:
-                    play.parked[-1] = (play.parked[-1][0], at)
-                play.started.append(at)
-                play.healthy_after_start.append(None)
-            tasks = now_tasks
-        if at in pruner_runs:
-            play.fire("PrunerFunction")
         evaluator.evaluate(at)  # CloudWatch's minute; a state change reaches the notifier
-        if elapsed % canary_every == dt.timedelta(0):
-            result = play.fire("CanaryFunction")
-            if play.started and play.healthy_after_start[-1] is None and _all_up(result):
+        for schedule, due, _ in schedules:
+            if not due.fires(at, week.start):
+                continue
+            results = play.fire(schedule)
+            if "SchedulerFunction" in results:
+                tasks = play.after_scheduler(tasks)
+            canary = results.get("CanaryFunction")
+            waiting = play.started and play.healthy_after_start[-1] is None
+            if canary is not None and waiting and _all_up(canary):
                 play.healthy_after_start[-1] = at
-        if elapsed % DIGEST_EVERY == dt.timedelta(0):
-            play.fire("NotifierFunction")  # its digest schedule: sends the digests due
         play.deliver_chat()
         at += MINUTE
         play.played_until = at
@@ -464,25 +523,6 @@ def _walk(
 def _all_up(result: Mapping[str, Any]) -> bool:
     checks = [i for i in result.get("items", []) if i.get("kind") == "http-check"]
     return bool(checks) and all(str(i.get("reason", "")).startswith("up") for i in checks)
-
-
-def _rate(expression: str) -> dt.timedelta:
-    match = RATE.fullmatch(expression)
-    if match is None:
-        raise ValueError(f"{expression} is not a rate(...) the week can tick by")
-    return dt.timedelta(**{f"{match['unit'].rstrip('s')}s": int(match["value"])})
-
-
-def _cron_clock(expression: str) -> str:
-    """The daily time of a `cron(M H * * ? *)` expression.
-
-    >>> _cron_clock("cron(0 3 * * ? *)")
-    '03:00'
-    """
-    fields = expression.removeprefix("cron(").removesuffix(")").split()
-    if len(fields) != 6 or fields[2:] != ["*", "*", "?", "*"]:
-        raise ValueError(f"{expression} is not a daily cron(M H * * ? *)")
-    return f"{int(fields[1]):02d}:{int(fields[0]):02d}"
 
 
 def _snapshots(stack: Stack, app: ExampleApp) -> None:

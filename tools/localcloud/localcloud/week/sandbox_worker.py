@@ -6,9 +6,15 @@ Each request line is {"event": ..., "at": <epoch seconds>, "request_id": "..."}.
 handler runs, the process's clock reads the simulated instant `at` plus the time spent since
 the invocation began (time.time, time.time_ns, datetime.now, datetime.utcnow), as libfaketime
 would set it for the whole sandbox: the function takes the instant from its event, and
-Powertools stamps metrics and checks their age with this clock. The function's stdout and
-stderr (its log lines, EMF included) go to the file named by argv[2]; each answer is one JSON
-line on the original stdout: {"response": "<what the RIE would answer>"}.
+Powertools stamps metrics and checks their age with this clock. A sleep (time.sleep) passes on
+that clock without waiting: the simulated world does not move while a function runs (the
+harness waits for its answer), so a real wait would change nothing the function then sees.
+The sleep that matters is the canary's 100-300 ms pause before it retries a failing check,
+every minute staging is parked (about two thirds of the week: some 20 minutes of real waiting
+otherwise). time.monotonic moves on with the sleeps, so a function that sleeps until a
+monotonic deadline gets there. The function's stdout and stderr (its log lines, EMF included)
+go to the file named by argv[2]; each answer is one JSON line on the original stdout:
+{"response": "<what the RIE would answer>"}.
 """
 
 from __future__ import annotations
@@ -18,13 +24,17 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time as _time
 import traceback
 
 _real_time = _time.time
 _real_time_ns = _time.time_ns
+_real_monotonic = _time.monotonic
 _RealDateTime = _dt.datetime
 _offset = 0.0  # simulated minus wall seconds, for the invocation running now
+_slept = 0.0  # seconds slept on the simulated clock, over the sandbox's life
+_sleeping = threading.Lock()
 
 
 def _time_now() -> float:
@@ -33,6 +43,22 @@ def _time_now() -> float:
 
 def _time_ns_now() -> int:
     return _real_time_ns() + int(_offset * 1e9)
+
+
+def _monotonic_now() -> float:
+    return _real_monotonic() + _slept
+
+
+def _sleep(seconds: float) -> None:
+    """Sleep on the simulated clock: it moves on by `seconds` at once. Threads that sleep at the
+    same time add their sleeps up instead of overlapping (the week's canary has one check, so
+    one thread sleeps)."""
+    global _offset, _slept
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    with _sleeping:
+        _offset += seconds
+        _slept += seconds
 
 
 class _SimulatedDateTime(_RealDateTime):
@@ -47,6 +73,8 @@ class _SimulatedDateTime(_RealDateTime):
 
 _time.time = _time_now
 _time.time_ns = _time_ns_now
+_time.monotonic = _monotonic_now
+_time.sleep = _sleep
 _dt.datetime = _SimulatedDateTime  # type: ignore[misc]
 
 
@@ -70,7 +98,7 @@ class Context:
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - _real_time()) * 1000))
+        return max(0, int((self._deadline - _monotonic_now()) * 1000))
 
 
 def main() -> None:
@@ -94,7 +122,7 @@ def main() -> None:
         try:
             if handler is None:  # the init phase, in the first invocation's clock
                 handler = getattr(importlib.import_module(module_name), function_name)
-            context = Context(request_id, _real_time() + timeout)
+            context = Context(request_id, _monotonic_now() + timeout)
             response = json.dumps(handler(request["event"], context))
         except Exception as exc:  # Lambda's error object for an unhandled exception
             response = json.dumps(

@@ -141,6 +141,7 @@ class WeekSummary:
     routine: Mapping[tuple[dt.date, str], int]
     checks: tuple[Check, ...]
     dollars: str
+    dollars_per_day: Mapping[dt.date, str] = field(default_factory=dict)
 
     def check(self, name: str) -> Check:
         (found,) = [c for c in self.checks if c.name == name]
@@ -178,7 +179,8 @@ def summarize(
         _production(facts),
         _routine(routine),
     )
-    return WeekSummary(counts, dict(routine), checks, dollars_saved(runs))
+    per_day = {day: dollars_saved([r for r in runs if day_of(r.at) == day]) for day in days}
+    return WeekSummary(counts, dict(routine), checks, dollars_saved(runs), per_day)
 
 
 def _in_incident(at: dt.datetime, incidents: Sequence[Incident]) -> bool:
