@@ -37,6 +37,7 @@ HUB_ONLY = {
     "EncryptForOpsTopic": "the ops topic's key is the hub's",
     "AssumeSpokeSchedulerRoles": "only the hub assumes spoke roles",
     "AssumeSpokePrunerRoles": "only the hub assumes spoke roles",
+    "AssumeSpokeRedeployRoles": "only the hub assumes spoke roles",
     "ListTargetOrganizationUnits": "only the hub resolves OUs",
 }
 SPOKE_ONLY = {"OnlyTargetRegions"}
@@ -147,6 +148,7 @@ def test_spoke_role_names_cannot_be_the_hubs() -> None:
     [
         ("SchedulerFunction", "AssumeSpokeSchedulerRoles", "scheduler"),
         ("PrunerFunction", "AssumeSpokePrunerRoles", "pruner"),
+        ("RedeployFunction", "AssumeSpokeRedeployRoles", "redeploy"),
     ],
 )
 def test_a_hub_function_assumes_only_its_own_spoke_role_with_an_organization(
