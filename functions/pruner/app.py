@@ -16,12 +16,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.invocation import InvocationClock
 from nightshift.adapters.policy_parameter import load_deployed_policy
+from nightshift.adapters.pruner_targets import pruner_targets
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.snapshots import CursorStore, SnapshotDeleter, SnapshotInventory
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.retention.events import pruner_trigger
 from nightshift.retention.service import RESERVE_SECONDS, Invocation, Pruner
 from nightshift.retention.settings import PrunerEnvironment, PrunerPolicy
+from nightshift.retention.targets import PrunerRun, PrunerTargets
 from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
@@ -29,22 +31,56 @@ logger = Logger()
 metrics = Metrics()
 
 
+env = cache(PrunerEnvironment.from_environ)
+publisher = cache(lambda: ReportPublisher(env().common.ops_topic_arn))
+# The policy is read at the first run (again after a PolicyError).
+policy = cache(lambda: PrunerPolicy.from_policy(load_deployed_policy(env().common), env()))
+
+
 @cache
 def pruner() -> Pruner:
-    env = PrunerEnvironment.from_environ()
-    common, publisher = env.common, ReportPublisher(env.common.ops_topic_arn)
-    return Pruner(  # the policy is read at the first run (again after a PolicyError)
-        policy=cache(lambda: PrunerPolicy.from_policy(load_deployed_policy(common), env)),
+    """The hub's own account and Region (a policy without targets), built once per container."""
+    common = env().common
+    return Pruner(
+        policy=policy,
         environment=common.environment,
         inventory=SnapshotInventory(),
         delete=SnapshotDeleter(),
         cursors=CursorStore(common.state_table),
-        publisher=publisher,
-        failures=partial(failure_reported, publisher, logger=logger),
+        publisher=publisher(),
+        failures=partial(failure_reported, publisher(), logger=logger),
         metrics=metrics,
         logger=logger,
         sleep=time.sleep,
         rand=random.random,
+    )
+
+
+def pruner_run(function_arn: str) -> PrunerRun:
+    """This run: the hub's own pruner, or (a policy with targets) every target's, each through
+    its spoke role (docs/organization.md)."""
+    common = env().common
+
+    def targets() -> PrunerTargets:
+        found = policy().targets
+        assert found is not None, "a run across targets needs targets"
+        return pruner_targets(
+            found,
+            policy=policy,
+            environment=common.environment,
+            state_table=common.state_table,
+            function_arn=function_arn,
+            logger=logger,
+        )
+
+    return PrunerRun(
+        policy=policy,
+        environment=common.environment,
+        single=pruner,
+        targets=targets,
+        publisher=publisher(),
+        failures=partial(failure_reported, publisher(), logger=logger),
+        metrics=metrics,
     )
 
 
@@ -57,4 +93,4 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     # The start second tells a retry's report from the first attempt's (same request id).
     run_id = f"{context.aws_request_id}-{int(time.time())}"
     invocation = Invocation(run_id, clock, clock.deadline(RESERVE_SECONDS))
-    return pruner().run(trigger, invocation).to_json()
+    return pruner_run(context.invoked_function_arn).run(trigger, invocation).to_json()

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters.deployed_pushes import DeployedPushes, PushIdempotency
 from nightshift.adapters.ecs import EcsServices
 from nightshift.adapters.policy_parameter import load_deployed_policy
+from nightshift.adapters.redeploy_targets import targeted_ecs
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.redeploy.events import read_event
@@ -29,13 +30,17 @@ idempotency = IdempotencyConfig(expires_after_seconds=PUSH_IDEMPOTENCY_SECONDS)
 
 
 @cache
-def redeploy() -> Redeploy:
+def redeploy(function_arn: str) -> Redeploy:
+    """Built once per container; `function_arn` (the Lambda context's) names the hub's account
+    and Region for a policy with targets."""
     common = RedeploySettings.from_environ().common
     ecs, publisher = EcsServices(), ReportPublisher(common.ops_topic_arn)
     pushes = PushRedeployer(  # the policy is read at the first push (again after a PolicyError)
         policy=cache(lambda: RedeployPolicy.from_policy(load_deployed_policy(common))),
         environment=common.environment,
         ecs=ecs,
+        # A policy with targets: each push reaches every target's services (hub and spoke).
+        targets=partial(targeted_ecs, environment=common.environment, function_arn=function_arn),
         pushes=DeployedPushes(common.state_table),
         once=PushIdempotency(common.state_table, idempotency),
         publisher=publisher,
@@ -55,4 +60,4 @@ def redeploy() -> Redeploy:
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     received = read_event(event, context.aws_request_id)
     idempotency.register_lambda_context(context)
-    return redeploy().handle(received)
+    return redeploy(context.invoked_function_arn).handle(received)

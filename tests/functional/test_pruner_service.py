@@ -5,15 +5,31 @@ same through the handler and the real adapters under moto."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
+from aws_lambda_powertools import Logger
 
+from nightshift.adapters.reporting import failure_reported
 from nightshift.errors import AwsError, PolicyError
+from nightshift.fanout import WorkItem
 from nightshift.report import Outcome, Report
-from nightshift.retention import Snapshot, SnapshotKind
-from nightshift.retention.service import Invocation
+from nightshift.retention import Snapshot, SnapshotKind, SnapshotListing
+from nightshift.retention.ports import Pace
+from nightshift.retention.service import Invocation, Pruner
+from nightshift.retention.targets import PrunerRun, PrunerTargets, TargetSinks, raised_as_is
 from nightshift.trigger import ScheduledTrigger
-from tests.support.fakes.pruner import FakePruner, fake_pruner, pruner_policy
+from tests.support.fakes.pruner import (
+    FakeClock,
+    FakePruner,
+    MemoryCursorStore,
+    MemoryDeleter,
+    MemorySnapshots,
+    RecordingMetrics,
+    RecordingPublisher,
+    fake_pruner,
+    pruner_policy,
+)
 
 NOW = datetime(2026, 11, 19, 3, 0, tzinfo=UTC)
 POLICY = """\
@@ -185,3 +201,85 @@ def test_a_failure_report_that_cannot_be_published_leaves_the_first_error_raised
         run(pruner)
 
     assert pruner.publisher.reports == []
+
+
+# ---------------------------------------------------------------- across targets (hub and spoke)
+TARGETED_POLICY = (
+    POLICY
+    + """targets:
+  accounts:
+    - {account: "222222222222", name: staging, regions: [eu-central-1, eu-west-1]}
+    - {account: "444444444444", name: sandbox}
+"""
+)
+
+
+class RefusedListing(MemorySnapshots):
+    def snapshots(self, *, pace_rds: Pace) -> SnapshotListing:
+        raise AwsError("DescribeSnapshots", "UnauthorizedOperation", "not this account")
+
+
+def test_across_targets_one_failure_is_reported_the_others_pruned_one_report_published() -> None:
+    policy = pruner_policy(TARGETED_POLICY)
+    items = (
+        WorkItem("222222222222", "eu-central-1", "arn:aws:iam::222222222222:role/r", "staging"),
+        WorkItem("222222222222", "eu-west-1", "arn:aws:iam::222222222222:role/r", "staging"),
+        WorkItem("444444444444", "eu-central-1", "arn:aws:iam::444444444444:role/r", "sandbox"),
+    )
+    accounts = {
+        items[0]: MemorySnapshots(daily_snapshots(6)),
+        items[1]: MemorySnapshots(daily_snapshots(5)),
+        items[2]: RefusedListing(daily_snapshots(6)),
+    }
+    cursors = {item: MemoryCursorStore() for item in items}
+    clock, publisher, metrics = FakeClock(), RecordingPublisher(), RecordingMetrics()
+    logger = Logger(service="pruner")
+
+    def pruner_for(item: WorkItem, sinks: TargetSinks) -> Pruner:
+        return Pruner(
+            policy=lambda: policy,
+            environment="staging",
+            inventory=accounts[item],
+            delete=MemoryDeleter(accounts[item], clock, seconds=0.1),
+            cursors=cursors[item],
+            publisher=sinks,
+            failures=raised_as_is,
+            metrics=sinks,
+            logger=logger,
+            sleep=clock.sleep,
+            rand=lambda: 0.5,
+            workers=1,
+        )
+
+    def single() -> Pruner:
+        raise AssertionError("a policy with targets never runs the hub's own pruner")
+
+    run_across = PrunerRun(
+        policy=lambda: policy,
+        environment="staging",
+        single=single,
+        targets=lambda: PrunerTargets(
+            items, ("production 333333333333: production",), 2, pruner_for
+        ),
+        publisher=publisher,
+        failures=partial(failure_reported, publisher, logger=logger),
+        metrics=metrics,
+    )
+
+    report = run_across.run(ScheduledTrigger(NOW), Invocation("req-1", clock, 870))
+
+    for kept in (accounts[items[0]], accounts[items[1]]):
+        assert sorted(kept.snapshots_by_id) == ["snap-00", "snap-01", "snap-02"]
+    assert publisher.reports == [report]  # one report for the run, not one a target
+    assert report.totals["deleted"] == 5
+    assert metrics.value("SnapshotsDeleted") == 5
+    assert metrics.value("TargetsFailed") == 1
+    (error,) = report.errors
+    assert error.startswith("sandbox 444444444444 eu-central-1: not worked: AwsError: Describe")
+    regions = {(i.details["account"], i.details["region"]) for i in report.items}
+    assert regions == {("222222222222", "eu-central-1"), ("222222222222", "eu-west-1")}
+    assert report.summary.startswith("3 targets: 2 worked, 1 failed; staging 222222222222")
+    assert report.summary.endswith("left out: production 333333333333: production")
+    # Each target's own cursor, saved finished; the failed target's cycle is not begun.
+    assert [cursors[item].saves[-1][1] for item in items[:2]] == [True, True]
+    assert cursors[items[2]].saves == []

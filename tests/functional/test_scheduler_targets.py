@@ -6,11 +6,8 @@
   resources tagged to follow the same schedule (not tagged production: the target says it);
 - sandbox (444444444444), a target whose account has no spoke role.
 
-moto keeps accounts apart by the credentials of an assumed role, as AWS does. It does not check
-that a role exists before handing out its credentials (its documentation says so); AWS refuses
-AssumeRole on a role that does not exist with AccessDenied. The test makes that one check through
-a botocore before-call hook on the hub's STS client, the way botocore lets a handler answer a call
-itself: the role is looked up in moto's IAM store of the member account, and a missing one is refused.
+moto keeps accounts apart by the credentials of an assumed role, as AWS does; AssumeRole on a
+missing role is refused as AWS does (tests/support/organization.py).
 
 Every call the handler makes is judged (tests/functional/conftest.py): the hub's own calls against
 its role in template.yaml (with OrganizationId set), the calls made through a spoke role against
@@ -31,18 +28,16 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from moto import mock_aws
-from moto.iam.models import iam_backends
 
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.fleet import Fleet
 from tests.conftest import FakeLambdaContext, load_handler
 from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
+from tests.support.organization import HUB, forget_accounts, in_account, refuse_missing_roles
 
 HUB_REGION = "eu-central-1"
 OTHER_REGION = "eu-west-1"
-HUB = "123456789012"
 STAGING, PRODUCTION, SANDBOX = "222222222222", "333333333333", "444444444444"
 TABLE, TOPIC = "nightshift-state", "nightshift-ops-staging"
 ROLE = "nightshift-spoke-scheduler-staging"
@@ -71,31 +66,6 @@ class AccountClients:
 
     def client(self, service: str) -> Any:
         return self.session.client(service)  # type: ignore[call-overload]
-
-
-_admins: dict[str, dict[str, str]] = {}  # per test: moto forgets its keys at the end of one
-
-
-def admin_credentials(account: str) -> dict[str, str]:
-    """Credentials in `account` for the test's own set-up (moto: any role ARN of the account)."""
-    if account in _admins:
-        return _admins[account]
-    answer = boto3.client("sts", region_name=HUB_REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/test-admin", RoleSessionName="test"
-    )
-    credentials = answer["Credentials"]
-    return _admins.setdefault(
-        account,
-        {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        },
-    )
-
-
-def in_account(account: str, region: str) -> boto3.Session:
-    return boto3.Session(region_name=region, **admin_credentials(account))
 
 
 class Organization:
@@ -133,25 +103,6 @@ class Organization:
         )
 
 
-def refuse_missing_roles(**kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-    """AWS's answer to AssumeRole on a role that does not exist: AccessDenied."""
-    arn = kwargs["params"]["body"]["RoleArn"]
-    if ":role/nightshift-spoke-" not in arn:
-        return None  # the test's own set-up
-    account, name = arn.split(":")[4], arn.rsplit("/", 1)[-1]
-    # moto's own IAM store of that account, read directly: a call would be the function's own.
-    if not any(role.name == name for role in iam_backends[account]["aws"].roles.values()):
-        return AWSResponse("https://moto", 403, {}, None), {
-            "Error": {
-                "Code": "AccessDenied",
-                "Message": f"User: arn:aws:sts::{HUB}:assumed-role/hub-scheduler/x is not "
-                f"authorized to perform: sts:AssumeRole on resource: {arn}",
-            },
-            "ResponseMetadata": {"HTTPStatusCode": 403},
-        }
-    return None
-
-
 @pytest.fixture
 def organization(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, iam_judge: JudgedCalls
@@ -168,7 +119,7 @@ def organization(
         extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
     )
     iam_judge.parameters["OrganizationId"] = "o-nightshifttest"
-    _admins.clear()
+    forget_accounts()
     with mock_aws():
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]

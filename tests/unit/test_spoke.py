@@ -36,6 +36,8 @@ HUB_ONLY = {
     "EncryptReportsForOpsTopic": "the ops topic's key is the hub's",
     "EncryptForOpsTopic": "the ops topic's key is the hub's",
     "AssumeSpokeSchedulerRoles": "only the hub assumes spoke roles",
+    "AssumeSpokePrunerRoles": "only the hub assumes spoke roles",
+    "AssumeSpokeRedeployRoles": "only the hub assumes spoke roles",
     "ListTargetOrganizationUnits": "only the hub resolves OUs",
 }
 SPOKE_ONLY = {"OnlyTargetRegions"}
@@ -141,11 +143,29 @@ def test_spoke_role_names_cannot_be_the_hubs() -> None:
         assert resources[role]["Condition"] == "InHubRegion"
 
 
-def test_the_hub_scheduler_assumes_only_its_spoke_role() -> None:
-    statement = hub_statements("SchedulerFunction")["AssumeSpokeSchedulerRoles"]
-    assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/nightshift-spoke-scheduler-${Environment}"
+@pytest.mark.parametrize(
+    ("function", "sid", "name"),
+    [
+        ("SchedulerFunction", "AssumeSpokeSchedulerRoles", "scheduler"),
+        ("PrunerFunction", "AssumeSpokePrunerRoles", "pruner"),
+        ("RedeployFunction", "AssumeSpokeRedeployRoles", "redeploy"),
+    ],
+)
+def test_a_hub_function_assumes_only_its_own_spoke_role_with_an_organization(
+    function: str, sid: str, name: str
+) -> None:
+    statements = nightshift_template()["Resources"][function]["Properties"]["Policies"][0][
+        "Statement"
+    ]
+    (conditional,) = [
+        s["Fn::If"] for s in statements if "Fn::If" in s and s["Fn::If"][1]["Sid"] == sid
+    ]
+    assert conditional[0] == "HasOrganization"
+    assert conditional[2] == {"Ref": "AWS::NoValue"}
+    assert conditional[1]["Resource"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:iam::*:role/nightshift-spoke-{name}-${{Environment}}"
     }
+    assert "ListTargetOrganizationUnits" in hub_statements(function)
 
 
 def test_ops_topic_admits_the_organization_only_when_one_is_set() -> None:

@@ -60,9 +60,10 @@ def test_production_anywhere_makes_the_account_production() -> None:
     run = expand(targets, ou_ab12_cdef3456=(PRODUCTION,))
     assert run.items == ()
     assert run.excluded == (f"{PRODUCTION}: production: the scheduler never acts there",)
-    assert [
-        i.account for i in expand(targets, "redeploy", ou_ab12_cdef3456=(PRODUCTION,)).items
-    ] == [PRODUCTION]
+    assert expand(targets, "pruner", ou_ab12_cdef3456=(PRODUCTION,)).items == ()
+    redeploy = expand(targets, "redeploy", ou_ab12_cdef3456=(PRODUCTION,)).items
+    # Redeploy acts there, and its items say production: its services are gated to releases.
+    assert [(i.account, i.production) for i in redeploy] == [(PRODUCTION, True)]
 
 
 def test_a_function_not_listed_for_a_target_does_not_act_there() -> None:

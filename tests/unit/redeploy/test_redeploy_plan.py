@@ -181,6 +181,21 @@ def test_production_service_is_gated_from_a_branch_tag_with_reason() -> None:
     assert VERDICT_OUTCOME[verdict] is Outcome.SKIPPED
 
 
+def test_a_service_of_a_production_target_is_gated_whatever_its_tags_say() -> None:
+    """Hub and spoke: the target, marked `production: true`, makes its services production."""
+    in_production = dataclasses.replace(service(follows="any"), production_target=True)
+
+    verdict, reason = only(plan([in_production]))
+
+    assert verdict is Verdict.PRODUCTION_GATED
+    assert reason == (
+        "production service (a production target) follows only release versions (v1.2.3); "
+        "main-4f1c2e7 is not one"
+    )
+    assert only(plan([in_production], push=tagged("v1.4.0")))[0] is Verdict.DEPLOY
+    assert only(plan([in_production], push=tagged(None)))[0] is Verdict.PRODUCTION_GATED
+
+
 def test_production_service_follows_a_release_version() -> None:
     prod = service(follows="release", environment="production")
 

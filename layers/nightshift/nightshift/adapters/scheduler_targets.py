@@ -10,9 +10,13 @@ from nightshift.adapters.parking import ParkedSnapshot, ParkingStore, TargetPark
 from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import SchedulerClients
-from nightshift.adapters.target_sessions import OrganizationAccounts, TargetSessions
+from nightshift.adapters.target_sessions import (
+    OrganizationAccounts,
+    TargetSessions,
+    function_expansion,
+)
 from nightshift.adapters.task_sizes import TaskDefinitionSizes
-from nightshift.fanout import Expansion, WorkItem, expand_targets
+from nightshift.fanout import Expansion, WorkItem
 from nightshift.schedule.service import Scheduler
 from nightshift.schedule.settings import SchedulerConfig
 from nightshift.schedule.targets import TargetedScheduler
@@ -36,18 +40,14 @@ def scheduler_expansion(
     organizations: OrganizationAccounts | None = None,
 ) -> Expansion:
     """The run's work items; an OU that cannot be listed is left out, and said so."""
-    parents = [entry.ou for entry in targets.entries if entry.ou is not None]
-    listed, errors = (organizations or OrganizationAccounts()).accounts(parents)
-    expansion = expand_targets(
-        targets,
+    return function_expansion(
         FUNCTION,
+        targets,
         hub_account=hub_account,
         hub_region=hub_region,
         environment=environment,
-        ou_accounts=listed,
+        organizations=organizations,
     )
-    unlisted = [line for line in expansion.excluded if "were not listed" not in line]
-    return Expansion(expansion.items, (*unlisted, *errors))
 
 
 def targeted_scheduler(

@@ -262,13 +262,18 @@ class CursorStore:
     beside it (`cycle`, `finished`, `done_count`, `failed_count`) are for people reading the table.
     """
 
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self, table: str, client: DynamoDBClient | None = None, *, target: str | None = None
+    ) -> None:
         self._state = StateTable(table, client)
+        # Each target of a run across accounts (hub and spoke) has its own cycle: its sort key
+        # names the account and Region (`cycle#222222222222#eu-west-1`); the hub's own, `cycle`.
+        self._sk = CURSOR_SK if target is None else f"{CURSOR_SK}#{target}"
 
     def unfinished(self) -> DeletionCursor | None:
         """The cursor of a cycle that stopped before its end (the deadline), to continue; None
         when the last cycle finished or nothing is stored."""
-        item = self._state.get(CURSOR_PK, CURSOR_SK)
+        item = self._state.get(CURSOR_PK, self._sk)
         if item is None or item.get("finished", {}).get("BOOL", True):
             return None
         data = json.loads(zlib.decompress(bytes(item["cursor"]["B"])).decode("utf-8"))
@@ -279,7 +284,7 @@ class CursorStore:
         body = json.dumps(cursor.to_json(), separators=(",", ":")).encode("utf-8")
         item = {
             "pk": {"S": CURSOR_PK},
-            "sk": {"S": CURSOR_SK},
+            "sk": {"S": self._sk},
             "cycle": {"S": cursor.cycle},
             "finished": {"BOOL": finished},
             "done_count": {"N": str(len(cursor.done))},

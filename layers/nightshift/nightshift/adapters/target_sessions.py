@@ -20,10 +20,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.errors import AwsError
-from nightshift.fanout import WorkItem
+from nightshift.fanout import Expansion, WorkItem, expand_targets
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
+
+    from nightshift.policy import Targets
 
 logger = Logger(child=True)
 
@@ -104,3 +106,28 @@ class OrganizationAccounts:
                     f"{parent}: {AwsError.from_botocore_error('ListAccountsForParent', exc)}"
                 )
         return listed, errors
+
+
+def function_expansion(
+    function: str,
+    targets: Targets,
+    *,
+    hub_account: str,
+    hub_region: str,
+    environment: str,
+    organizations: OrganizationAccounts | None = None,
+) -> Expansion:
+    """The work items of `function`'s run, the OUs' accounts listed first; an OU that cannot be
+    listed is left out, and said so (the other targets are worked)."""
+    parents = [entry.ou for entry in targets.entries if entry.ou is not None]
+    listed, errors = (organizations or OrganizationAccounts()).accounts(parents)
+    expansion = expand_targets(
+        targets,
+        function,
+        hub_account=hub_account,
+        hub_region=hub_region,
+        environment=environment,
+        ou_accounts=listed,
+    )
+    unlisted = [line for line in expansion.excluded if "were not listed" not in line]
+    return Expansion(expansion.items, (*unlisted, *errors))

@@ -2,14 +2,26 @@
 runner that works them with bounded concurrency, each target isolated from the others
 (docs/organization.md)."""
 
+from nightshift.fanout.combine import (
+    CombinedMetric,
+    CombinedOutcome,
+    RunHeading,
+    TargetOutcome,
+    combine_outcomes,
+)
 from nightshift.fanout.plan import Expansion, WorkItem, expand_targets, spoke_role_name
 from nightshift.fanout.runner import FanOutRun, TargetResult, work_targets
 
 __all__ = [
+    "CombinedMetric",
+    "CombinedOutcome",
     "Expansion",
     "FanOutRun",
+    "RunHeading",
+    "TargetOutcome",
     "TargetResult",
     "WorkItem",
+    "combine_outcomes",
     "expand_targets",
     "spoke_role_name",
     "work_targets",

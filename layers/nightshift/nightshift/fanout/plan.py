@@ -32,12 +32,14 @@ def spoke_role_name(function: str, environment: str) -> str:
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One account x Region a function works in; `role_arn` None: with its own credentials."""
+    """One account x Region a function works in; `role_arn` None: with its own credentials;
+    `production`: the target says so (only redeploy acts there, gated to release versions)."""
 
     account: str
     region: str
     role_arn: str | None = None
     name: str = ""
+    production: bool = False
 
     @property
     def label(self) -> str:
@@ -77,9 +79,10 @@ def expand_targets(
     'arn:aws:iam::111122223333:role/nightshift-spoke-scheduler-staging'
     >>> run.excluded
     ('prod 444455556666: production: the scheduler never acts there',)
-    >>> expand_targets(None, "scheduler", hub_account="999988887777",
-    ...                hub_region="eu-central-1", environment="staging").items
-    (WorkItem(account='999988887777', region='eu-central-1', role_arn=None, name=''),)
+    >>> (hub,) = expand_targets(None, "scheduler", hub_account="999988887777",
+    ...                         hub_region="eu-central-1", environment="staging").items
+    >>> hub.account, hub.region, hub.role_arn
+    ('999988887777', 'eu-central-1', None)
     """
     if targets is None:
         return Expansion((WorkItem(hub_account, hub_region),))
@@ -109,7 +112,7 @@ def expand_targets(
             continue
         for region in entry.regions or (hub_region,):
             arn = f"arn:{partition}:iam::{account}:role/{role}"
-            items.append(WorkItem(account, region, arn, name))
+            items.append(WorkItem(account, region, arn, name, entry.production))
     for entry in targets.entries:
         if entry.ou is not None and entry.ou not in listed:
             excluded.append(f"{entry.label}: the OU's accounts were not listed")

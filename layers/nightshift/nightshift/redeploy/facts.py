@@ -51,6 +51,9 @@ class ServiceFacts:
     status: str = ACTIVE
     deployment_controller: str = ECS_CONTROLLER
     last_push_at: dt.datetime | None = None
+    # Set by the hub for a service in a target marked `production: true` (docs/organization.md):
+    # gated as production whatever its tags say.
+    production_target: bool = False
 
     @classmethod
     def from_description(

@@ -295,9 +295,12 @@ def _glob_mismatch(c: _Candidate) -> _Stop:
 
 def _production_gated(c: _Candidate) -> _Stop:
     protect = c.policy.protect
-    if not protect.protects(c.service.tags):
+    if c.service.production_target:
+        production = "production service (a production target)"
+    elif protect.protects(c.service.tags):
+        production = f"production service ({protect.tag}={c.service.tags.get(protect.tag)})"
+    else:
         return None
-    production = f"production service ({protect.tag}={c.service.tags.get(protect.tag)})"
     if c.push.tag is None:
         return Verdict.PRODUCTION_GATED, f"{production}: a push without a tag never reaches it"
     if not c.policy.production_tags.matches(c.push.tag):

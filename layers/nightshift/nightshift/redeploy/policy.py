@@ -15,7 +15,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 
-from nightshift.policy import DEFAULT_PROTECT, Policy, ProtectRule
+from nightshift.policy import DEFAULT_PROTECT, Policy, ProtectRule, Targets
 
 SECTION = "redeploy"
 # A release version, as semantic versioning writes it, with an optional `v`. Pre-releases
@@ -81,6 +81,7 @@ class RedeployPolicy:
     production_tags: TagPattern = RELEASE_VERSIONS
     follow: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     dry_run: bool = False
+    targets: Targets | None = None  # None: the hub's own account and Region
 
     @classmethod
     def from_policy(cls, policy: Policy) -> RedeployPolicy:
@@ -92,6 +93,7 @@ class RedeployPolicy:
             production_tags=TagPattern.glob(production) if production else RELEASE_VERSIONS,
             follow=MappingProxyType(dict(section.get("follow") or {})),
             dry_run=bool(section.get("dry_run", False)),
+            targets=policy.targets,
         )
 
     def pattern_for(self, follows: str) -> TagPattern:

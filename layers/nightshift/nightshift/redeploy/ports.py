@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from nightshift.policy import Targets
 from nightshift.ports import FailureGuard, MetricsSink, ReportSink
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.facts import ServiceFacts, TaskDefinitionFacts
@@ -30,6 +31,19 @@ class EcsPort(Protocol):
     def history(self, service_arn: str) -> ServiceHistory | None: ...
 
     def stopped_tasks(self, service: ServiceFacts) -> tuple[StoppedTask, ...]: ...
+
+
+class TargetedEcsPort(EcsPort, Protocol):
+    """Redeploy's ECS side across the policy's targets, built per push (adapter:
+    `nightshift.adapters.redeploy_targets.TargetedEcs`): after `opted_in`, `unreached` holds one
+    error line per target whose services could not be listed."""
+
+    @property
+    def unreached(self) -> tuple[str, ...]: ...
+
+
+TargetedEcsSource = Callable[[Targets], TargetedEcsPort]
+"""The ECS side of one push across the policy's targets (hub and spoke, docs/organization.md)."""
 
 
 class DeployedPushesPort(Protocol):
@@ -68,4 +82,6 @@ __all__ = [
     "PolicySource",
     "PushWork",
     "ReportSink",
+    "TargetedEcsPort",
+    "TargetedEcsSource",
 ]

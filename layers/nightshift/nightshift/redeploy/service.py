@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         OncePerPush,
         PolicySource,
         ReportSink,
+        TargetedEcsSource,
     )
 
 COUNT = "Count"  # the unit of every redeploy metric (MetricUnit.Count)
@@ -73,10 +74,12 @@ class PushRedeployer:
         failures: FailureGuard,
         metrics: MetricsSink,
         logger: Logger,
+        targets: TargetedEcsSource | None = None,
     ) -> None:
         self._policy = policy
         self._environment = environment
         self._ecs = ecs
+        self._targets = targets
         self._pushes = pushes
         self._once = once
         self._publisher = publisher
@@ -108,48 +111,70 @@ class PushRedeployer:
 
     def redeploy(self, run: PushRun, policy: RedeployPolicy) -> dict[str, Any]:
         """Plan the push and, unless dry-run, carry the plan out; publish and return the report.
-        Raises RedeployIncompleteError (after publishing) when a service was not deployed."""
+        Raises RedeployIncompleteError (after publishing) when a service was not deployed, or
+        (with targets) a target's services could not be listed.
+
+        With the policy's `targets` (hub and spoke), the services are those of every target's
+        account and Region, each reached through its spoke role; a target that cannot be
+        reached is an error line of the report, and the others' services are deployed."""
         with self._failures(push_failure(run, self._environment)):
-            services = self._ecs.opted_in()
-            definitions = self._ecs.task_definitions(s.task_definition_arn for s in services)
+            targeted = (
+                self._targets(policy.targets)
+                if policy.targets is not None and self._targets is not None
+                else None
+            )
+            ecs: EcsPort = self._ecs if targeted is None else targeted
+            services = ecs.opted_in()
+            unreached = () if targeted is None else targeted.unreached
+            definitions = ecs.task_definitions(s.task_definition_arn for s in services)
             last_pushes = self._pushes.last_pushes() if services else {}
         plan = plan_redeploy(run.push, services, definitions, policy, last_pushes)
         self._logger.info("plan built", push=run.push.key, plan=render_plan(plan))
-        items = report_items(plan) if run.dry_run else self.deploy(plan)
+        items = report_items(plan) if run.dry_run else self.deploy(plan, ecs)
         report = push_report(run, items, self._environment)
-        if worth_reporting(items):
+        if unreached:
+            report = replace(report, errors=(*report.errors, *unreached))
+            self._metrics.add_metric(name="TargetsFailed", unit=COUNT, value=len(unreached))
+        if worth_reporting(items) or unreached:
             self._publisher.publish(report)
         for outcome, name in OUTCOME_METRICS.items():
             if count := report.counts[outcome.value]:
                 self._metrics.add_metric(name=name, unit=COUNT, value=count)
         failed = [item.resource for item in items if item.outcome is Outcome.FAILED]
+        failed += [line.split(": not reached:", 1)[0] for line in unreached]
         if failed and not run.dry_run:
             # The report is out; raising releases the idempotency record so Lambda's retry (or a
             # person re-sending the event) deploys what is missing.
             raise RedeployIncompleteError(failed)
         return report.to_json()
 
-    def deploy(self, plan: RedeployPlan) -> tuple[ReportItem, ...]:
+    def deploy(self, plan: RedeployPlan, ecs: EcsPort | None = None) -> tuple[ReportItem, ...]:
         """Carry out the plan: one registration per revision, then one UpdateService per
-        service. Items come back in the plan's order (by service ARN)."""
+        service, through `ecs` (default: the hub's own). Items come back in the plan's order
+        (by service ARN)."""
+        ecs = ecs or self._ecs
         done = {d.service.arn: report_item(d) for d in plan.decisions if not d.deploys}
         decisions = {d.service.arn: d for d in plan.deployments}
         for revision in plan.revisions:
             deploying = [decisions[arn] for arn in revision.services]
-            done.update(self._deploy_revision(revision, deploying, plan.push))
+            done.update(self._deploy_revision(revision, deploying, plan.push, ecs))
         return tuple(done[d.service.arn] for d in plan.decisions)
 
     def _deploy_revision(
-        self, revision: RevisionPlan, decisions: list[ServiceDecision], push: ImagePush
+        self,
+        revision: RevisionPlan,
+        decisions: list[ServiceDecision],
+        push: ImagePush,
+        ecs: EcsPort,
     ) -> dict[str, ReportItem]:
         try:
-            new_revision = self._ecs.register_revision(revision.source, push)
+            new_revision = ecs.register_revision(revision.source, push)
         except AwsError as exc:
             return {d.service.arn: failed_item(d, str(exc)) for d in decisions}
-        return {d.service.arn: self._deploy_service(d, new_revision, push) for d in decisions}
+        return {d.service.arn: self._deploy_service(d, new_revision, push, ecs) for d in decisions}
 
     def _deploy_service(
-        self, decision: ServiceDecision, new_revision: str, push: ImagePush
+        self, decision: ServiceDecision, new_revision: str, push: ImagePush, ecs: EcsPort
     ) -> ReportItem:
         try:
             # Claimed first, so a newer push racing this one for the service wins
@@ -157,7 +182,7 @@ class PushRedeployer:
             newer = self._pushes.claim(decision.service.arn, push)
             if newer is not None:
                 return superseded_item(decision, push.time, newer)
-            deployment_id = self._ecs.update_service(decision.service, new_revision)
+            deployment_id = ecs.update_service(decision.service, new_revision)
         except AwsError as exc:
             return failed_item(decision, str(exc), new_revision)
         return deployed_item(decision, deployment_id, new_revision)

@@ -12,7 +12,7 @@ from nightshift.retention.rules import PrunerSettings, RetentionPolicy
 from nightshift.settings import CommonSettings, flag, required
 
 if TYPE_CHECKING:
-    from nightshift.policy import Policy, ProtectRule
+    from nightshift.policy import Policy, ProtectRule, Targets
 
 # Template parameter (environment variable) -> the policy's `pruner.prices` key it provides.
 PRICE_VARIABLES = {
@@ -58,6 +58,7 @@ class PrunerPolicy:
     protect: ProtectRule
     options: PrunerSettings
     dry_run: bool
+    targets: Targets | None = None  # None: the hub's own account and Region
 
     @classmethod
     def from_policy(cls, policy: Policy, environment: PrunerEnvironment) -> PrunerPolicy:
@@ -69,6 +70,7 @@ class PrunerPolicy:
             protect=policy.protect,
             options=options,
             dry_run=environment.dry_run or options.dry_run,
+            targets=policy.targets,
         )
 
 
