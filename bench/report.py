@@ -832,8 +832,8 @@ def cold_start_section(results: Mapping[str, Any]) -> str:
     second_floors = "".join(
         f"""
 **A floor of its own for the {name}.** The {name} {found["why"]}. {found.get("made_of", "")}
-So the table also measures `{found["floor"]}`, a bare handler that imports boto3 and that, from
-the layer, and nothing else: against it the {name} is
+So the table also measures `{found["floor"]}`: a bare handler that imports what its name says
+(from the layer, as the functions do) and nothing else. Against it the {name} is
 {times(results["modes"][modes[0]][name]["vs_own_floor"])} as built and
 {times(results["modes"][modes[1]][name]["vs_own_floor"])} precompiled (the last column).
 """
