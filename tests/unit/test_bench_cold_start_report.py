@@ -63,7 +63,7 @@ def test_the_notifier_is_shown_against_the_powertools_batch_floor_with_the_reaso
     assert rows["scheduler"].endswith("|  |")  # no floor of its own
     assert cold_start.BATCH_FLOOR in rows
     assert "no narrower public module avoids asyncio" in section
-    assert "against it the notifier is\n1.10x as built" in section
+    assert "Against it the notifier is\n1.10x as built" in section
 
 
 def test_the_canary_is_shown_against_its_own_code_with_what_makes_it_up() -> None:
@@ -76,7 +76,7 @@ def test_the_canary_is_shown_against_its_own_code_with_what_makes_it_up() -> Non
     assert cold_start.CANARY_FLOOR in rows
     assert f"`nightshift.canary` ({cold_start.own_code()['canary']})" in section
     assert "the alarm plan (every run" in section
-    assert "against it the canary is\n1.15x as built" in section
+    assert "Against it the canary is\n1.15x as built" in section
 
 
 def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
