@@ -1,5 +1,6 @@
 """How the benchmark page reports the cold start (bench/report.py) when a handler has a floor of
-its own (bench/cold_start.py's OWN_FLOOR: the notifier and Powertools' BatchProcessor), from
+its own (bench/cold_start.py's OWN_FLOOR: the notifier and Powertools' BatchProcessor, the canary
+and its own pure code), from
 made-up results: no interpreter is timed."""
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ def handler(import_ms: float, floors: dict[str, float], own: str | None = None) 
 
 
 def results() -> dict[str, Any]:
-    floors = {cold_start.BARE: 200.0, cold_start.BATCH_FLOOR: 250.0}
+    floors = {
+        cold_start.BARE: 200.0,
+        cold_start.BATCH_FLOOR: 250.0,
+        cold_start.CANARY_FLOOR: 240.0,
+    }
     mode = {
         cold_start.BARE: handler(200, floors) | {"policy_s": None},
         cold_start.BATCH_FLOOR: handler(250, floors) | {"policy_s": None},
+        cold_start.CANARY_FLOOR: handler(240, floors) | {"policy_s": None},
+        "canary": handler(276, floors, cold_start.CANARY_FLOOR),
         "notifier": handler(275, floors, cold_start.BATCH_FLOOR),
         "scheduler": handler(240, floors),
     }
@@ -38,8 +45,8 @@ def results() -> dict[str, Any]:
         "modes": {"as built": mode, "precompiled": mode},
         "floors": list(cold_start.FLOORS),
         "own_floor": {
-            name: {"floor": floor, "why": why}
-            for name, (floor, why) in cold_start.OWN_FLOOR.items()
+            name: {"floor": floor, "why": why, "made_of": made_of.format(**cold_start.own_code())}
+            for name, (floor, why, made_of) in cold_start.OWN_FLOOR.items()
         },
         "by_package": {"notifier": {"botocore": 0.05}},
         "layer": {"unzipped_bytes": 2**20, "zipped_bytes": 2**19, "largest": {"boto3": 2**19}},
@@ -56,7 +63,20 @@ def test_the_notifier_is_shown_against_the_powertools_batch_floor_with_the_reaso
     assert rows["scheduler"].endswith("|  |")  # no floor of its own
     assert cold_start.BATCH_FLOOR in rows
     assert "no narrower public module avoids asyncio" in section
-    assert "against its own floor it is 1.10x as built" in section
+    assert "Against it the notifier is\n1.10x as built" in section
+
+
+def test_the_canary_is_shown_against_its_own_code_with_what_makes_it_up() -> None:
+    section = report.cold_start_section(results())
+    rows = {
+        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
+    }
+
+    assert rows["canary"].endswith("| 1.15x / 1.15x |")  # 276 ms / 240 ms
+    assert cold_start.CANARY_FLOOR in rows
+    assert f"`nightshift.canary` ({cold_start.own_code()['canary']})" in section
+    assert "the alarm plan (every run" in section
+    assert "Against it the canary is\n1.15x as built" in section
 
 
 def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
@@ -64,6 +84,25 @@ def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
     [row] = [line for line in summary.splitlines() if "4. cold start" in line]
 
     assert row == (
-        "| 4. cold start (import, as built) | 240-275 ms | bare boto3 handler: 200 ms | "
-        "1.20x-1.38x the floor; notifier 1.10x its own floor (section 4) |"
+        "| 4. cold start (import, as built) | 240-276 ms | bare boto3 handler: 200 ms | "
+        "1.20x-1.38x the floor; notifier 1.10x its own floor; canary 1.15x its own floor "
+        "(section 4) |"
+    )
+
+
+def test_what_the_canary_floor_is_made_of_is_counted_in_the_sources() -> None:
+    counted = cold_start.own_code()
+
+    dataclasses, enums = _module_level("@dataclass"), _module_level("class ", "Enum):")
+    assert dataclasses > 20  # the count reads the modules, not an empty folder
+    assert enums > 5
+    assert counted["canary"].startswith(f"{dataclasses} data classes, {enums} enums, ")
+
+
+def _module_level(prefix: str, suffix: str = "") -> int:
+    canary = cold_start.ROOT / "layers" / "nightshift" / "nightshift" / "canary"
+    return sum(
+        line.startswith(prefix) and line.endswith(suffix)
+        for path in canary.glob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
     )
