@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from nightshift.ports import FailureGuard, MetricsSink, ReportSink
+from nightshift.redeploy.approval import HeldRedeploy, HeldState
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.facts import ServiceFacts, TaskDefinitionFacts
 from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
@@ -20,6 +21,8 @@ class EcsPort(Protocol):
     `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
 
     def opted_in(self) -> tuple[ServiceFacts, ...]: ...
+
+    def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]: ...
 
     def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]: ...
 
@@ -43,6 +46,20 @@ class DeployedPushesPort(Protocol):
         ...
 
 
+class HeldRedeploysPort(Protocol):
+    """Held redeploys waiting for an approval (adapter:
+    `nightshift.adapters.held_redeploys.HeldRedeploys`). Failures raise AwsError."""
+
+    def hold(self, held: HeldRedeploy) -> None: ...
+
+    def get(self, key: str) -> tuple[HeldRedeploy, HeldState] | None: ...
+
+    def approve(self, key: str, now: dt.datetime, by: str) -> bool:
+        """Move the record from held to approved (conditional: still held, not expired);
+        False when it was not held any more."""
+        ...
+
+
 PushWork = Callable[[], dict[str, Any]]
 
 
@@ -63,6 +80,7 @@ __all__ = [
     "DeployedPushesPort",
     "EcsPort",
     "FailureGuard",
+    "HeldRedeploysPort",
     "MetricsSink",
     "OncePerPush",
     "PolicySource",
