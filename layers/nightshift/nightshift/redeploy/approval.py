@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlencode
 
+from nightshift.actions.token import ActionKind, new_token, sign
 from nightshift.canary.status import CheckState, StatusBoard
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.image import EcrRegistry, short_digest
@@ -182,10 +184,6 @@ def canary_summary(board: StatusBoard | None) -> str:
 def approve_link(held: HeldRedeploy, base_url: str, key: bytes) -> str:
     """The signed link that approves `held` (the actions function's `approve` action), valid
     until the held redeploy expires."""
-    from urllib.parse import urlencode
-
-    from nightshift.actions.token import ActionKind, new_token, sign
-
     token = new_token(ActionKind.APPROVE, held.key, expires=held.expires)
     return f"{base_url.rstrip('/')}/?{urlencode({'token': sign(token, key), 'target': held.key})}"
 
