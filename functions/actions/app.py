@@ -18,9 +18,9 @@ from nightshift.actions.http import answer as respond
 from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
 from nightshift.adapters.action_stores import SnoozeTable, UsedTokenTable
-from nightshift.adapters.deployed_pushes import DeployedPushes
-from nightshift.adapters.ecs import EcsServices
+from nightshift.adapters.ecs_deploy import EcsDeployer
 from nightshift.adapters.held_redeploys import HeldRedeploys
+from nightshift.adapters.last_pushes import DeployedPushes
 from nightshift.adapters.overrides import OverrideTagger
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
@@ -46,7 +46,7 @@ def service() -> ActionService:
     tagger, services = OverrideTagger(), EcsRollback()
     approvals = HeldRedeployApprover(  # a held redeploy goes out through redeploy's own path
         policy=lambda: RedeployPolicy.from_policy(policy),
-        ecs=EcsServices(),
+        ecs=EcsDeployer(),
         pushes=DeployedPushes(s.state_table, table),
         held=HeldRedeploys(s.state_table, table),
     )

@@ -50,19 +50,25 @@ HELD_KEY = f"{PROD_API}@{PUSHED_DIGEST}"
 
 
 @pytest.fixture
-def held(aws: CoreStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def stack(request: pytest.FixtureRequest) -> CoreStack:
+    """test_redeploy's core stack in moto (its `aws` fixture)."""
+    return request.getfixturevalue("aws")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def held(stack: CoreStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The release push, held: returns the approval report."""
-    aws.write_policy(POLICY)
-    aws.ecs.tag_resource(
+    stack.write_policy(POLICY)
+    stack.ecs.tag_resource(
         resourceArn=PROD_API, tags=[{"key": "nightshift:approval", "value": "required"}]
     )
-    secrets = aws.session.client("secretsmanager")
+    secrets = stack.session.client("secretsmanager")
     secrets.create_secret(Name=KEY_NAME, SecretString=KEY)
     secrets.create_secret(Name=SLACK_NAME, SecretString="slack-secret")
     board = StatusBoard(checks=(("api", CheckState.UP), ("web", CheckState.UP)))
     with monkeypatch.context() as canary:  # the staging canary's last report, as it stores it
         canary.setenv("POWERTOOLS_SERVICE_NAME", "canary")
-        CanaryMemory(TABLE, aws.session.client("dynamodb")).remember(
+        CanaryMemory(TABLE, stack.session.client("dynamodb")).remember(
             board, at=dt.datetime.now(dt.UTC), run_id="canary-1"
         )
     monkeypatch.setenv("NIGHTSHIFT_ACTIONS_URL", ACTIONS_URL)
@@ -72,12 +78,12 @@ def held(aws: CoreStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     item = items_by_service(result)[PROD_API]
     assert item["outcome"] == "planned"
     assert item["details"]["verdict"] == "held"
-    [approval] = [r for r in aws.reports() if r["summary"].startswith("approval needed")]
+    [approval] = [r for r in stack.reports() if r["summary"].startswith("approval needed")]
     return dict(approval)
 
 
 @pytest.fixture
-def actions(aws: CoreStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def actions(stack: CoreStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "actions")
     monkeypatch.setenv("NIGHTSHIFT_ACTIONS_SLACK_SECRET", SLACK_NAME)
     monkeypatch.setenv("NIGHTSHIFT_ACTIONS_TIMEZONE", "Europe/Berlin")
@@ -98,7 +104,7 @@ def link_of(approval: dict[str, Any]) -> tuple[str, str]:
 
 
 def test_push_to_a_held_production_service_is_recorded_and_not_deployed(
-    aws: CoreStack, held: dict[str, Any]
+    stack: CoreStack, held: dict[str, Any]
 ) -> None:
     details = held["items"][0]["details"]
     assert details["tag"] == "v1.4.0"
@@ -106,19 +112,19 @@ def test_push_to_a_held_production_service_is_recorded_and_not_deployed(
     assert details["new_image"].endswith(f"todoapp-backend@{PUSHED_DIGEST}")
     assert details["canary"] == "all 2 checks up"
     assert details["approve_url"].startswith(ACTIONS_URL)
-    assert aws.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:1")
-    [record] = aws.state("redeploy#held")
+    assert stack.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:1")
+    [record] = stack.state("redeploy#held")
     assert record["sk"]["S"] == HELD_KEY
     assert record["hold_state"]["S"] == "held"
 
 
 def test_approve_link_deploys_the_held_digest_once_and_a_replay_does_nothing(
-    aws: CoreStack, held: dict[str, Any], actions: ModuleType
+    stack: CoreStack, held: dict[str, Any], actions: ModuleType
 ) -> None:
     token, target = link_of(held)
 
     first = post(actions, token, target)
-    deployed = aws.service(PRODUCTION, API)["taskDefinition"]
+    deployed = stack.service(PRODUCTION, API)["taskDefinition"]
     replay = post(actions, token, target)
     other_link = sign(
         new_token(ActionKind.APPROVE, HELD_KEY, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)),
@@ -128,23 +134,23 @@ def test_approve_link_deploys_the_held_digest_once_and_a_replay_does_nothing(
 
     assert first["statusCode"] == 200, first["body"]
     assert deployed.endswith("todoapp-backend:2")
-    image = aws.definition(deployed)["taskDefinition"]["containerDefinitions"][0]["image"]
+    image = stack.definition(deployed)["taskDefinition"]["containerDefinitions"][0]["image"]
     assert image.endswith(f"todoapp-backend@{PUSHED_DIGEST}")
     assert replay["statusCode"] == 409
     assert second["statusCode"] == 200
-    assert aws.service(PRODUCTION, API)["taskDefinition"] == deployed
-    assert len(aws.revisions("todoapp-backend")) == 2
-    reports = [r for r in aws.reports() if r["function"] == "actions"]
-    assert [r["summary"] for r in reports][0].endswith("approved, via a link")
+    assert stack.service(PRODUCTION, API)["taskDefinition"] == deployed
+    assert len(stack.revisions("todoapp-backend")) == 2
+    reports = [r for r in stack.reports() if r["function"] == "actions"]
+    assert reports[0]["summary"].endswith("approved, via a link")
     assert reports[1]["items"][0]["outcome"] == "skipped"
     assert reports[1]["items"][0]["reason"] == "approved already; nothing done again"
-    [record] = aws.state("redeploy#held")
+    [record] = stack.state("redeploy#held")
     assert record["hold_state"]["S"] == "approved"
-    assert aws.service(STAGING, API)["taskDefinition"].endswith("todoapp-backend:1")
+    assert stack.service(STAGING, API)["taskDefinition"].endswith("todoapp-backend:1")
 
 
 def test_approval_after_its_expiry_does_nothing_and_says_so(
-    aws: CoreStack, held: dict[str, Any], actions: ModuleType
+    stack: CoreStack, held: dict[str, Any], actions: ModuleType
 ) -> None:
     expired = new_token(
         ActionKind.APPROVE, HELD_KEY, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
@@ -153,10 +159,10 @@ def test_approval_after_its_expiry_does_nothing_and_says_so(
     answer = post(actions, sign(expired, KEY.encode()), HELD_KEY)
 
     assert answer["statusCode"] == 410
-    assert aws.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:1")
-    [report] = [r for r in aws.reports() if r["function"] == "actions"]
+    assert stack.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:1")
+    [report] = [r for r in stack.reports() if r["function"] == "actions"]
     assert "expired at" in report["summary"]
     assert report["summary"].endswith("nothing was deployed, via a link")
-    [record] = aws.state("redeploy#held")
+    [record] = stack.state("redeploy#held")
     assert record["hold_state"]["S"] == "held"
     assert json.loads(record["record"]["S"])["tag"] == "v1.4.0"

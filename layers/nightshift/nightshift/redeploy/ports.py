@@ -16,11 +16,9 @@ from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
 from nightshift.redeploy.policy import RedeployPolicy
 
 
-class EcsPort(Protocol):
-    """The services that follow pushes, what they run, and acting on them (adapter:
-    `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
-
-    def opted_in(self) -> tuple[ServiceFacts, ...]: ...
+class DeployPort(Protocol):
+    """Describing services and deploying a digest to them (adapter:
+    `nightshift.adapters.ecs_deploy.EcsDeployer`). Failures raise AwsError."""
 
     def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]: ...
 
@@ -29,6 +27,13 @@ class EcsPort(Protocol):
     def register_revision(self, source: TaskDefinitionFacts, push: ImagePush) -> str: ...
 
     def update_service(self, service: ServiceFacts, task_definition_arn: str) -> str: ...
+
+
+class EcsPort(DeployPort, Protocol):
+    """The services that follow pushes, what they run, and acting on them (adapter:
+    `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
+
+    def opted_in(self) -> tuple[ServiceFacts, ...]: ...
 
     def history(self, service_arn: str) -> ServiceHistory | None: ...
 
@@ -77,6 +82,7 @@ PolicySource = Callable[[], RedeployPolicy]
 """The deployed policy's `redeploy` section; raises PolicyError when unusable."""
 
 __all__ = [
+    "DeployPort",
     "DeployedPushesPort",
     "EcsPort",
     "FailureGuard",

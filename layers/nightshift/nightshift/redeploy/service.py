@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from nightshift.redeploy.ports import (
         DeployedPushesPort,
+        DeployPort,
         EcsPort,
         FailureGuard,
         HeldRedeploysPort,
@@ -74,7 +75,7 @@ class PlanDeployer:
     per service, each claimed first against newer pushes. Used for a push as it arrives and for
     a held push once approved, so both take exactly the same path."""
 
-    def __init__(self, ecs: EcsPort, pushes: DeployedPushesPort) -> None:
+    def __init__(self, ecs: DeployPort, pushes: DeployedPushesPort) -> None:
         self._ecs = ecs
         self._pushes = pushes
 
@@ -229,7 +230,7 @@ class HeldRedeployApprover:
         self,
         *,
         policy: PolicySource,
-        ecs: EcsPort,
+        ecs: DeployPort,
         pushes: DeployedPushesPort,
         held: HeldRedeploysPort,
     ) -> None:
