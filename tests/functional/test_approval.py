@@ -20,6 +20,7 @@ from nightshift.actions.token import ActionKind, new_token, sign
 from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.canary.status import CheckState, StatusBoard
 from tests.conftest import FakeLambdaContext, load_event, load_handler
+from tests.functional.test_actions import slack_post
 from tests.functional.test_redeploy import (  # noqa: F401 (fixtures)
     API,
     PRODUCTION,
@@ -37,6 +38,7 @@ from tests.functional.test_redeploy import (  # noqa: F401 (fixtures)
 
 KEY, KEY_NAME = "k3y" * 20, "nightshift/actions-staging-signing-key"
 SLACK_NAME = "nightshift/actions-staging-slack-signing-secret"
+SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ACTIONS_URL = "https://abcdefghijklmnop.lambda-url.eu-central-1.on.aws/"
 POLICY = """\
 version: 1
@@ -64,7 +66,7 @@ def held(stack: CoreStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     )
     secrets = stack.session.client("secretsmanager")
     secrets.create_secret(Name=KEY_NAME, SecretString=KEY)
-    secrets.create_secret(Name=SLACK_NAME, SecretString="slack-secret")
+    secrets.create_secret(Name=SLACK_NAME, SecretString=SLACK_SECRET)
     board = StatusBoard(checks=(("api", CheckState.UP), ("web", CheckState.UP)))
     with monkeypatch.context() as canary:  # the staging canary's last report, as it stores it
         canary.setenv("POWERTOOLS_SERVICE_NAME", "canary")
@@ -166,3 +168,18 @@ def test_approval_after_its_expiry_does_nothing_and_says_so(
     [record] = stack.state("redeploy#held")
     assert record["hold_state"]["S"] == "held"
     assert json.loads(record["record"]["S"])["tag"] == "v1.4.0"
+
+
+def test_approve_button_in_slack_deploys_and_names_who_approved(
+    stack: CoreStack, held: dict[str, Any], actions: ModuleType
+) -> None:
+    token, _ = link_of(held)
+
+    answer = dict(
+        actions.lambda_handler(slack_post(token, secret=SLACK_SECRET), FakeLambdaContext())
+    )
+
+    assert answer["statusCode"] == 200, answer["body"]
+    assert stack.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:2")
+    [report] = [r for r in stack.reports() if r["function"] == "actions"]
+    assert report["summary"].endswith("approved, via Slack by amy")
