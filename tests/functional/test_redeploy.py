@@ -275,8 +275,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, models: Loader) -> Iter
         table=TABLE,
         topic_arn=TOPIC_ARN,
         region=REGION,
-        # No approve links here (test_approval.py makes them): the template's function URL
-        # and signing key are the local cloud's to resolve.
+        # No approve links here (test_approval.py makes them).
         extra={
             "MOTO_ACCOUNT_ID": ACCOUNT,
             "NIGHTSHIFT_ACTIONS_URL": "",
