@@ -18,12 +18,17 @@ from nightshift.actions.http import answer as respond
 from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
 from nightshift.adapters.action_stores import SnoozeTable, UsedTokenTable
+from nightshift.adapters.ecs_deploy import EcsDeployer
+from nightshift.adapters.held_redeploys import HeldRedeploys
+from nightshift.adapters.last_pushes import DeployedPushes
 from nightshift.adapters.overrides import OverrideTagger
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.reporting import ReportPublisher
 from nightshift.adapters.rollback import EcsRollback
 from nightshift.adapters.secrets import SecretReader
 from nightshift.library_logs import quiet_library_loggers
+from nightshift.redeploy.policy import RedeployPolicy
+from nightshift.redeploy.service import HeldRedeployApprover
 from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or secrets at DEBUG
@@ -36,9 +41,18 @@ read = lambda name: secrets.value(name).encode()  # noqa: E731
 def service() -> ActionService:
     s, table, publish = settings(), boto3.client("dynamodb"), boto3.client("sns")
     used, snoozes = UsedTokenTable(s.state_table, table), SnoozeTable(s.state_table, table)
-    protect, reports = load_deployed_policy(s).protect, ReportPublisher(s.ops_topic_arn, publish)
+    policy = load_deployed_policy(s)
+    protect, reports = policy.protect, ReportPublisher(s.ops_topic_arn, publish)
     tagger, services = OverrideTagger(), EcsRollback()
-    return ActionService(s.environment, s.zone, protect, used, tagger, snoozes, services, reports)
+    approvals = HeldRedeployApprover(  # a held redeploy goes out through redeploy's own path
+        policy=lambda: RedeployPolicy.from_policy(policy),
+        ecs=EcsDeployer(),
+        pushes=DeployedPushes(s.state_table, table),
+        held=HeldRedeploys(s.state_table, table),
+    )
+    return ActionService(
+        s.environment, s.zone, protect, used, tagger, snoozes, services, reports, approvals
+    )
 
 
 def answer(route: str) -> Response[str]:

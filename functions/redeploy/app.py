@@ -5,6 +5,7 @@ The work is `nightshift.redeploy.service`; the push's runs under Powertools idem
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
@@ -12,12 +13,17 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.deployed_pushes import DeployedPushes, PushIdempotency
 from nightshift.adapters.ecs import EcsServices
+from nightshift.adapters.held_redeploys import HeldRedeploys
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.redeploy_targets import targeted_ecs
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
+from nightshift.adapters.secrets import SecretReader
+from nightshift.errors import AwsError, ConfigurationError
 from nightshift.library_logs import quiet_library_loggers
+from nightshift.redeploy.approval import HeldRedeploy, approve_link, canary_summary
 from nightshift.redeploy.events import read_event
 from nightshift.redeploy.service import DeploymentOutcomes, PushRedeployer, Redeploy
 from nightshift.redeploy.settings import PUSH_IDEMPOTENCY_SECONDS, RedeployPolicy, RedeploySettings
@@ -29,11 +35,38 @@ metrics = Metrics()
 idempotency = IdempotencyConfig(expires_after_seconds=PUSH_IDEMPOTENCY_SECONDS)
 
 
+def canary_state(table: str) -> str:
+    """The canary's last reported state ('unknown' when it cannot be read: never a reason to
+    not ask for an approval)."""
+    try:
+        return canary_summary(CanaryMemory(table).last())
+    except AwsError as exc:
+        logger.warning("canary state not read", error=str(exc))
+        return "unknown"
+
+
+def approve_links(
+    settings: RedeploySettings, secrets: SecretReader
+) -> Callable[[HeldRedeploy], str | None]:
+    def link(held: HeldRedeploy) -> str | None:
+        if not settings.actions_url or not settings.signing_key_secret:
+            return None
+        try:
+            key = secrets.value(settings.signing_key_secret).encode()
+        except ConfigurationError as exc:
+            logger.warning("approve link not signed", error=str(exc))
+            return None
+        return approve_link(held, settings.actions_url, key)
+
+    return link
+
+
 @cache
 def redeploy(function_arn: str) -> Redeploy:
     """Built once per container; `function_arn` (the Lambda context's) names the hub's account
     and Region for a policy with targets."""
-    common = RedeploySettings.from_environ().common
+    settings = RedeploySettings.from_environ()
+    common = settings.common
     ecs, publisher = EcsServices(), ReportPublisher(common.ops_topic_arn)
     pushes = PushRedeployer(  # the policy is read at the first push (again after a PolicyError)
         policy=cache(lambda: RedeployPolicy.from_policy(load_deployed_policy(common))),
@@ -47,6 +80,9 @@ def redeploy(function_arn: str) -> Redeploy:
         failures=partial(failure_reported, publisher, logger=logger),
         metrics=metrics,
         logger=logger,
+        held=HeldRedeploys(common.state_table),
+        canary=partial(canary_state, common.state_table),
+        links=approve_links(settings, SecretReader()),
     )
     outcomes = DeploymentOutcomes(
         environment=common.environment, ecs=ecs, publisher=publisher, metrics=metrics, logger=logger

@@ -161,7 +161,12 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         table=TABLE,
         topic_arn=TOPIC_ARN,
         region=REGION,
-        extra={"MOTO_ACCOUNT_ID": ACCOUNT, "POWERTOOLS_LOG_LEVEL": "WARNING"},
+        extra={
+            "MOTO_ACCOUNT_ID": ACCOUNT,
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "NIGHTSHIFT_ACTIONS_URL": "",  # no approve links: nothing here is held
+            "NIGHTSHIFT_ACTIONS_SIGNING_KEY_SECRET": "",
+        },
     )
 
 

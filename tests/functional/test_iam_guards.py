@@ -39,6 +39,9 @@ EXEMPT = {
     # guards are the opt-in tag and the follow rules. It only ever registers new revisions
     # (no resource-level permission) and tags them while registering them.
     "redeploy": {"ecs:UpdateService", "ecs:RegisterTaskDefinition", "ecs:TagResource"},
+    # An approved held redeploy registers a new revision (no resource-level permission);
+    # nothing runs it until UpdateService, which is guarded.
+    "actions": {"ecs:RegisterTaskDefinition"},
     # Passing a role changes nothing; the roles a stack may pass are listed (test below).
     "iam": {"iam:PassRole"},
 }
@@ -348,3 +351,28 @@ def test_iam_protects_exactly_the_values_the_protect_rule_protects(judge, value)
         verdict = evaluate(judge, function, action, {**OPT_IN[function], PROTECT_TAG: value})
 
         assert (verdict.decision == "ExplicitlyDenied") is protects(value), verdict.describe()
+
+
+APPROVAL = {"nightshift:approval": "required"}
+
+
+@pytest.mark.parametrize("spelling", ["production", "prod", "Production", "PROD"])
+def test_actions_may_update_a_production_service_only_when_tagged_for_approval(judge, spelling):
+    """The one production exception (decision 20): an approved held redeploy reaches a
+    production service its owners tagged nightshift:approval=required; nothing else does."""
+    tagged = {**OPT_IN["actions"], PROTECT_TAG: spelling}
+    allowed = evaluate(judge, "actions", "ecs:UpdateService", {**tagged, **APPROVAL})
+    other = evaluate(judge, "actions", "ecs:UpdateService", {**tagged, "nightshift:approval": "no"})
+    tagging = evaluate(judge, "actions", "ecs:TagResource", {**tagged, **APPROVAL})
+
+    assert allowed.allowed, allowed.describe()
+    assert other.decision == "ExplicitlyDenied", other.describe()
+    assert tagging.decision == "ExplicitlyDenied", tagging.describe()
+
+
+@pytest.mark.parametrize("spelling", [" prod", "production "])
+def test_a_padded_production_value_is_denied_even_when_tagged_for_approval(judge, spelling):
+    tagged = {**OPT_IN["actions"], PROTECT_TAG: spelling, **APPROVAL}
+    verdict = evaluate(judge, "actions", "ecs:UpdateService", tagged)
+
+    assert verdict.decision == "ExplicitlyDenied", verdict.describe()

@@ -275,7 +275,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, models: Loader) -> Iter
         table=TABLE,
         topic_arn=TOPIC_ARN,
         region=REGION,
-        extra={"MOTO_ACCOUNT_ID": ACCOUNT},
+        # No approve links here (test_approval.py makes them).
+        extra={
+            "MOTO_ACCOUNT_ID": ACCOUNT,
+            "NIGHTSHIFT_ACTIONS_URL": "",
+            "NIGHTSHIFT_ACTIONS_SIGNING_KEY_SECRET": "",
+        },
     )
     with mock_aws():
         # The handler's clients come from the default session; the test's own from another, so

@@ -32,6 +32,8 @@ HUB_ONLY = {
     "RememberParkedCapacityAndLastRun": "the state table is the hub's",
     "RememberTheDeletionCursor": "the state table is the hub's",
     "RememberPushes": "the state table is the hub's",
+    "ReadCanaryState": "the state table is the hub's",
+    "ReadActionSigningKey": "the actions function and its signing key are the hub's",
     "ReportToOpsTopic": "the ops topic is the hub's",
     "EncryptReportsForOpsTopic": "the ops topic's key is the hub's",
     "EncryptForOpsTopic": "the ops topic's key is the hub's",

@@ -17,9 +17,15 @@ from nightshift.adapters.reporting import failure_reported
 from nightshift.errors import AwsError, NightshiftError
 from nightshift.policy import parse_policy
 from nightshift.redeploy import ImagePush, RedeployPolicy, ServiceFacts, TaskDefinitionFacts
+from nightshift.redeploy.approval import HeldRedeploy, HeldState
 from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
 from nightshift.redeploy.ports import PushWork
-from nightshift.redeploy.service import DeploymentOutcomes, PushRedeployer, Redeploy
+from nightshift.redeploy.service import (
+    DeploymentOutcomes,
+    HeldRedeployApprover,
+    PushRedeployer,
+    Redeploy,
+)
 from nightshift.report import Report
 
 ENVIRONMENT = "staging"
@@ -49,6 +55,9 @@ class MemoryEcs:
     def opted_in(self) -> tuple[ServiceFacts, ...]:
         self._maybe_fail("GetResources")
         return tuple(self.services.values())
+
+    def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]:
+        return tuple(self.services[arn] for arn in service_arns if arn in self.services)
 
     def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]:
         return {arn: self.definitions[arn] for arn in sorted(set(arns)) if arn in self.definitions}
@@ -114,6 +123,29 @@ class MemoryOnce:
         return self.results[push_key]
 
 
+class MemoryHeld:
+    """Held redeploys by key, with their state; `approve` is conditional as in DynamoDB."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[HeldRedeploy, HeldState]] = {}
+        self.approved_by: dict[str, str] = {}
+
+    def hold(self, held: HeldRedeploy) -> None:
+        if self.records.get(held.key, (held, HeldState.HELD))[1] is HeldState.HELD:
+            self.records[held.key] = (held, HeldState.HELD)
+
+    def get(self, key: str) -> tuple[HeldRedeploy, HeldState] | None:
+        return self.records.get(key)
+
+    def approve(self, key: str, now: dt.datetime, by: str) -> bool:
+        found = self.records.get(key)
+        if found is None or found[1] is not HeldState.HELD or now >= found[0].expires:
+            return False
+        self.records[key] = (found[0], HeldState.APPROVED)
+        self.approved_by[key] = by
+        return True
+
+
 class MemoryPublisher:
     def __init__(self) -> None:
         self.reports: list[Report] = []
@@ -150,6 +182,8 @@ class FakeRedeploy:
     publisher: MemoryPublisher = field(default_factory=MemoryPublisher)
     metrics: MemoryMetrics = field(default_factory=MemoryMetrics)
     logger: Logger = field(default_factory=lambda: Logger(service="redeploy"))
+    held: MemoryHeld = field(default_factory=MemoryHeld)
+    now: dt.datetime = dt.datetime(2026, 11, 20, 9, 13, tzinfo=dt.UTC)
 
     def _policy(self) -> RedeployPolicy:
         if isinstance(self.policy, NightshiftError):
@@ -168,6 +202,16 @@ class FakeRedeploy:
             failures=partial(failure_reported, self.publisher, logger=self.logger),
             metrics=self.metrics,
             logger=self.logger,
+            held=self.held,
+            canary=lambda: "all 2 checks up",
+            links=lambda held: f"https://actions.example/?target={held.key}",
+            clock=lambda: self.now,
+        )
+
+    @property
+    def approver(self) -> HeldRedeployApprover:
+        return HeldRedeployApprover(
+            policy=self._policy, ecs=self.ecs, pushes=self.pushes, held=self.held
         )
 
     @property

@@ -11,7 +11,7 @@ from nightshift.actions.plan import TaggedResource
 from nightshift.actions.service import ActionService
 from nightshift.actions.token import ActionKind, Reason, new_token
 from nightshift.policy import DEFAULT_PROTECT
-from nightshift.report import Outcome
+from nightshift.report import Outcome, ReportItem
 from tests.support.fakes.actions import OverridesOf, World, service_facts
 
 NOW = dt.datetime(2026, 12, 4, 18, 0, tzinfo=dt.UTC)
@@ -112,13 +112,68 @@ def test_rollback_of_production_is_refused_and_changes_nothing() -> None:
     assert world.reports[0].items[0].outcome is Outcome.REFUSED
 
 
-def test_approve_is_reserved_and_refused_without_using_the_token() -> None:
-    world = World()
-    token = new_token(ActionKind.APPROVE, "todoapp-api", EXPIRES)
-    result = make(world).act(token, "via a link", NOW)
+HELD_KEY = f"{API}@sha256:{'9b' * 32}"
+
+
+class Approvals:
+    """The approvals port: what it was asked, and the item it answers with."""
+
+    def __init__(self, outcome: Outcome = Outcome.DONE, reason: str = "deployed") -> None:
+        self.asked: list[tuple[str, str]] = []
+        self.outcome, self.reason = outcome, reason
+
+    def approve(self, key: str, now: dt.datetime, by: str) -> ReportItem:
+        self.asked.append((key, by))
+        return ReportItem(API, "ecs-service", "approve-redeploy", self.outcome, self.reason)
+
+
+def approving(world: World, approvals: Approvals) -> ActionService:
+    return ActionService(
+        "staging", ZONE, DEFAULT_PROTECT, world, OverridesOf(world), world, world, world, approvals
+    )
+
+
+def test_approve_deploys_the_held_redeploy_and_names_who_approved() -> None:
+    world, approvals = World(), Approvals()
+    token = new_token(ActionKind.APPROVE, HELD_KEY, EXPIRES)
+    result = approving(world, approvals).act(token, "via Slack by ana", NOW)
+    assert result.reason is Reason.OK
+    assert approvals.asked == [(HELD_KEY, "via Slack by ana")]
+    [report] = world.reports
+    assert report.summary == (
+        "redeploy of service api to sha256:9b9b9b9b9b9b approved, via Slack by ana"
+    )
+
+
+def test_approve_link_works_once() -> None:
+    world, approvals = World(), Approvals()
+    token = new_token(ActionKind.APPROVE, HELD_KEY, EXPIRES)
+    approving(world, approvals).act(token, "via a link", NOW)
+    again = approving(world, approvals).act(token, "via a link", NOW)
+    assert again.reason is Reason.ALREADY_USED
+    assert len(approvals.asked) == 1
+
+
+def test_expired_approval_does_nothing_and_reports_it() -> None:
+    world, approvals = World(), Approvals()
+    token = new_token(ActionKind.APPROVE, HELD_KEY, EXPIRES)
+    result = approving(world, approvals).act(token, "via a link", EXPIRES)
+    assert result.reason is Reason.EXPIRED
+    assert approvals.asked == []
+    assert world.used == set()
+    [report] = world.reports
+    assert report.summary.startswith("approval of the held redeploy of service api")
+    assert "expired at 2026-12-04 21:00 CET; nothing was deployed, via a link" in report.summary
+
+
+def test_approve_target_that_is_not_a_held_redeploy_is_refused() -> None:
+    world, approvals = World(), Approvals()
+    result = approving(world, approvals).act(
+        new_token(ActionKind.APPROVE, "todoapp-api", EXPIRES), "via a link", NOW
+    )
     assert result.refused
     assert world.used == set()
-    assert world.reports == []
+    assert approvals.asked == []
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ it says:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -149,7 +150,7 @@ def function_variables(
     if missing:
         raise ValueError(f"template.yaml's Globals no longer declare {', '.join(missing)}")
     resolved = {
-        name: _resolved(name, value)
+        name: _resolved(name, value, environment)
         for name, value in declared.items()
         if name not in (*SUPPLIED_VARIABLES, *LOCAL_VARIABLES) and name not in extra
     }
@@ -182,11 +183,24 @@ def _declared_variables(service: str) -> dict[str, Any]:
     return {**shared, **functions[service]}
 
 
-def _resolved(name: str, value: Any) -> str:
-    """A variable's value as Lambda would see it with the template's parameter defaults."""
+def _resolved(name: str, value: Any, environment: str) -> str:
+    """A variable's value as Lambda would see it with the template's parameter defaults (and
+    `environment` for `Environment`): a `Ref` to a parameter, or a `Sub` of parameters only."""
     if isinstance(value, str):
         return value
-    parameters = nightshift_template()["Parameters"]
+    parameters = {
+        key: str(parameter.get("Default", ""))
+        for key, parameter in nightshift_template()["Parameters"].items()
+    }
+    parameters["Environment"] = environment
     if isinstance(value, Mapping) and list(value) == ["Ref"] and value["Ref"] in parameters:
-        return str(parameters[value["Ref"]]["Default"])
+        return parameters[value["Ref"]]
+    if (
+        isinstance(value, Mapping)
+        and list(value) == ["Fn::Sub"]
+        and isinstance(value["Fn::Sub"], str)
+    ):
+        names = re.findall(r"\$\{([^}]+)\}", value["Fn::Sub"])
+        if all(found in parameters for found in names):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m[1]], value["Fn::Sub"])
     raise ValueError(f"{name}: cannot resolve {value!r} from template.yaml; pass it in `extra`")

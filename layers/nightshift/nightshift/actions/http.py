@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from nightshift.actions import page, slack
 from nightshift.actions.plan import describe, via_link, via_slack
 from nightshift.actions.service import ActionResult
-from nightshift.actions.token import ActionToken, Reason, verify
+from nightshift.actions.token import ActionKind, ActionToken, Reason, Verification, verify
 from nightshift.schedule.timeline import format_local
 
 HTML = "text/html; charset=utf-8"
@@ -44,6 +44,8 @@ def follow_link(body: bytes, key: bytes, now: dt.datetime, act: Act) -> Answer:
     """POST of the confirmation form: verify again, then act once."""
     fields = {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace")).items()}
     checked = verify(fields.get("token", ""), key, now, expected_target=fields.get("target", ""))
+    if _expired_approval(checked) and checked.token is not None:
+        return _acted(act(checked.token, via_link()), HTML)
     if not checked.ok or checked.token is None:
         return _refusal(checked.reason)
     return _acted(act(checked.token, via_link()), HTML)
@@ -60,10 +62,22 @@ def slack_click(
     if click is None:
         return Answer(400, TEXT, "Not a button click Nightshift knows.", "malformed")
     checked = verify(click.token, key, now)
+    if _expired_approval(checked) and checked.token is not None:
+        return _acted(act(checked.token, via_slack(click.user)), TEXT)
     if not checked.ok or checked.token is None:
         status, message = page.REFUSALS[checked.reason]
         return Answer(status, TEXT, message, str(checked.reason))
     return _acted(act(checked.token, via_slack(click.user)), TEXT)
+
+
+def _expired_approval(checked: Verification) -> bool:
+    """A genuine approve token past its expiry: it does nothing, but the service reports that
+    an approval came too late (the held redeploy then expires unapproved)."""
+    return (
+        checked.reason is Reason.EXPIRED
+        and checked.token is not None
+        and checked.token.kind is ActionKind.APPROVE
+    )
 
 
 def _refusal(reason: Reason) -> Answer:

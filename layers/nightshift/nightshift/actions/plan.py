@@ -20,6 +20,10 @@ REDEPLOY_TAG = "nightshift:redeploy"
 SCHEDULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
 TASK_DEFINITION = re.compile(r"^(?P<family>.*):(?P<revision>\d+)$")
+# An approve action's target: a held redeploy's key, `<service ARN>@<image digest>`.
+HELD_KEY = re.compile(
+    r"^(?P<service>arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/@]+)@sha256:[0-9a-f]{64}$"
+)
 
 POWER_KINDS = frozenset({ActionKind.KEEP_RUNNING, ActionKind.STOP_NOW, ActionKind.START_NOW})
 
@@ -105,8 +109,8 @@ def target_problem(token: ActionToken) -> str | None:
         return f"{token.target!r} is not a canary check name"
     if token.kind is ActionKind.ROLLBACK and not SERVICE_ARN.match(token.target):
         return f"{token.target!r} is not an ECS service ARN"
-    if token.kind is ActionKind.APPROVE:
-        return "approving held production redeploys is not available yet"
+    if token.kind is ActionKind.APPROVE and not HELD_KEY.match(token.target):
+        return f"{token.target!r} is not a held redeploy"
     return None
 
 
@@ -115,6 +119,9 @@ def short_target(token: ActionToken) -> str:
         return "service " + token.target.rsplit("/", 1)[-1]
     if token.kind is ActionKind.SNOOZE:
         return f"check {token.target}"
+    if token.kind is ActionKind.APPROVE:
+        service, _, digest = token.target.partition("@")
+        return f"redeploy of service {service.rsplit('/', 1)[-1]} to {digest[:19]}"
     return f"schedule {token.target}"
 
 
@@ -134,7 +141,7 @@ def describe(token: ActionToken, zone: ZoneInfo) -> str:
         case ActionKind.ROLLBACK:
             return f"roll {what} back to its previous image"
         case ActionKind.APPROVE:
-            return f"approve {token.target}"
+            return f"approve the held {what}"
 
 
 def done_summary(token: ActionToken, zone: ZoneInfo, via: str) -> str:
@@ -153,8 +160,16 @@ def done_summary(token: ActionToken, zone: ZoneInfo, via: str) -> str:
         case ActionKind.ROLLBACK:
             text = f"{what} rolled back to its previous image"
         case ActionKind.APPROVE:
-            text = f"{token.target} approved"
+            text = f"{what} approved"
     return f"{text}, {via}"
+
+
+def expired_summary(token: ActionToken, zone: ZoneInfo, via: str) -> str:
+    """`approval of the held redeploy of service api to sha256:… expired at …; nothing was
+    deployed, via a link`: an approval too late does nothing, and says so."""
+    expired = format_local(token.expires.astimezone(zone))
+    what = short_target(token)
+    return f"approval of the held {what} expired at {expired}; nothing was deployed, {via}"
 
 
 def via_link() -> str:

@@ -10,8 +10,17 @@ from typing import Protocol
 
 from nightshift.actions.plan import TaggedResource
 from nightshift.ports import ReportSink
+from nightshift.report import ReportItem
 
-__all__ = ["Overrides", "ReportSink", "ServiceFacts", "Services", "Snoozes", "UsedTokens"]
+__all__ = [
+    "Approvals",
+    "Overrides",
+    "ReportSink",
+    "ServiceFacts",
+    "Services",
+    "Snoozes",
+    "UsedTokens",
+]
 
 
 class UsedTokens(Protocol):
@@ -53,3 +62,10 @@ class Services(Protocol):
     def revisions(self, family: str) -> Sequence[str]: ...
 
     def update(self, arn: str, task_definition: str) -> None: ...
+
+
+class Approvals(Protocol):
+    """Held redeploys, approved (adapter: `nightshift.redeploy.service.HeldRedeployApprover`
+    over redeploy's own ECS and state-table adapters)."""
+
+    def approve(self, key: str, now: dt.datetime, by: str) -> ReportItem: ...

@@ -11,12 +11,20 @@ from nightshift.actions.plan import (
     TASK_DEFINITION,
     describe,
     done_summary,
+    expired_summary,
     override_value,
     rollback_decision,
     tag_decisions,
     target_problem,
 )
-from nightshift.actions.ports import Overrides, ReportSink, Services, Snoozes, UsedTokens
+from nightshift.actions.ports import (
+    Approvals,
+    Overrides,
+    ReportSink,
+    Services,
+    Snoozes,
+    UsedTokens,
+)
 from nightshift.actions.token import ActionKind, ActionToken, Reason
 from nightshift.errors import AwsError
 from nightshift.policy import ProtectRule
@@ -48,8 +56,13 @@ class ActionService:
     snoozes: Snoozes
     services: Services
     reports: ReportSink
+    approvals: Approvals | None = None
 
     def act(self, token: ActionToken, via: str, now: dt.datetime) -> ActionResult:
+        """Carry out a verified token. An expired one reaches here only for an approval (its
+        expiry is reported, nothing is done); everything else was refused before."""
+        if now >= token.expires:
+            return self._expired(token, via, now)
         problem = target_problem(token)
         if problem is None and token.until is not None and token.until <= now:
             problem = "the time it holds until has passed"
@@ -57,17 +70,44 @@ class ActionService:
             return ActionResult(Reason.OK, f"Refused: {problem}.", refused=True)
         if not self.used.claim(token.nonce, token.expires):
             return ActionResult(Reason.ALREADY_USED, "This link was used already; nothing changed.")
-        items = self._carry_out(token, via)
+        items = self._carry_out(token, via, now)
         report = self._report(token, via, now, items)
         self.reports.publish(report)
         return ActionResult(Reason.OK, report.summary, report)
 
-    def _carry_out(self, token: ActionToken, via: str) -> tuple[ReportItem, ...]:
+    def _carry_out(self, token: ActionToken, via: str, now: dt.datetime) -> tuple[ReportItem, ...]:
         if token.kind in POWER_KINDS:
             return self._override(token)
         if token.kind is ActionKind.SNOOZE:
             return (self._snooze(token, via),)
+        if token.kind is ActionKind.APPROVE:
+            return (self._approve(token, via, now),)
         return (self._rollback(token),)
+
+    def _expired(self, token: ActionToken, via: str, now: dt.datetime) -> ActionResult:
+        summary = expired_summary(token, self.zone, via)
+        item = _item(token.target, "held-redeploy", token, Outcome.REFUSED, "approval expired")
+        report = Report(
+            function="actions",
+            run_id=token.nonce,
+            time=now.astimezone(dt.UTC).isoformat(),
+            environment=self.environment,
+            dry_run=False,
+            summary=summary,
+            items=(item,),
+        )
+        self.reports.publish(report)
+        return ActionResult(Reason.EXPIRED, summary, report)
+
+    def _approve(self, token: ActionToken, via: str, now: dt.datetime) -> ReportItem:
+        if self.approvals is None:
+            return _item(
+                token.target, "held-redeploy", token, Outcome.FAILED, "approvals are not set up"
+            )
+        try:
+            return self.approvals.approve(token.target, now, via)
+        except AwsError as exc:
+            return _item(token.target, "held-redeploy", token, Outcome.FAILED, str(exc))
 
     def _override(self, token: ActionToken) -> tuple[ReportItem, ...]:
         assert token.until is not None  # a timed kind (token.TIMED_KINDS)

@@ -38,7 +38,7 @@ class ActionKind(StrEnum):
     START_NOW = "start-now"  # override running-until=<until>
     SNOOZE = "snooze"  # a canary check is snoozed until <until>
     ROLLBACK = "rollback"  # a service goes back to its previous task definition revision
-    APPROVE = "approve"  # reserved: approving a held production redeploy (not built yet)
+    APPROVE = "approve"  # a held redeploy (target: its key) is deployed, once, within 24 h
 
 
 # Kinds whose token must carry `until` (when the effect ends by itself).

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from nightshift.adapters.ecs import RETRIES, EcsServices
+from nightshift.adapters.ecs import EcsServices
+from nightshift.adapters.ecs_deploy import RETRIES
 from nightshift.adapters.tagging import RETRIES as TAGGING_RETRIES
 from nightshift.adapters.tagging import TaggedResources
 from nightshift.adapters.target_sessions import TargetSessions, function_expansion
@@ -103,6 +104,14 @@ class TargetedEcs:
             replace(service, production_target=True) if result.item.production else service
             for result in run.results
             for service in result.value or ()
+        )
+
+    def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]:
+        """Each service described in the target its ARN names (an approval re-plans one)."""
+        return tuple(
+            service
+            for arn in service_arns
+            for service in self._for(arn, "DescribeServices").describe_services([arn])
         )
 
     def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]:

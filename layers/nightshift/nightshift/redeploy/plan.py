@@ -9,7 +9,7 @@ runs it, so a push reaching three services of one family registers one revision.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -39,6 +39,7 @@ class Verdict(StrEnum):
     GLOB_MISMATCH = "glob-mismatch"
     PRODUCTION_GATED = "production-gated"
     STALE = "stale"
+    HELD = "held"  # would deploy, but the policy's `approval` holds it for a person's approval
 
 
 # How each verdict reads in the report. A deployment is PLANNED until AWS confirms it; staleness
@@ -55,6 +56,8 @@ VERDICT_OUTCOME: Mapping[Verdict, Outcome] = MappingProxyType(
         Verdict.GLOB_MISMATCH: Outcome.SKIPPED,
         Verdict.PRODUCTION_GATED: Outcome.SKIPPED,
         Verdict.STALE: Outcome.REFUSED,
+        # Planned: it is carried out once approved (redeploy.approval, docs/redeploy.md).
+        Verdict.HELD: Outcome.PLANNED,
     }
 )
 
@@ -95,6 +98,10 @@ class ServiceDecision:
         return self.verdict is Verdict.DEPLOY
 
     @property
+    def held(self) -> bool:
+        return self.verdict is Verdict.HELD
+
+    @property
     def outcome(self) -> Outcome:
         return VERDICT_OUTCOME[self.verdict]
 
@@ -127,6 +134,11 @@ class RedeployPlan:
         return tuple(d for d in self.decisions if d.deploys)
 
     @property
+    def holds(self) -> tuple[ServiceDecision, ...]:
+        """The services that would deploy but wait for an approval."""
+        return tuple(d for d in self.decisions if d.held)
+
+    @property
     def by_family(self) -> Mapping[str, tuple[ServiceDecision, ...]]:
         """Decisions grouped by the family of the task definition each service runs."""
         groups: dict[str, list[ServiceDecision]] = {}
@@ -146,12 +158,14 @@ def plan_redeploy(
     task_definitions: Mapping[str, TaskDefinitionFacts],
     policy: RedeployPolicy,
     last_pushes: Mapping[str, dt.datetime] | None = None,
+    approved: Collection[str] = (),
 ) -> RedeployPlan:
     """Decide, for every service, whether this push is deployed to it, and why.
 
     `task_definitions` is keyed by task-definition ARN; `last_pushes` holds, per service ARN, the
     time (time-zone aware) of the last push Nightshift deployed to it. Decisions come sorted by
-    service ARN.
+    service ARN. `approved` names the services (ARNs) a person approved this push for: the
+    approval gate lets them through, every other gate still applies.
 
     Example (a service tagged `nightshift:redeploy=main`, policy `follow: {main: "main-*"}`,
     running `…/todoapp-backend:main-1` beside an envoy sidecar, receives a push tagged
@@ -172,6 +186,7 @@ def plan_redeploy(
                 task_definition=task_definitions.get(service.task_definition_arn),
                 policy=policy,
                 last_push_at=_latest(service.last_push_at, recorded.get(service.arn)),
+                approved=service.arn in approved,
             )
         )
         for _, service in sorted(unique.items())
@@ -222,6 +237,7 @@ class _Candidate:
     policy: RedeployPolicy
     last_push_at: dt.datetime | None
     changes: tuple[ImageChange, ...]
+    approved: bool = False
 
     @classmethod
     def of(
@@ -231,9 +247,10 @@ class _Candidate:
         task_definition: TaskDefinitionFacts | None,
         policy: RedeployPolicy,
         last_push_at: dt.datetime | None,
+        approved: bool = False,
     ) -> _Candidate:
         changes = image_changes(task_definition.containers, push) if task_definition else ()
-        return cls(push, service, task_definition, policy, last_push_at, changes)
+        return cls(push, service, task_definition, policy, last_push_at, changes, approved)
 
 
 type _Stop = tuple[Verdict, str] | None
@@ -324,6 +341,16 @@ def _stale(c: _Candidate) -> _Stop:
     return None
 
 
+def _needs_approval(c: _Candidate) -> _Stop:
+    # Last: only a redeploy that would otherwise go ahead is held.
+    if c.approved:
+        return None
+    why = c.policy.approval.holds(c.service.tags, c.service.follows or "", c.policy.protect)
+    if why is not None:
+        return Verdict.HELD, f"{why}: held until approved; {_moved(c)}"
+    return None
+
+
 # The first gate that stops a service decides; a service no gate stops is deployed.
 _GATES: tuple[Callable[[_Candidate], _Stop], ...] = (
     _not_opted_in,
@@ -335,6 +362,7 @@ _GATES: tuple[Callable[[_Candidate], _Stop], ...] = (
     _production_gated,
     _already_on_digest,
     _stale,
+    _needs_approval,
 )
 
 
@@ -345,14 +373,18 @@ def _decide(c: _Candidate) -> ServiceDecision:
             verdict, reason = stop
             return ServiceDecision(c.service, verdict, reason, changes)
     pattern = c.policy.pattern_for(c.service.follows or "")
-    moved = ", ".join(
-        f"{change.container} → {short_digest(c.push.digest)}"
-        for change in changes
-        if change.changes
-    )
+    moved = _moved(c)
     followed = f"tag {c.push.tag} matches {pattern}" if c.push.tag else f"untagged push, {pattern}"
     warnings = () if c.service.circuit_breaker.rolls_back else (NO_ROLLBACK_WARNING,)
     return ServiceDecision(c.service, Verdict.DEPLOY, f"{followed}; {moved}", changes, warnings)
+
+
+def _moved(c: _Candidate) -> str:
+    return ", ".join(
+        f"{change.container} → {short_digest(c.push.digest)}"
+        for change in c.changes
+        if change.changes
+    )
 
 
 def _revisions(

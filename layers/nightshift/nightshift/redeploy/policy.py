@@ -15,6 +15,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 
+from nightshift.errors import PolicyError
 from nightshift.policy import DEFAULT_PROTECT, Policy, ProtectRule, Targets
 
 SECTION = "redeploy"
@@ -66,6 +67,33 @@ class TagPattern:
 
 
 RELEASE_VERSIONS = TagPattern(PatternKind.RELEASE_VERSION)
+# A held redeploy waits this long for its approval, then expires (docs/redeploy.md).
+APPROVAL_WINDOW_HOURS = 24
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """Which redeploys wait for a person's approval: every one of a production service
+    (`production`), and those of services following one of `follow`'s names.
+
+    >>> rule = ApprovalRule(production=True)
+    >>> rule.holds({"Environment": "prod"}, "release", DEFAULT_PROTECT)
+    'production service (Environment=prod) needs approval'
+    >>> rule.holds({"Environment": "staging"}, "main", DEFAULT_PROTECT) is None
+    True
+    """
+
+    production: bool = False
+    follow: frozenset[str] = frozenset()
+
+    def holds(self, tags: Mapping[str, str], follows: str, protect: ProtectRule) -> str | None:
+        """Why a redeploy of a service with these tags, following `follows`, waits for an
+        approval; None when it does not."""
+        if self.production and protect.protects(tags):
+            return f"production service ({protect.tag}={tags.get(protect.tag)}) needs approval"
+        if follows in self.follow:
+            return f"services following {follows} need approval"
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,18 +110,30 @@ class RedeployPolicy:
     follow: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     dry_run: bool = False
     targets: Targets | None = None  # None: the hub's own account and Region
+    approval: ApprovalRule = ApprovalRule()
 
     @classmethod
     def from_policy(cls, policy: Policy) -> RedeployPolicy:
         """The model of a validated policy's `protect` and `redeploy` sections."""
         section = policy.section(SECTION) or {}
         production = section.get("production_tags")
+        approval = section.get("approval")
+        if approval is not None and not approval.get("production") and not approval.get("follow"):
+            raise PolicyError(
+                policy.source,
+                f"{SECTION}.approval",
+                "holds nothing: set production: true or list names under follow",
+            )
         return cls(
             protect=policy.protect,
             production_tags=TagPattern.glob(production) if production else RELEASE_VERSIONS,
             follow=MappingProxyType(dict(section.get("follow") or {})),
             dry_run=bool(section.get("dry_run", False)),
             targets=policy.targets,
+            approval=ApprovalRule(
+                production=bool((approval or {}).get("production", False)),
+                follow=frozenset((approval or {}).get("follow") or ()),
+            ),
         )
 
     def pattern_for(self, follows: str) -> TagPattern:

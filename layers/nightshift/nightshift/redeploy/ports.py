@@ -10,23 +10,31 @@ from typing import Any, Protocol
 
 from nightshift.policy import Targets
 from nightshift.ports import FailureGuard, MetricsSink, ReportSink
+from nightshift.redeploy.approval import HeldRedeploy, HeldState
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.facts import ServiceFacts, TaskDefinitionFacts
 from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
 from nightshift.redeploy.policy import RedeployPolicy
 
 
-class EcsPort(Protocol):
-    """The services that follow pushes, what they run, and acting on them (adapter:
-    `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
+class DeployPort(Protocol):
+    """Describing services and deploying a digest to them (adapter:
+    `nightshift.adapters.ecs_deploy.EcsDeployer`). Failures raise AwsError."""
 
-    def opted_in(self) -> tuple[ServiceFacts, ...]: ...
+    def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]: ...
 
     def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]: ...
 
     def register_revision(self, source: TaskDefinitionFacts, push: ImagePush) -> str: ...
 
     def update_service(self, service: ServiceFacts, task_definition_arn: str) -> str: ...
+
+
+class EcsPort(DeployPort, Protocol):
+    """The services that follow pushes, what they run, and acting on them (adapter:
+    `nightshift.adapters.ecs.EcsServices`). Failures raise AwsError."""
+
+    def opted_in(self) -> tuple[ServiceFacts, ...]: ...
 
     def history(self, service_arn: str) -> ServiceHistory | None: ...
 
@@ -57,6 +65,20 @@ class DeployedPushesPort(Protocol):
         ...
 
 
+class HeldRedeploysPort(Protocol):
+    """Held redeploys waiting for an approval (adapter:
+    `nightshift.adapters.held_redeploys.HeldRedeploys`). Failures raise AwsError."""
+
+    def hold(self, held: HeldRedeploy) -> None: ...
+
+    def get(self, key: str) -> tuple[HeldRedeploy, HeldState] | None: ...
+
+    def approve(self, key: str, now: dt.datetime, by: str) -> bool:
+        """Move the record from held to approved (conditional: still held, not expired);
+        False when it was not held any more."""
+        ...
+
+
 PushWork = Callable[[], dict[str, Any]]
 
 
@@ -74,9 +96,11 @@ PolicySource = Callable[[], RedeployPolicy]
 """The deployed policy's `redeploy` section; raises PolicyError when unusable."""
 
 __all__ = [
+    "DeployPort",
     "DeployedPushesPort",
     "EcsPort",
     "FailureGuard",
+    "HeldRedeploysPort",
     "MetricsSink",
     "OncePerPush",
     "PolicySource",

@@ -5,10 +5,20 @@ at most once; a deployment's outcome is reported with why its tasks stopped. doc
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from nightshift.errors import AwsError, EventError
+from nightshift.redeploy.approval import (
+    ApprovalDecision,
+    HeldRedeploy,
+    HeldState,
+    approval_decision,
+    approval_report,
+    hold,
+)
 from nightshift.redeploy.events import (
     DeploymentStateChange,
     IgnoredEvent,
@@ -40,8 +50,10 @@ if TYPE_CHECKING:
 
     from nightshift.redeploy.ports import (
         DeployedPushesPort,
+        DeployPort,
         EcsPort,
         FailureGuard,
+        HeldRedeploysPort,
         MetricsSink,
         OncePerPush,
         PolicySource,
@@ -59,8 +71,63 @@ OUTCOME_METRICS = {
 }
 
 
+class PlanDeployer:
+    """Carries a plan out: one registration per revision (digest-pinned), then one UpdateService
+    per service, each claimed first against newer pushes. Used for a push as it arrives and for
+    a held push once approved, so both take exactly the same path."""
+
+    def __init__(self, ecs: DeployPort, pushes: DeployedPushesPort) -> None:
+        self._ecs = ecs
+        self._pushes = pushes
+
+    def deploy(self, plan: RedeployPlan, ecs: DeployPort | None = None) -> tuple[ReportItem, ...]:
+        """Items come back in the plan's order (by service ARN); `ecs` is a target account's
+        (hub and spoke), the deployer's own by default."""
+        ecs = ecs or self._ecs
+        done = {d.service.arn: report_item(d) for d in plan.decisions if not d.deploys}
+        decisions = {d.service.arn: d for d in plan.deployments}
+        for revision in plan.revisions:
+            deploying = [decisions[arn] for arn in revision.services]
+            done.update(self._deploy_revision(revision, deploying, plan.push, ecs))
+        return tuple(done[d.service.arn] for d in plan.decisions)
+
+    def _deploy_revision(
+        self,
+        revision: RevisionPlan,
+        decisions: list[ServiceDecision],
+        push: ImagePush,
+        ecs: DeployPort,
+    ) -> dict[str, ReportItem]:
+        try:
+            new_revision = ecs.register_revision(revision.source, push)
+        except AwsError as exc:
+            return {d.service.arn: failed_item(d, str(exc)) for d in decisions}
+        return {d.service.arn: self._deploy_service(d, new_revision, push, ecs) for d in decisions}
+
+    def _deploy_service(
+        self, decision: ServiceDecision, new_revision: str, push: ImagePush, ecs: DeployPort
+    ) -> ReportItem:
+        try:
+            # Claimed first, so a newer push racing this one for the service wins
+            # (docs/redeploy.md).
+            newer = self._pushes.claim(decision.service.arn, push)
+            if newer is not None:
+                return superseded_item(decision, push.time, newer)
+            deployment_id = ecs.update_service(decision.service, new_revision)
+        except AwsError as exc:
+            return failed_item(decision, str(exc), new_revision)
+        return deployed_item(decision, deployment_id, new_revision)
+
+
+def _no_link(held: HeldRedeploy) -> str | None:
+    del held
+    return None
+
+
 class PushRedeployer:
-    """Carries one push to the services that follow its repository, at most once per push."""
+    """Carries one push to the services that follow its repository, at most once per push.
+    A service the policy's `approval` holds is recorded (`held`) and an approval report is
+    published instead; `canary` reads the canary's last state, `links` signs an approve link."""
 
     def __init__(
         self,
@@ -75,12 +142,21 @@ class PushRedeployer:
         metrics: MetricsSink,
         logger: Logger,
         targets: TargetedEcsSource | None = None,
+        held: HeldRedeploysPort | None = None,
+        canary: Callable[[], str] = lambda: "unknown",
+        links: Callable[[HeldRedeploy], str | None] = _no_link,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._policy = policy
         self._environment = environment
         self._ecs = ecs
         self._targets = targets
         self._pushes = pushes
+        self._deployer = PlanDeployer(ecs, pushes)
+        self._held = held
+        self._canary = canary
+        self._links = links
+        self._clock = clock
         self._once = once
         self._publisher = publisher
         self._failures = failures
@@ -148,44 +224,86 @@ class PushRedeployer:
             raise RedeployIncompleteError(failed)
         return report.to_json()
 
-    def deploy(self, plan: RedeployPlan, ecs: EcsPort | None = None) -> tuple[ReportItem, ...]:
-        """Carry out the plan: one registration per revision, then one UpdateService per
-        service, through `ecs` (default: the hub's own). Items come back in the plan's order
-        (by service ARN)."""
-        ecs = ecs or self._ecs
-        done = {d.service.arn: report_item(d) for d in plan.decisions if not d.deploys}
-        decisions = {d.service.arn: d for d in plan.deployments}
-        for revision in plan.revisions:
-            deploying = [decisions[arn] for arn in revision.services]
-            done.update(self._deploy_revision(revision, deploying, plan.push, ecs))
-        return tuple(done[d.service.arn] for d in plan.decisions)
+    def deploy(self, plan: RedeployPlan, ecs: DeployPort | None = None) -> tuple[ReportItem, ...]:
+        """Carry out the plan (PlanDeployer) through `ecs` (default: the hub's own), and hold
+        what the policy holds."""
+        items = self._deployer.deploy(plan, ecs)
+        held = {d.service.arn: self._hold(d, plan.push) for d in plan.holds}
+        return tuple(held.get(item.resource, item) for item in items)
 
-    def _deploy_revision(
+    def _hold(self, decision: ServiceDecision, push: ImagePush) -> ReportItem:
+        """Record the held redeploy and ask for its approval; a service nothing can hold (no
+        store configured) or whose record fails is reported as failed, never deployed."""
+        if self._held is None:
+            return failed_item(decision, "held for approval, but no store for held redeploys")
+        held = hold(decision, push, self._clock())
+        try:
+            self._held.hold(held)
+        except AwsError as exc:
+            return failed_item(decision, str(exc))
+        link = self._links(held)
+        self._publisher.publish(approval_report(held, self._environment, self._canary(), link))
+        self._metrics.add_metric(name="RedeploysHeld", unit=COUNT, value=1)
+        return report_item(decision, details={"held_until": held.expires.isoformat()})
+
+
+class HeldRedeployApprover:
+    """Deploys a held redeploy once a person approved it: at most once (a conditional write
+    moves the record from held to approved), only within its 24 h, by re-planning the push for
+    that one service and carrying it out through PlanDeployer."""
+
+    def __init__(
         self,
-        revision: RevisionPlan,
-        decisions: list[ServiceDecision],
-        push: ImagePush,
-        ecs: EcsPort,
-    ) -> dict[str, ReportItem]:
-        try:
-            new_revision = ecs.register_revision(revision.source, push)
-        except AwsError as exc:
-            return {d.service.arn: failed_item(d, str(exc)) for d in decisions}
-        return {d.service.arn: self._deploy_service(d, new_revision, push, ecs) for d in decisions}
+        *,
+        policy: PolicySource,
+        ecs: DeployPort,
+        pushes: DeployedPushesPort,
+        held: HeldRedeploysPort,
+    ) -> None:
+        self._policy = policy
+        self._ecs = ecs
+        self._pushes = pushes
+        self._held = held
 
-    def _deploy_service(
-        self, decision: ServiceDecision, new_revision: str, push: ImagePush, ecs: EcsPort
-    ) -> ReportItem:
-        try:
-            # Claimed first, so a newer push racing this one for the service wins
-            # (docs/redeploy.md).
-            newer = self._pushes.claim(decision.service.arn, push)
-            if newer is not None:
-                return superseded_item(decision, push.time, newer)
-            deployment_id = ecs.update_service(decision.service, new_revision)
-        except AwsError as exc:
-            return failed_item(decision, str(exc), new_revision)
-        return deployed_item(decision, deployment_id, new_revision)
+    def approve(self, key: str, now: dt.datetime, by: str) -> ReportItem:
+        """The report line of approving `key`: DONE (deployed), SKIPPED (nothing held, or
+        approved already), REFUSED (expired; a gate of the re-plan) or FAILED (AWS said no)."""
+        found = self._held.get(key)
+        held, state = found if found is not None else (None, None)
+        decision = approval_decision(held, state, now)
+        if not decision.go or held is None:
+            return _approval_item(key, decision)
+        if not self._held.approve(key, now, by):
+            # Another approval (a second link, a Slack button) took it first.
+            return _approval_item(key, approval_decision(held, HeldState.APPROVED, now))
+        push = held.push
+        services = self._ecs.describe_services([held.service_arn])
+        definitions = self._ecs.task_definitions(s.task_definition_arn for s in services)
+        plan = plan_redeploy(
+            push,
+            services,
+            definitions,
+            self._policy(),
+            self._pushes.last_pushes(),
+            approved={held.service_arn},
+        )
+        items = PlanDeployer(self._ecs, self._pushes).deploy(plan)
+        if not items:
+            return _approval_item(
+                key, ApprovalDecision(False, "the service no longer exists", Outcome.SKIPPED)
+            )
+        item = items[0]
+        return replace(item, action=_APPROVE_ACTION, details={**item.details, "key": key})
+
+
+_APPROVE_ACTION = "approve-redeploy"
+
+
+def _approval_item(key: str, decision: ApprovalDecision) -> ReportItem:
+    service = key.rsplit("@", 1)[0]
+    return ReportItem(
+        service, "ecs-service", _APPROVE_ACTION, decision.outcome, decision.reason, {"key": key}
+    )
 
 
 class DeploymentOutcomes:
