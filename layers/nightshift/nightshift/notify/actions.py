@@ -135,11 +135,15 @@ def link(base_url: str, token: str, target: str) -> str:
     return f"{base_url.rstrip('/')}/?{urlencode({'token': token, 'target': target})}"
 
 
-def signed(found: Sequence[Offer], key: bytes, base_url: str) -> tuple[ActionButton, ...]:
-    """Each offer as a button: a fresh token (random nonce), signed, and its link."""
+def signed(
+    found: Sequence[Offer], key: bytes, base_url: str, nonce: str | None = None
+) -> tuple[ActionButton, ...]:
+    """Each offer as a button: a fresh token (a random nonce; `make preview` fixes one so its
+    output stays the same), signed, and its link."""
     buttons = []
     for offer in found:
-        token = sign(new_token(offer.kind, offer.target, offer.expires, offer.until), key)
+        token = new_token(offer.kind, offer.target, offer.expires, offer.until, nonce)
+        token = sign(token, key)
         buttons.append(
             ActionButton(offer.label, link(base_url, token, offer.target), token, offer.reason)
         )
