@@ -3,8 +3,8 @@
 `make preview` prints `preview_lines(Path("events/notifier"))`. The Slack and Teams views show
 roughly what the apps would: the header, the texts with their markup, fields as `label: value`,
 links as `[label] url`, a Nightshift report's signed actions as `[label] (button)` and links
-(signed with a preview key for an example function URL: they work nowhere). The local cloud's webhook receiver can use `slack_lines` and
-`teams_lines` for what it records.
+(signed with a preview key for an example function URL: they work nowhere). The local cloud's
+webhook receiver can use `slack_lines` and `teams_lines` for what it records.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from dataclasses import replace
 
 from nightshift.notify import actions
 from nightshift.notify.events import Inbound

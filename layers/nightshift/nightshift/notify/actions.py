@@ -142,8 +142,7 @@ def signed(
     output stays the same), signed, and its link."""
     buttons = []
     for offer in found:
-        token = new_token(offer.kind, offer.target, offer.expires, offer.until, nonce)
-        token = sign(token, key)
+        token = sign(new_token(offer.kind, offer.target, offer.expires, offer.until, nonce), key)
         buttons.append(
             ActionButton(offer.label, link(base_url, token, offer.target), token, offer.reason)
         )
