@@ -21,8 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nightshift.adapters import email, policy_parameter, secrets, state, webhook
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.notify.events import QueuedMessage, check_sqs_batch
+from nightshift.notify.ports import ActionLinks
 from nightshift.notify.service import Notifier, Tally, counted
-from nightshift.notify.settings import NotifierSettings, notify_policy
+from nightshift.notify.settings import NotifierSettings, notify_policy, schedule_zones
 from nightshift.tracing import traced_handler, traced_method
 from nightshift.trigger import ScheduledTrigger
 
@@ -43,11 +44,23 @@ DIGEST_FIELD = "digest"
 
 @cache  # once per warm container; a policy error fails every record (nothing is lost)
 def notifier() -> Notifier:
-    settings = NotifierSettings.from_environ().common
-    policy = notify_policy(policy_parameter.load_deployed_policy(settings))
-    ledger, urls = state.NotifierState(settings.state_table), secrets.SecretReader().webhook_url
+    full = NotifierSettings.from_environ()
+    settings, reader = full.common, secrets.SecretReader()
+    deployed = policy_parameter.load_deployed_policy(settings)
+    ledger, urls = state.NotifierState(settings.state_table), reader.webhook_url
+    links = None
+    if full.offers_actions:  # the signing key is read only when a message offers an action
+        key = lambda: reader.value(full.signing_key_secret).encode()  # noqa: E731
+        links = ActionLinks(full.actions_url, key, schedule_zones(deployed))
+    policy = notify_policy(deployed)
     return Notifier(
-        policy, ledger, urls, webhook.post_json, email.EmailTopic(), settings.environment
+        policy,
+        ledger,
+        urls,
+        webhook.post_json,
+        email.EmailTopic(),
+        environment=settings.environment,
+        action_links=links,
     )
 
 

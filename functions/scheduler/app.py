@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nightshift.adapters.parking import ParkingStore
+from nightshift.adapters.parking import HeadsUpTable, ParkingStore
 from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
@@ -40,8 +40,12 @@ def scheduler() -> Scheduler:
     """The hub's own account and Region (a policy without targets), built once per container."""
     config, aws = SchedulerConfig.from_policy(policy()), clients()
     parking, switch = ParkingStore(settings().state_table, aws.dynamodb), PowerSwitch(aws)
-    sizes = TaskDefinitionSizes(aws.ecs)
-    return Scheduler(config.policy, config.protect, ScheduledResources(aws), parking, switch, sizes)
+    sizes, heads_ups = (
+        TaskDefinitionSizes(aws.ecs),
+        HeadsUpTable(settings().state_table, aws.dynamodb),
+    )
+    resources = ScheduledResources(aws)
+    return Scheduler(config.policy, config.protect, resources, parking, switch, sizes, heads_ups)
 
 
 @logger.inject_lambda_context(correlation_id_path="time")

@@ -376,3 +376,32 @@ def test_a_padded_production_value_is_denied_even_when_tagged_for_approval(judge
     verdict = evaluate(judge, "actions", "ecs:UpdateService", tagged)
 
     assert verdict.decision == "ExplicitlyDenied", verdict.describe()
+
+
+@pytest.mark.parametrize(
+    ("secret", "allowed"),
+    [
+        ("nightshift/actions-staging-signing-key-AbCdEf", True),
+        ("nightshift/actions-staging-slack-signing-secret-AbCdEf", False),
+        ("nightshift/actions-production-signing-key-AbCdEf", False),
+        ("nightshift/actions-staging-signing-key-extra-AbCdEf", False),
+    ],
+)
+def test_notifier_reads_only_its_environments_signing_key_of_the_action_secrets(
+    judge, secret, allowed
+):
+    """The notifier signs the actions messages offer (docs/actions.md): it may read the
+    signing key, never the Slack app's signing secret or another environment's key."""
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"
+    verdict = judge.evaluate(
+        role("notifier"),
+        ACCOUNT,
+        {
+            "action": "secretsmanager:GetSecretValue",
+            "resource": arn,
+            "context": {"secretsmanager:SecretId": arn},
+        },
+        site="test_iam_guards",
+    )
+
+    assert verdict.allowed is allowed, verdict.describe()

@@ -4,8 +4,9 @@
 every digest fixture in its `digest/` folder (the messages kept for one digest, composed as the
 notifier's digest run does). The Slack and Teams views show
 roughly what the apps would: the header, the texts with their markup, fields as `label: value`,
-links as `[label] url`. The local cloud's webhook receiver can use `slack_lines` and
-`teams_lines` for what it records.
+links as `[label] url`, a Nightshift report's signed actions as `[label] (button)` and links
+(signed with a preview key for an example function URL: they work nowhere). The local cloud's
+webhook receiver can use `slack_lines` and `teams_lines` for what it records.
 """
 
 from __future__ import annotations
@@ -13,22 +14,28 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from nightshift.notify import actions
 from nightshift.notify.digest import DigestEntry, DigestSchedule, compose, next_due
 from nightshift.notify.events import Inbound
-from nightshift.notify.model import Notification
+from nightshift.notify.model import Notification, Source
 from nightshift.notify.render import email, slack, teams
 from nightshift.notify.sources import parse
 from nightshift.notify.suppression import decide, event_time
+from nightshift.report import Report
 
 RULE = "─" * 78
 _NO_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 _REPEAT_WINDOW = timedelta(minutes=60)
 _SLACK_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+# The notifier signs with the stack's key for its function URL; the preview with these.
+PREVIEW_KEY = b"preview-only-signing-key"
+PREVIEW_URL = "https://preview.lambda-url.eu-central-1.on.aws/"
 
 
 def preview_lines(fixture_dir: Path) -> Iterator[str]:
@@ -65,7 +72,16 @@ def fixture_lines(path: Path) -> Iterator[str]:
     event = json.loads(path.read_text(encoding="utf-8"))
     for record in event.get("Records", ()):
         inbound = Inbound.from_sqs_body(record.get("body", ""), record.get("messageId"))
-        yield from notification_lines(path.name, parse(inbound))
+        yield from notification_lines(path.name, with_actions(parse(inbound)))
+
+
+def with_actions(n: Notification) -> Notification:
+    """A Nightshift report with the actions the notifier would offer (docs/actions.md)."""
+    if n.source is not Source.NIGHTSHIFT_REPORT:
+        return n
+    found = actions.offers(Report.from_json(json.loads(n.raw)))
+    signed = actions.signed(found, PREVIEW_KEY, PREVIEW_URL, nonce="preview")
+    return replace(n, actions=signed)
 
 
 def notification_lines(name: str, n: Notification) -> Iterator[str]:
@@ -107,6 +123,10 @@ def slack_lines(message: Mapping[str, Any]) -> Iterator[str]:
                 yield f"  {label}: {value}"
         elif kind == "section":
             yield from (f"  {line}" for line in _plain(block["text"]["text"]).splitlines())
+        elif kind == "actions":
+            yield "  " + "  ".join(
+                f"[{element['text']['text']}] (button)" for element in block["elements"]
+            )
         elif kind == "context":
             yield "  · " + " ".join(
                 _plain(element.get("text", "")) for element in block["elements"]

@@ -53,3 +53,15 @@ def test_teams_view_reads_like_the_card() -> None:
 
 def test_preview_of_an_empty_folder_is_empty(tmp_path: Path) -> None:
     assert list(preview_lines(tmp_path)) == []
+
+
+def test_preview_shows_a_heads_ups_actions_as_buttons_and_links() -> None:
+    lines = list(preview_lines(FIXTURE_DIR))
+    start = lines.index(
+        next(line for line in lines if line.startswith("nightshift-report-scheduler-heads-up.json"))
+    )
+    shown = lines[start : lines.index("Email", start) + 20]
+
+    assert "  [Keep running 1 h] (button)  [Keep running until 22:00] (button)" in shown
+    assert any(line.startswith("  [Keep running 1 h] https://preview.lambda-url") for line in shown)
+    assert any(line.startswith("  Keep running until 22:00: https://preview.") for line in shown)

@@ -7,12 +7,21 @@ from types import ModuleType
 
 import pytest
 
-from nightshift.schedule import events, model, override, plan, resources, settings, timeline
-from nightshift_tools import week
+from nightshift.schedule import (
+    events,
+    heads_up,
+    model,
+    override,
+    plan,
+    resources,
+    settings,
+    timeline,
+)
+from nightshift_tools import week  # the week plan left the layer (tools/nightshift_tools)
 
 
 @pytest.mark.parametrize(
-    "module", [events, model, override, plan, resources, settings, timeline, week]
+    "module", [events, heads_up, model, override, plan, resources, settings, timeline, week]
 )
 def test_docstring_examples_hold(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -401,7 +401,24 @@ def _without_skipped_outputs(template: Mapping[str, Any]) -> dict[str, Any]:
         for name, output in template.get("Outputs", {}).items()
         if not any(f'"{logical_id}"' in json.dumps(output) for logical_id in skipped)
     }
-    return {**template, "Outputs": outputs} if "Outputs" in template else dict(template)
+    # A resource's property that reads a skipped resource's attribute fails the stack as well:
+    # moto gets an empty value instead (the notifier's NIGHTSHIFT_ACTIONS_URL: no actions offered
+    # in the local cloud's deployment).
+    created = _without_skipped_attributes(dict(resources), skipped)
+    made = {**template, "Resources": created}
+    return {**made, "Outputs": outputs} if "Outputs" in template else made
+
+
+def _without_skipped_attributes(value: Any, skipped: set[str]) -> Any:
+    if isinstance(value, dict):
+        if list(value) == ["Fn::GetAtt"] and list(value["Fn::GetAtt"])[:1] in (
+            [logical_id] for logical_id in skipped
+        ):
+            return ""
+        return {key: _without_skipped_attributes(item, skipped) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_skipped_attributes(item, skipped) for item in value]
+    return value
 
 
 def remove_stack(endpoint: Endpoint, stack_name: str) -> None:

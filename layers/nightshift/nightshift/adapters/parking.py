@@ -236,3 +236,24 @@ class TargetParkingStore(ParkingStore):
             for arn, record in records.items()
             if arn.split(":")[3:5] == [self._region, self._account]
         }
+
+
+HEADS_UP_PK = "scheduler#heads-up"  # the template's IAM names it
+
+
+class HeadsUpTable:
+    """Each heads-up before a stop, claimed once (`pk` `scheduler#heads-up`, `sk`
+    `<schedule>#<stop>`), gone a day after the stop by TTL (`expiration`)."""
+
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._state = StateTable(table, client)
+
+    def claim(self, key: str, stops_at: dt.datetime) -> bool:
+        """One conditional PutItem: True the first time for this stop."""
+        expiration = int((stops_at + dt.timedelta(days=1)).timestamp())
+        item = {"pk": {"S": HEADS_UP_PK}, "sk": {"S": key}, "expiration": {"N": str(expiration)}}
+        try:
+            self._state.put(item, condition="attribute_not_exists(pk)")
+        except ConditionFailed:
+            return False
+        return True

@@ -40,6 +40,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class ActionButton:
+    """A signed action offered with a message (docs/actions.md): `url` is the signed link (its GET
+    shows a confirmation page), `token` the signed token itself (a Slack button's value)."""
+
+    label: str
+    url: str
+    token: str
+    reason: str  # why this action is offered with this message
+
+
+@dataclass(frozen=True)
 class Notification:
     """A message about one thing, independent of where it came from and where it goes.
 
@@ -64,3 +75,5 @@ class Notification:
     account: str | None = None
     # The state the thing left, where the source says (a CloudWatch alarm's OldStateValue).
     previous_state: State | None = None
+    # Signed actions for people to take from the message (nightshift.notify.actions).
+    actions: tuple[ActionButton, ...] = ()

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from nightshift.notify.digest import DigestEntry
 from nightshift.notify.suppression import AlarmMemory
@@ -42,3 +44,14 @@ class EmailPublisher(Protocol):
     """Publish an email message to an SNS topic with email subscriptions; returns its id."""
 
     def send(self, topic_arn: str, subject: str, text: str, *, destination: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ActionLinks:
+    """What the notifier needs to offer signed actions (docs/actions.md): the actions function's
+    URL, the signing key (read when a message offers an action: adapter
+    `secrets.SecretReader.value` of the signing key secret) and the schedules' time zones."""
+
+    url: str
+    key: Callable[[], bytes]
+    zones: Mapping[str, ZoneInfo]

@@ -9,23 +9,32 @@ delivery ledger are tried again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
 from nightshift.errors import DeliveryError, NightshiftError
 from nightshift.notify.digest import DigestEntry, compose, next_due, plan_digests
+from nightshift.notify import actions
 from nightshift.notify.events import QueuedMessage
 from nightshift.notify.model import Notification, Source
 from nightshift.notify.plan import plan_delivery, plan_message
-from nightshift.notify.ports import DeliveryLedger, EmailPublisher, WebhookPost, WebhookUrls
+from nightshift.notify.ports import (
+    ActionLinks,
+    DeliveryLedger,
+    EmailPublisher,
+    WebhookPost,
+    WebhookUrls,
+)
 from nightshift.notify.render import email, slack, teams
 from nightshift.notify.routing import DestinationType, NotifyPolicy
 from nightshift.notify.sources import parse
 from nightshift.notify.suppression import event_time
+from nightshift.report import Report
 
 logger = Logger(child=True)
 
@@ -115,6 +124,7 @@ class Notifier:
     post: WebhookPost
     email: EmailPublisher
     environment: str = "this environment"  # named in the digest's title
+    action_links: ActionLinks | None = None  # None: the actions function is not enabled
 
     def handle(self, message: QueuedMessage) -> Delivery:
         """Deliver one queued message; UndeliveredError when a destination failed, UnroutedError
@@ -140,7 +150,7 @@ class Notifier:
             if plan.remember is not None:
                 self.ledger.remember(plan.remember)
             return Delivery(notification=notification, suppressed_reason=plan.reason)
-        notification, routing = plan.notification, plan.routing
+        notification, routing = self._with_actions(plan.notification), plan.routing
 
         digested = self._keep_for_digest(message, notification, routing.digest)
         if not routing.destinations and not digested:
@@ -254,6 +264,19 @@ class Notifier:
         if failures:
             raise UndeliveredError(Delivery(None, delivered=tuple(sent), failures=failures))
         return run
+
+    def _with_actions(self, notification: Notification) -> Notification:
+        """A Nightshift report with the signed actions it offers (`notify.actions.offers`); every
+        destination of the message gets the same tokens, so a click anywhere uses them up."""
+        links = self.action_links
+        if links is None or notification.source is not Source.NIGHTSHIFT_REPORT:
+            return notification
+        found = actions.offers(Report.from_json(json.loads(notification.raw)), links.zones)
+        if not found:
+            return notification
+        for offer in found:
+            logger.info("action offered", action=offer.kind.value, reason=offer.reason)
+        return replace(notification, actions=actions.signed(found, links.key(), links.url))
 
     def _deliver(self, name: str, notification: Notification) -> None:
         destination = self.policy.destinations[name]

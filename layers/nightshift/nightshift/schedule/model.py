@@ -96,6 +96,7 @@ class Schedule:
     periods: tuple[Period, ...]
     except_dates: frozenset[dt.date] = frozenset()
     enforce: bool = False
+    heads_up_minutes: int | None = None  # a message this long before each stop (heads_up.py)
 
     @property
     def timezone(self) -> str:
@@ -127,12 +128,20 @@ class Schedule:
                 raise PolicyError(
                     source, f"{path}.except[{index}]", f"{text!r} is not a date (YYYY-MM-DD)"
                 ) from exc
+        heads_up = data.get("heads_up_minutes")
+        if heads_up is not None and (
+            isinstance(heads_up, bool) or not isinstance(heads_up, int) or not 1 <= heads_up <= 720
+        ):
+            raise PolicyError(
+                source, f"{path}.heads_up_minutes", "a whole number of minutes from 1 to 720"
+            )
         return cls(
             name=name,
             zone=zone,
             periods=tuple(periods),
             except_dates=frozenset(except_dates),
             enforce=bool(data.get("enforce", False)),
+            heads_up_minutes=heads_up,
         )
 
 

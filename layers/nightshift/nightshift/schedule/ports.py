@@ -44,6 +44,14 @@ class ParkingPort(Protocol):
     def record_run(self, scheduled_time: dt.datetime) -> bool: ...
 
 
+class HeadsUpLedger(Protocol):
+    """Heads-ups already sent (adapter: `adapters.parking.HeadsUpTable`)."""
+
+    def claim(self, key: str, stops_at: dt.datetime) -> bool:
+        """True the first time for `key` (a schedule's stop); False when it was sent already."""
+        ...
+
+
 class SwitchPort(Protocol):
     """Starts or stops resources as their decisions say; `apply_all` returns the error of each
     ARN that failed."""

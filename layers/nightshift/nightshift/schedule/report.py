@@ -7,6 +7,7 @@ those.
 When a run's report goes to the ops topic (every 5 minutes would drown the channel):
 - a dry run asked for in the event is a question; its answer is the result, not a message:
   never;
+- a heads-up before a stop (once per stop, `heads_up.py`): always;
 - something was started, stopped, deferred or failed, or a resource was changed while parked:
   always;
 - a dry run plans starts or stops, or the circuit breaker refused the run's stops: on the first
@@ -29,6 +30,7 @@ from nightshift.schedule.plan import Action, Decision, RunPlan
 from nightshift.schedule.resources import ParkedRecord
 
 if TYPE_CHECKING:  # priced only by runs that switch something (savings.py)
+    from nightshift.schedule.heads_up import HeadsUp
     from nightshift.schedule.savings import Saving
 
 FUNCTION = "scheduler"
@@ -71,6 +73,7 @@ class SchedulerRun:
     outcomes: tuple[DecisionOutcome, ...]
     errors: tuple[str, ...] = ()  # what went wrong beside the decisions (state not stored)
     savings: tuple[Saving, ...] = ()  # the starts and stops carried out (or planned), priced
+    heads_ups: tuple[HeadsUp, ...] = ()  # stops coming soon, said once each (heads_up.py)
 
     @classmethod
     def planned(cls, plan: RunPlan) -> SchedulerRun:
@@ -145,6 +148,10 @@ def run_summary(run: SchedulerRun) -> str:
         ("changed while parked", run.conflicts),
     )
     parts.extend(f"{n} {what}" for what, n in tallies if n)
+    parts.extend(
+        f"heads-up: {h.schedule} stops at {h.stops_at.astimezone(dt.UTC):%H:%M} UTC"
+        for h in run.heads_ups
+    )
     text = ", ".join(parts) or "nothing to do"
     if run.plan.refused:
         text += "; circuit breaker tripped"
@@ -169,6 +176,7 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
         for outcome in run.outcomes
     ]
     items.extend(_orphan_item(record) for record in plan.orphaned)
+    items.extend(heads_up.report_item() for heads_up in run.heads_ups)
     totals = {"hours_saved": run.hours_saved}
     if run.savings:
         totals["estimated_saving_usd"] = run.dollars_estimated
@@ -262,6 +270,7 @@ CADENCES: Mapping[Cadence, Callable[[RunPlan], bool]] = MappingProxyType(
 
 PUBLICATION_RULES: Mapping[str, tuple[Callable[[SchedulerRun], bool], Cadence]] = MappingProxyType(
     {
+        "a stop is coming (heads-up)": (lambda run: bool(run.heads_ups), Cadence.EVERY_RUN),
         "resources were started, stopped or deferred": (
             lambda run: any(
                 o.decision.action in SWITCHES and o.outcome is not Outcome.PLANNED

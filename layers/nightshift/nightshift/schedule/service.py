@@ -34,9 +34,11 @@ from nightshift.errors import AwsError
 from nightshift.policy import ProtectRule
 from nightshift.report import Outcome, Report
 from nightshift.schedule.events import ScheduledTrigger, StaleEventError
+from nightshift.schedule.heads_up import HeadsUp, plan_heads_ups
 from nightshift.schedule.model import SchedulerPolicy
 from nightshift.schedule.plan import Decision, plan_describes, plan_run
 from nightshift.schedule.ports import (
+    HeadsUpLedger,
     ParkingPort,
     ResourceFinder,
     SwitchPort,
@@ -55,6 +57,7 @@ from nightshift.schedule.report import (
     run_report,
     stale_event_report,
 )
+from nightshift.schedule.resources import ScheduledResource
 
 if TYPE_CHECKING:
     from nightshift.schedule.savings import Saving
@@ -89,6 +92,7 @@ class Scheduler:
     parking: ParkingPort
     switch: SwitchPort
     task_sizes: TaskSizeReader | None = None  # None: ECS services are reported unpriced
+    heads_ups: HeadsUpLedger | None = None  # None: no heads-up before a stop (spoke targets)
 
     def answer(
         self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
@@ -149,12 +153,34 @@ class Scheduler:
             carried[d.arn] if d.action in SWITCHES else self._settle(d) for d in plan.decisions
         )
         errors: tuple[str, ...] = ()
+        heads_ups, heads_up_errors = self._heads_ups(swept, policy, trigger)
         try:
             self.parking.record_run(trigger.time)
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
             errors = (f"the run's time was not stored: {exc}",)
-        return SchedulerRun(plan, outcomes, errors, self._price(outcomes, trigger))
+        savings = self._price(outcomes, trigger)
+        return SchedulerRun(plan, outcomes, errors + heads_up_errors, savings, heads_ups)
+
+    def _heads_ups(
+        self, swept: Sequence[ScheduledResource], policy: SchedulerPolicy, trigger: ScheduledTrigger
+    ) -> tuple[tuple[HeadsUp, ...], tuple[str, ...]]:
+        """The heads-ups due now that no earlier run sent (each claimed once in the table)."""
+        if self.heads_ups is None:
+            return (), ()
+        due = plan_heads_ups(swept, policy, self.protect, trigger.time)
+        sent: list[HeadsUp] = []
+        errors: list[str] = []
+        for heads_up in due:
+            try:
+                if self.heads_ups.claim(heads_up.key, heads_up.stops_at):
+                    sent.append(heads_up)
+                else:
+                    logger.info("heads-up sent already", key=heads_up.key)
+            except AwsError as exc:
+                logger.warning("heads-up not claimed", key=heads_up.key, error=str(exc))
+                errors.append(f"heads-up for {heads_up.schedule} not sent: {exc}")
+        return tuple(sent), tuple(errors)
 
     def _price(
         self, outcomes: Sequence[DecisionOutcome], trigger: ScheduledTrigger

@@ -62,6 +62,10 @@ def render(n: Notification, details_url: str | None = None) -> EmailMessage:
         lines += _fact_lines(fact.label, fact.value)
     if n.facts:
         lines.append("")
+    if n.actions:
+        lines.append("Actions (each link works once; its page asks you to confirm):")
+        lines += [f"  {button.label}: {button.url}" for button in n.actions]
+        lines.append("")
     if n.links:
         lines.append("Links:")
         lines += [f"  {link.label}: {link.url}" for link in n.links]

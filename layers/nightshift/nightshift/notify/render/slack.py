@@ -5,7 +5,10 @@ Slack's limits, enforced here: 50 blocks, header text 150 characters, section te
 section's fields 10 of 2000 each, context text 3000, and `text` about 40,000. What does not fit is
 cut, and a note says so, with a link to the full details when the caller has one. Links are
 mrkdwn links rather than buttons: buttons from an incoming webhook show a warning in Slack when
-the app has no interactivity endpoint.
+the app has no interactivity endpoint. The one exception is a message's signed actions
+(docs/actions.md): native buttons whose `value` is the signed token (the Slack app's
+interactivity request URL is the actions function's `/slack`), and below them the same actions
+as signed links for a workspace without the app. Both carry the same token: it works once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nightshift.notify.model import Fact, Link, Notification
+from nightshift.notify.model import ActionButton, Fact, Link, Notification
 from nightshift.notify.render.presentation import (
     ELLIPSIS,
     clip,
@@ -34,6 +37,9 @@ FALLBACK_TEXT = 40_000
 RAW_BLOCKS = 4
 LABEL_TEXT = 200
 CODE_FENCE = "```"
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+ACTION_PREFIX = "nightshift-action-"  # action_id of a signed action's button
 
 type Block = dict[str, Any]
 
@@ -65,7 +71,9 @@ def render(n: Notification, details_url: str | None = None) -> dict[str, Any]:
         },
     }
     body = _body(n)
-    tail = [block for block in (_links(n.links), _context(n)) if block is not None]
+    tail = [
+        block for block in (*_actions(n.actions), _links(n.links), _context(n)) if block is not None
+    ]
     room = MAX_BLOCKS - 1 - len(tail) - 1  # header, tail, and a note if anything is cut
     shortened = body.shortened or len(body.blocks) > room
     blocks = [header, *body.blocks[:room]]
@@ -145,6 +153,29 @@ def _links(links: tuple[Link, ...]) -> Block | None:
             break
         text = candidate
     return _section(text) if text else None
+
+
+def _actions(buttons: tuple[ActionButton, ...]) -> tuple[Block | None, ...]:
+    """Native buttons (their value is the token; Slack posts a click to the actions function),
+    then the same actions as links."""
+    usable = [b for b in buttons if len(b.token) <= BUTTON_VALUE]
+    if not usable:
+        return ()
+    elements = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": clip(b.label, BUTTON_TEXT)},
+            "value": b.token,
+            "action_id": f"{ACTION_PREFIX}{index}",
+        }
+        for index, b in enumerate(usable)
+    ]
+    links = "  ·  ".join(f"<{_url(b.url)}|{escape(b.label).replace('|', '¦')}>" for b in usable)
+    note = {
+        "type": "mrkdwn",
+        "text": clip(f"Or by link (confirm on the page): {links}", CONTEXT_TEXT),
+    }
+    return {"type": "actions", "elements": elements}, {"type": "context", "elements": [note]}
 
 
 def _context(n: Notification) -> Block:

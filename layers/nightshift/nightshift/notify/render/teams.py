@@ -138,7 +138,13 @@ def _card(n: Notification, allowance: Allowance, details_url: str | None) -> Ele
             _text(f"{note} [Full details]({details_url})" if details_url else note, isSubtle=True)
         )
     body.append(_text(clip(context_line(n), allowance.text), size="Small", isSubtle=True))
+    # Signed actions first (docs/actions.md): each opens its link, whose page asks to confirm.
     actions = [
+        {"type": "Action.OpenUrl", "title": clip(button.label, 60), "url": button.url}
+        for button in n.actions
+        if len(button.url) <= MAX_URL
+    ]
+    actions += [
         {"type": "Action.OpenUrl", "title": clip(link.label, 60), "url": link.url}
         for link in n.links
         if len(link.url) <= MAX_URL

@@ -28,6 +28,7 @@ _DONE_WORDS = {
     "update": "updated",
     "probe": "up",
     "deployment": "deployed",
+    "heads-up": "stops soon",
 }
 _FAILED_WORDS = {"probe": "down"}
 _SKIPPED_WORDS = {"keep": "kept", "protect": "kept"}
