@@ -18,8 +18,8 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 
 from nightshift.errors import DeliveryError, NightshiftError
-from nightshift.notify.digest import DigestEntry, compose, next_due, plan_digests
 from nightshift.notify import actions
+from nightshift.notify.digest import DigestEntry, compose, next_due, plan_digests
 from nightshift.notify.events import QueuedMessage
 from nightshift.notify.model import Notification, Source
 from nightshift.notify.plan import plan_delivery, plan_message
