@@ -64,3 +64,6 @@ class Notification:
     account: str | None = None
     # The state the thing left, where the source says (a CloudWatch alarm's OldStateValue).
     previous_state: State | None = None
+    # A resolve that may close nothing (a Nightshift report's deployment completed): the dedup
+    # key it keeps, as a routine message, when no page is open under `dedup_key`.
+    unpaired_key: str | None = None

@@ -30,7 +30,8 @@ class ResourceFinder(Protocol):
 
 
 class ParkingPort(Protocol):
-    """The parked records (by ARN) and the time of the last run. `write` writes records and
+    """The parked records (by ARN) and the time of the last run (with its refusals'
+    fingerprint, `nightshift.schedule.report.refusal_fingerprint`). `write` writes records and
     deletes others (by ARN) unconditionally, in batches; it returns the error of each ARN whose
     write failed."""
 
@@ -41,7 +42,11 @@ class ParkingPort(Protocol):
         self, parks: Sequence[ParkedRecord], releases: Sequence[str]
     ) -> Mapping[str, AwsError]: ...
     def last_run(self) -> dt.datetime | None: ...
-    def record_run(self, scheduled_time: dt.datetime) -> bool: ...
+    def last_refusals(self) -> str | None:
+        """The refusals fingerprint the last run stored with its time (None: none stored)."""
+        ...
+
+    def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool: ...
 
 
 class SwitchPort(Protocol):

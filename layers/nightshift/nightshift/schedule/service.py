@@ -19,6 +19,8 @@ gets its ports (`nightshift.schedule.ports`) injected and carries the plan out:
   records of those switched are settled (one BatchWriteItem); a failure is still one resource's;
 - batches not begun a few seconds before the Lambda deadline are deferred to the next run, so
   the run still reports and stores `last_run`;
+- the last run's record keeps its time and its refusals' fingerprint: a refusal the same as the
+  last run's is reported as known (`nightshift.schedule.report`);
 - a dry run writes nothing, not even `last_run`.
 """
 
@@ -137,9 +139,14 @@ class Scheduler:
             circuit_breaker=plan.refused,
             orphaned=len(plan.orphaned),
         )
+        last_refusals = self.parking.last_refusals()
         if plan.dry_run:
             planned = SchedulerRun.planned(plan)
-            return replace(planned, savings=self._price(planned.outcomes, trigger))
+            return replace(
+                planned,
+                savings=self._price(planned.outcomes, trigger),
+                last_refusals=last_refusals,
+            )
         switches = [d for d in plan.decisions if d.action in SWITCHES]
         carried: dict[str, DecisionOutcome] = {}
         for start in range(0, len(switches), SWITCH_BATCH):
@@ -148,13 +155,15 @@ class Scheduler:
         outcomes = tuple(
             carried[d.arn] if d.action in SWITCHES else self._settle(d) for d in plan.decisions
         )
-        errors: tuple[str, ...] = ()
+        run = SchedulerRun(
+            plan, outcomes, (), self._price(outcomes, trigger), last_refusals=last_refusals
+        )
         try:
-            self.parking.record_run(trigger.time)
+            self.parking.record_run(trigger.time, run.refusals)
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
-            errors = (f"the run's time was not stored: {exc}",)
-        return SchedulerRun(plan, outcomes, errors, self._price(outcomes, trigger))
+            run = replace(run, errors=(f"the run's time was not stored: {exc}",))
+        return run
 
     def _price(
         self, outcomes: Sequence[DecisionOutcome], trigger: ScheduledTrigger
