@@ -79,8 +79,8 @@ class Account:
     def last_run(self) -> dt.datetime | None:
         return self.last
 
-    def last_refusals(self) -> str | None:
-        return self.refusals
+    def last_record(self) -> tuple[dt.datetime | None, str | None]:
+        return self.last, self.refusals
 
     def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool:
         if "last_run" in self.failing_writes:

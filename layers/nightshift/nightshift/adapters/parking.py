@@ -153,13 +153,17 @@ class ParkingStore:
             return None
         return dt.datetime.fromisoformat(item["scheduled_time"]["S"])
 
-    def last_refusals(self) -> str | None:
-        """The fingerprint of the last run's refusals ("" when it refused nothing; None when no
-        run stored one)."""
+    def last_record(self) -> tuple[dt.datetime | None, str | None]:
+        """The last run's time and the fingerprint of its refusals ("" when it refused nothing;
+        None when no run stored one), in one GetItem."""
         item = self._state.get(RUN_PK, LAST_RUN_SK)
-        if item is None or "refusals" not in item:
-            return None
-        return str(item["refusals"]["S"])
+        if item is None:
+            return None, None
+        refusals = item.get("refusals")
+        return (
+            dt.datetime.fromisoformat(item["scheduled_time"]["S"]),
+            None if refusals is None else str(refusals["S"]),
+        )
 
     def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool:
         """Store the run's scheduled time, and the fingerprint of its refusals, unless a later

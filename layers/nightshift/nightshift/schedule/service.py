@@ -109,7 +109,7 @@ class Scheduler:
         return SchedulerOutcome(report, reason, run_metrics(run))
 
     def run(self, trigger: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
-        last_run = self.parking.last_run()
+        last_run, last_refusals = self.parking.last_record()
         if last_run is not None and trigger.time < last_run:
             raise StaleEventError(trigger.time, last_run)
         policy = self.policy
@@ -139,7 +139,6 @@ class Scheduler:
             circuit_breaker=plan.refused,
             orphaned=len(plan.orphaned),
         )
-        last_refusals = self.parking.last_refusals()
         if plan.dry_run:
             planned = SchedulerRun.planned(plan)
             return replace(
