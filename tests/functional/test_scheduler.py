@@ -39,6 +39,8 @@ from localcloud.fleet import Fleet, SessionClients
 from nightshift.adapters import scheduled_resources
 from nightshift.adapters.scheduler_clients import SchedulerClients
 from nightshift.errors import PolicyError
+from nightshift.notify.sources.nightshift_report import report_severity
+from nightshift.report import Report
 from tests.conftest import FakeLambdaContext, event_names, load_event, load_handler
 from tests.support.faults import FaultInjector, FaultKind, ProcessCrash
 from tests.support.nightshift import (
@@ -455,6 +457,26 @@ def test_production_tagged_service_is_refused_and_left_running(
     assert cloud.service_capacity("todoapp", "prod-api") == (3, 3, 9)
     assert items["prod-api"]["outcome"] == "refused"
     assert items["prod-api"]["reason"].startswith("protected (Environment=production)")
+
+
+def test_a_refusal_the_same_as_the_last_runs_is_one_warning_then_routine(
+    cloud: Cloud, stack: CoreStack
+) -> None:
+    # Office hours: nothing to switch, only prod-api refused (protected) in every run.
+    cloud.run("2026-11-20T11:00:00Z")
+    cloud.run("2026-11-20T11:05:00Z")
+    first_two = cloud.reports()
+    cloud.run(FRIDAY_EVENING)  # stops staging; prod-api is refused as before
+    (evening,) = cloud.reports()
+
+    assert [(r["run_id"], r["severity"]) for r in first_two] == [
+        ("scheduler-2026-11-20T11:00:00Z", "warning")
+    ]
+    known = items_by_name(evening)["prod-api"]
+    assert known["details"]["known"] == "refused alike in the last run"
+    # The notifier reads the evening's report as routine: the refusal was said at 11:00.
+    severity, _ = report_severity(Report.from_json(evening))
+    assert severity.value == "info"
 
 
 def test_aurora_member_and_group_instances_are_skipped_with_reason(

@@ -533,6 +533,10 @@ def sns_publish(call: Call) -> None:
     policy = call.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
     if isinstance(policy, str):
         policy = json.loads(policy)
+    # CloudFormation drops a statement that is `!Ref AWS::NoValue` (the template's !If on
+    # HasOrganization); moto's CloudFormation leaves it as null, which IAM would never see.
+    if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):
+        policy = {**policy, "Statement": [s for s in policy["Statement"] if s is not None]}
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         call.authorize(action, key_arn, resource_policy=policy, implied_by="sns:Publish")
 

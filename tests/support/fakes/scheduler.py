@@ -24,6 +24,7 @@ class Account:
     resources: list[ScheduledResource]
     records: dict[str, ParkedRecord] = field(default_factory=dict)
     last: dt.datetime | None = None
+    refusals: str | None = None
     log: list[str] = field(default_factory=list)
     failing_switches: set[str] = field(default_factory=set)
     failing_writes: set[str] = field(default_factory=set)
@@ -78,10 +79,14 @@ class Account:
     def last_run(self) -> dt.datetime | None:
         return self.last
 
-    def record_run(self, scheduled_time: dt.datetime) -> bool:
+    def last_record(self) -> tuple[dt.datetime | None, str | None]:
+        return self.last, self.refusals
+
+    def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool:
         if "last_run" in self.failing_writes:
             raise failure("PutItem")
         self.last = scheduled_time
+        self.refusals = refusals
         return True
 
     # ports.SwitchPort

@@ -182,9 +182,27 @@ def test_standing_refusal_is_published_on_the_first_run_of_the_day_only() -> Non
             last_run=dt.datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
         )
     )
+    # The last run refused the same: the refusal is known (said when it first appeared).
+    first, later = (replace(run, last_refusals=run.refusals) for run in (first, later))
 
-    assert publication_reason(first) == "resources are refused"
+    assert publication_reason(first) == "resources are still refused"
     assert publication_reason(later) is None
+    assert run_report(first, "staging").items[0].details["known"]
+
+
+def test_new_or_changed_refusal_is_published_at_once() -> None:
+    run = done(
+        plan(
+            service(Environment="production"),
+            now=dt.datetime(2026, 11, 21, 0, 5, tzinfo=UTC),
+            last_run=dt.datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
+        )
+    )
+
+    assert publication_reason(run) == "the refusals changed since the last run"
+    changed = replace(run, last_refusals="a fingerprint of other refusals")
+    assert publication_reason(changed) == "the refusals changed since the last run"
+    assert "known" not in run_report(changed, "staging").items[0].details
 
 
 def test_tripped_breaker_is_published_hourly() -> None:
@@ -192,6 +210,7 @@ def test_tripped_breaker_is_published_hourly() -> None:
         plan(service("a"), service("b"), now=EVENING, last_run=EVENING - dt.timedelta(minutes=5))
     )
     same_hour = done(plan(service("a"), service("b"), now=LATER, last_run=EVENING))
+    same_hour = replace(same_hour, last_refusals=same_hour.refusals)  # refused alike before
 
     assert publication_reason(first) == "the circuit breaker is tripped"
     assert publication_reason(same_hour) is None

@@ -305,3 +305,59 @@ def test_only_the_resources_the_plan_depends_on_are_described() -> None:
     assert "already running (started outside Nightshift)" in outcomes["api"].decision.reason
     assert "its state is not read" in outcomes["web"].decision.reason
     assert account.records == {}
+
+
+# -- a refusal repeated every run -------------------------------------------------------------
+
+
+def production(name: str) -> ScheduledResource:
+    protected = service(name)
+    return ScheduledResource(
+        protected.arn,
+        protected.kind,
+        {**protected.tags, "Environment": "production"},
+        status=protected.status,
+        capacity=protected.capacity,
+    )
+
+
+def test_a_refusal_is_a_warning_when_new_then_known_and_quiet_while_it_stays_the_same() -> None:
+    account = Account([production("prod-api"), production("prod-web")])
+    first_at, then = EVENING + dt.timedelta(minutes=5), EVENING + dt.timedelta(minutes=10)
+
+    first = scheduler(account).answer(ScheduledTrigger(first_at), "staging", lambda: 60_000)
+    again = scheduler(account).answer(ScheduledTrigger(then), "staging", lambda: 60_000)
+
+    assert first.published_because == "the refusals changed since the last run"
+    assert first.report.severity.value == "warning"
+    assert again.published_because is None
+    assert again.report.summary.startswith("2 refused, as in the last run")
+    refused = [item for item in again.report.items if item.outcome is Outcome.REFUSED]
+    assert [item.details["known"] for item in refused] == ["refused alike in the last run"] * 2
+
+
+def test_a_changed_refusal_is_a_warning_again() -> None:
+    account = Account([production("prod-api")])
+    scheduler(account).answer(ScheduledTrigger(EVENING), "staging", lambda: 60_000)
+    account.resources.append(production("prod-web"))
+
+    changed = scheduler(account).answer(
+        ScheduledTrigger(EVENING + dt.timedelta(minutes=5)), "staging", lambda: 60_000
+    )
+
+    assert changed.published_because == "the refusals changed since the last run"
+    assert all("known" not in item.details for item in changed.report.items)
+
+
+def test_a_known_refusal_is_reminded_on_the_first_run_of_the_day_as_routine() -> None:
+    account = Account([production("prod-api")])
+    scheduler(account).answer(ScheduledTrigger(EVENING), "staging", lambda: 60_000)
+
+    next_day = scheduler(account).answer(
+        ScheduledTrigger(EVENING + dt.timedelta(hours=6)), "staging", lambda: 60_000
+    )
+
+    assert next_day.published_because == "resources are still refused"
+    assert account.refusals  # stored with the run's time
+    (item,) = next_day.report.items
+    assert item.details["known"] == "refused alike in the last run"

@@ -153,12 +153,30 @@ class ParkingStore:
             return None
         return dt.datetime.fromisoformat(item["scheduled_time"]["S"])
 
-    def record_run(self, scheduled_time: dt.datetime) -> bool:
-        """Store the run's scheduled time unless a later one is stored already (returns False)."""
+    def last_record(self) -> tuple[dt.datetime | None, str | None]:
+        """The last run's time and the fingerprint of its refusals ("" when it refused nothing;
+        None when no run stored one), in one GetItem."""
+        item = self._state.get(RUN_PK, LAST_RUN_SK)
+        if item is None:
+            return None, None
+        refusals = item.get("refusals")
+        return (
+            dt.datetime.fromisoformat(item["scheduled_time"]["S"]),
+            None if refusals is None else str(refusals["S"]),
+        )
+
+    def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool:
+        """Store the run's scheduled time, and the fingerprint of its refusals, unless a later
+        run is stored already (returns False)."""
         at = _instant(scheduled_time)
         try:
             self._state.put(
-                {"pk": {"S": RUN_PK}, "sk": {"S": LAST_RUN_SK}, "scheduled_time": {"S": at}},
+                {
+                    "pk": {"S": RUN_PK},
+                    "sk": {"S": LAST_RUN_SK},
+                    "scheduled_time": {"S": at},
+                    "refusals": {"S": refusals},
+                },
                 condition="attribute_not_exists(sk) OR scheduled_time <= :at",
                 values={":at": {"S": at}},
             )

@@ -77,3 +77,6 @@ class Notification:
     previous_state: State | None = None
     # Signed actions for people to take from the message (nightshift.notify.actions).
     actions: tuple[ActionButton, ...] = ()
+    # A resolve that may close nothing (a Nightshift report's deployment completed): the dedup
+    # key it keeps, as a routine message, when no page is open under `dedup_key`.
+    unpaired_key: str | None = None

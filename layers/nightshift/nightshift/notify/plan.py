@@ -17,7 +17,7 @@ from datetime import datetime
 
 from nightshift.notify.model import Notification
 from nightshift.notify.routing import NotifyPolicy, RoutingDecision
-from nightshift.notify.suppression import AlarmMemory, decide, event_time
+from nightshift.notify.suppression import AlarmMemory, decide, event_time, paired
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ def plan_message(
     >>> plan.send, plan.reason, plan.routing.destinations
     (True, 'first ALARM on record', ('oncall',))
     """
+    n, _ = paired(n, memory)
+    if n.dedup_key != (memory.dedup_key if memory else n.dedup_key):
+        memory = None  # a resolve with no open page is routine under its own key
     decision = decide(
         n, memory, event_time(n, arrived), policy.repeat_window, message_id=message_id
     )

@@ -126,6 +126,29 @@ def decide(
     )
 
 
+def paired(n: Notification, last: AlarmMemory | None) -> tuple[Notification, str]:
+    """A resolve that may close nothing (`n.unpaired_key`: a deployment that completed) is the
+    OK of its incident only while that incident's page is open (`last` is an ALARM); otherwise
+    it is routine information under its own key (a deploy that simply worked), so it neither
+    says "no open ALARM" nor skips the digest. Anything else is left as it is.
+
+    >>> from nightshift.notify.model import Severity
+    >>> done = Notification(Source.NIGHTSHIFT_REPORT, Severity.INFO, State.OK, "redeploy: done",
+    ...     "redeploy", "", (), (), "incident:svc", "", unpaired_key="nightshift-report:r:e-2")
+    >>> paired(done, None)[0].dedup_key, paired(done, None)[1]
+    ('nightshift-report:r:e-2', 'no open page for incident:svc: routine')
+    >>> page = AlarmMemory("incident:svc", State.ALARM, datetime(2026, 11, 20, tzinfo=UTC))
+    >>> paired(done, page)[0].state.name, paired(done, page)[1]
+    ('OK', 'closes the open page of incident:svc')
+    """
+    if n.unpaired_key is None:
+        return n, "not a resolve that may close nothing"
+    if last is not None and last.state is State.ALARM:
+        return n, f"closes the open page of {n.dedup_key}"
+    routine = replace(n, state=State.INFO, dedup_key=n.unpaired_key, unpaired_key=None)
+    return routine, f"no open page for {n.dedup_key}: routine"
+
+
 def _first_verdict(n: Notification) -> bool:
     """A state change out of INSUFFICIENT_DATA into anything but ALARM: the first evaluation
     of a new alarm (or one whose data came back), which nobody was told had gone missing."""

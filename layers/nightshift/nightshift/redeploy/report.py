@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -280,6 +281,61 @@ def deployment_report(change: DeploymentStateChange, item: ReportItem, environme
     )
 
 
+class Role(StrEnum):
+    """What a deployment's outcome is to the people on call (one incident pages once)."""
+
+    PAGE = "page"  # the deployment failed: the incident's one page
+    FOLDED = "folded"  # the circuit breaker rolls back: part of the failure that paged
+    RESOLVE = "resolve"  # completed: closes the service's open deployment page, if any
+
+
+def deployment_role(change: DeploymentStateChange) -> tuple[Role, str]:
+    """Whether this outcome pages, folds into the page of the same deployment's failure, or
+    resolves, and why. ECS says a circuit-breaker rollback twice: SERVICE_DEPLOYMENT_FAILED,
+    then an in-progress event whose reason says it rolls back. The failure is the page (it
+    comes first and carries the cause); the rollback is routine, paged by it, whichever of the
+    two arrives first; the completed deployment (the rollback's target) is the resolve.
+
+    >>> import datetime as dt
+    >>> from nightshift.redeploy.events import DeploymentStatus as S
+    >>> change = DeploymentStateChange("arn:…:service/c/api", "c", "api", "ecs-svc/2", S.ROLLBACK,
+    ...     "SERVICE_DEPLOYMENT_IN_PROGRESS", "INFO", "…", dt.datetime(2026, 11, 20), "ecs-svc/1",
+    ...     "e-1")
+    >>> role, why = deployment_role(change)
+    >>> role
+    <Role.FOLDED: 'folded'>
+    >>> why
+    'the rollback of deployment ecs-svc/2 follows its failure, which pages'
+    """
+    match change.status:
+        case DeploymentStatus.FAILED:
+            return Role.PAGE, f"deployment {change.deployment_id} failed: the incident's page"
+        case DeploymentStatus.ROLLBACK:
+            return (
+                Role.FOLDED,
+                (
+                    f"the rollback of deployment {change.deployment_id} follows its failure, "
+                    "which pages"
+                ),
+            )
+        case _:
+            return (
+                Role.RESOLVE,
+                f"deployment {change.deployment_id} completed: resolves an open deployment page",
+            )
+
+
+def incident_key(change: DeploymentStateChange) -> str:
+    """What the page, its folded rollback and its resolve share: the service (the rollback's
+    completion names another deployment id than the failure)."""
+    return f"ecs-deployment:{change.service_arn}"
+
+
+def paged_by(change: DeploymentStateChange) -> str:
+    """The page a folded rollback belongs to, as the `paged_by` people read."""
+    return f"{FUNCTION}: deployment {change.deployment_id} failed"
+
+
 def deployment_item(
     change: DeploymentStateChange,
     events: Sequence[ServiceEvent] = (),
@@ -296,6 +352,10 @@ def deployment_item(
     headline = _HEADLINE[change.status].format(
         id=change.deployment_id, reason=change.reason, to=change.rollback_to
     )
+    role, why = deployment_role(change)
+    paging: dict[str, Any] = {"incident": incident_key(change), "role": role.value, "why": why}
+    if role is Role.FOLDED:
+        paging["paged_by"] = paged_by(change)
     parts = [headline]
     if change.is_failure:
         reasons = Counter(task.stopped_reason for task in stopped)
@@ -320,6 +380,7 @@ def deployment_item(
                 "rollback_to": change.rollback_to,
                 "events": [event.to_json() for event in events[:LATEST_EVENTS]],
                 "stopped_tasks": [task.to_json() for task in stopped[:STOPPED_TASKS]],
+                **paging,
             }
         ),
     )

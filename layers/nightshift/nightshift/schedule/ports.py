@@ -30,7 +30,8 @@ class ResourceFinder(Protocol):
 
 
 class ParkingPort(Protocol):
-    """The parked records (by ARN) and the time of the last run. `write` writes records and
+    """The parked records (by ARN) and the time of the last run (with its refusals'
+    fingerprint, `nightshift.schedule.report.refusal_fingerprint`). `write` writes records and
     deletes others (by ARN) unconditionally, in batches; it returns the error of each ARN whose
     write failed."""
 
@@ -41,7 +42,12 @@ class ParkingPort(Protocol):
         self, parks: Sequence[ParkedRecord], releases: Sequence[str]
     ) -> Mapping[str, AwsError]: ...
     def last_run(self) -> dt.datetime | None: ...
-    def record_run(self, scheduled_time: dt.datetime) -> bool: ...
+    def last_record(self) -> tuple[dt.datetime | None, str | None]:
+        """The last run's time and the refusals fingerprint it stored (None: none stored), in
+        one read."""
+        ...
+
+    def record_run(self, scheduled_time: dt.datetime, refusals: str = "") -> bool: ...
 
 
 class HeadsUpLedger(Protocol):

@@ -12,14 +12,18 @@ When a run's report goes to the ops topic (every 5 minutes would drown the chann
   always;
 - a dry run plans starts or stops, or the circuit breaker refused the run's stops: on the first
   run of each hour (UTC) this stays so (a dry run repeats its plan every run);
-- refusals that repeat every run (protect tag, unknown schedule): on the first run of each day
-  (UTC), as a reminder; they are also listed in every report published for another reason.
+- refusals (protect tag, unknown schedule): when they differ from the last run's (other
+  resources or other reasons, `refusal_fingerprint`), at once, as a warning; the same refusals
+  again are *known*: listed in every report published for another reason and, on the first run
+  of each day (UTC), as a reminder, but as routine items (`details.known`) that neither page nor
+  skip the digest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from types import MappingProxyType
@@ -74,6 +78,7 @@ class SchedulerRun:
     errors: tuple[str, ...] = ()  # what went wrong beside the decisions (state not stored)
     savings: tuple[Saving, ...] = ()  # the starts and stops carried out (or planned), priced
     heads_ups: tuple[HeadsUp, ...] = ()  # stops coming soon, said once each (heads_up.py)
+    last_refusals: str | None = None  # the last run's refusal_fingerprint (None: not stored)
 
     @classmethod
     def planned(cls, plan: RunPlan) -> SchedulerRun:
@@ -94,6 +99,16 @@ class SchedulerRun:
     @property
     def failed(self) -> int:
         return sum(1 for o in self.outcomes if o.outcome is Outcome.FAILED)
+
+    @property
+    def refusals(self) -> str:
+        """This run's refusal_fingerprint ("" when nothing is refused)."""
+        return refusal_fingerprint(self.outcomes)
+
+    @property
+    def refusals_known(self) -> bool:
+        """The run refuses exactly what the last run refused, for the same reasons."""
+        return bool(self.refusals) and self.refusals == self.last_refusals
 
     @property
     def conflicts(self) -> int:
@@ -126,6 +141,25 @@ class SchedulerRun:
         return tuple(s for s in self.savings if s.usd is None)
 
 
+def refusal_fingerprint(outcomes: Iterable[DecisionOutcome]) -> str:
+    """What a run refuses, as a short stable digest of each refused resource and its reason
+    (order does not matter): "" when nothing is refused. Two runs with the same fingerprint
+    refuse the same resources for the same reasons.
+
+    >>> from nightshift.schedule.plan import RunPlan
+    >>> refusal_fingerprint(())
+    ''
+    """
+    refused = sorted(
+        f"{o.decision.arn}\t{o.report_item().reason}"
+        for o in outcomes
+        if o.outcome is Outcome.REFUSED
+    )
+    if not refused:
+        return ""
+    return hashlib.sha256("\n".join(refused).encode()).hexdigest()[:32]
+
+
 def run_summary(run: SchedulerRun) -> str:
     """One line for people.
 
@@ -144,7 +178,10 @@ def run_summary(run: SchedulerRun) -> str:
     tallies = (
         ("failed", run.failed),
         ("deferred", sum(1 for o in run.outcomes if o.deferred)),
-        ("refused", sum(1 for o in run.outcomes if o.outcome is Outcome.REFUSED)),
+        (
+            "refused, as in the last run" if run.refusals_known else "refused",
+            sum(1 for o in run.outcomes if o.outcome is Outcome.REFUSED),
+        ),
         ("changed while parked", run.conflicts),
     )
     parts.extend(f"{n} {what}" for what, n in tallies if n)
@@ -172,7 +209,7 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
     plan = run.plan
     savings = {saving.arn: saving for saving in run.savings}
     items = [
-        _priced(outcome.report_item(), savings.get(outcome.decision.arn))
+        _known(_priced(outcome.report_item(), savings.get(outcome.decision.arn)), run)
         for outcome in run.outcomes
     ]
     items.extend(_orphan_item(record) for record in plan.orphaned)
@@ -192,6 +229,16 @@ def run_report(run: SchedulerRun, environment: str) -> Report:
         items=tuple(items),
         totals=MappingProxyType(totals),
         errors=((plan.refused,) if plan.refused else ()) + run.errors,
+    )
+
+
+def _known(item: ReportItem, run: SchedulerRun) -> ReportItem:
+    """A refused item the last run refused alike is marked `known`: people heard of it when it
+    changed, so it is routine now (the notifier reads it so)."""
+    if item.outcome is not Outcome.REFUSED or not run.refusals_known:
+        return item
+    return replace(
+        item, details=MappingProxyType({**item.details, "known": "refused alike in the last run"})
     )
 
 
@@ -288,10 +335,11 @@ PUBLICATION_RULES: Mapping[str, tuple[Callable[[SchedulerRun], bool], Cadence]] 
             Cadence.HOURLY,
         ),
         "the circuit breaker is tripped": (lambda run: bool(run.plan.refused), Cadence.HOURLY),
-        "resources are refused": (
-            lambda run: any(o.outcome is Outcome.REFUSED for o in run.outcomes),
-            Cadence.DAILY,
+        "the refusals changed since the last run": (
+            lambda run: bool(run.refusals) and not run.refusals_known,
+            Cadence.EVERY_RUN,
         ),
+        "resources are still refused": (lambda run: run.refusals_known, Cadence.DAILY),
     }
 )
 

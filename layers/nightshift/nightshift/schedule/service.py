@@ -19,6 +19,8 @@ gets its ports (`nightshift.schedule.ports`) injected and carries the plan out:
   records of those switched are settled (one BatchWriteItem); a failure is still one resource's;
 - batches not begun a few seconds before the Lambda deadline are deferred to the next run, so
   the run still reports and stores `last_run`;
+- the last run's record keeps its time and its refusals' fingerprint: a refusal the same as the
+  last run's is reported as known (`nightshift.schedule.report`);
 - a dry run writes nothing, not even `last_run`.
 """
 
@@ -111,7 +113,7 @@ class Scheduler:
         return SchedulerOutcome(report, reason, run_metrics(run))
 
     def run(self, trigger: ScheduledTrigger, time_left_ms: TimeLeft) -> SchedulerRun:
-        last_run = self.parking.last_run()
+        last_run, last_refusals = self.parking.last_record()
         if last_run is not None and trigger.time < last_run:
             raise StaleEventError(trigger.time, last_run)
         policy = self.policy
@@ -143,7 +145,11 @@ class Scheduler:
         )
         if plan.dry_run:
             planned = SchedulerRun.planned(plan)
-            return replace(planned, savings=self._price(planned.outcomes, trigger))
+            return replace(
+                planned,
+                savings=self._price(planned.outcomes, trigger),
+                last_refusals=last_refusals,
+            )
         switches = [d for d in plan.decisions if d.action in SWITCHES]
         carried: dict[str, DecisionOutcome] = {}
         for start in range(0, len(switches), SWITCH_BATCH):
@@ -152,15 +158,21 @@ class Scheduler:
         outcomes = tuple(
             carried[d.arn] if d.action in SWITCHES else self._settle(d) for d in plan.decisions
         )
-        errors: tuple[str, ...] = ()
         heads_ups, heads_up_errors = self._heads_ups(swept, policy, trigger)
+        run = SchedulerRun(
+            plan,
+            outcomes,
+            heads_up_errors,
+            self._price(outcomes, trigger),
+            heads_ups,
+            last_refusals=last_refusals,
+        )
         try:
-            self.parking.record_run(trigger.time)
+            self.parking.record_run(trigger.time, run.refusals)
         except AwsError as exc:
             logger.error("last run not stored", error=str(exc))
-            errors = (f"the run's time was not stored: {exc}",)
-        savings = self._price(outcomes, trigger)
-        return SchedulerRun(plan, outcomes, errors + heads_up_errors, savings, heads_ups)
+            run = replace(run, errors=(f"the run's time was not stored: {exc}", *run.errors))
+        return run
 
     def _heads_ups(
         self, swept: Sequence[ScheduledResource], policy: SchedulerPolicy, trigger: ScheduledTrigger

@@ -1,7 +1,7 @@
 """Play the week: set up the local cloud as `make demo` does (moto, here in this process, the
-built stack with the demo policy plus the week's holiday, the example app, a production service
-beside it, the webhook receiver for Slack, the app's /health), then walk the week minute by
-minute.
+built stack with policy/week.yaml (the demo policy with the shipped digest routes) plus the
+week's holiday, the example app, a production service beside it, the webhook receiver for
+Slack, the app's /health), then walk the week minute by minute.
 
 Every minute, in this order: what is injected at that minute; CloudWatch's alarm evaluation;
 every schedule of the stack that fires that minute (week/schedules.py), the canary's last;
@@ -48,6 +48,8 @@ from nightshift.canary.alarms import AlarmRules
 from nightshift.policy import load_policy
 
 PARAMETERS = {"PolicyFile": "demo.yaml", "PrunerDryRun": "false"}
+# What the week publishes as PolicySource: demo.yaml with the shipped policy's digest routes.
+WEEK_POLICY = "week.yaml"
 SCHEDULE = "office-hours"
 # Invoked hundreds or thousands of times: warm sandboxes (warm.py says why). The others run
 # under the Lambda RIE, a cold start each time, exactly as `make demo` runs them.
@@ -417,7 +419,7 @@ def play_week(
     `checkpoint` gets the same every simulated hour (a long play can be read before it ends)."""
     began = time.monotonic()
     project = Project.at()
-    source_path = project.root / "policy" / PARAMETERS["PolicyFile"]
+    source_path = project.root / "policy" / WEEK_POLICY
     policy = load_policy(source_path)
     week_policy = Path(project.state_dir / "week" / "week-policy.yaml")
     week_policy.parent.mkdir(parents=True, exist_ok=True)

@@ -112,6 +112,9 @@ def _answers_a_page(text: str) -> bool:
     """An alarm's OK or a RESOLVED closes a page: part of the page's thread, not routine (but a
     RESOLVED with no open ALARM on record, a new alarm's first verdict, closes nothing)."""
     closes = re.match(r"^(OK|RESOLVED)\b", headline(text)) is not None
+    # A report that closes a page (a deploy's completion after its failure) says so in its
+    # "Resolved after" fact, which the notifier adds only to an OK that closes an open ALARM.
+    closes = closes or "Resolved after" in text
     return closes and "no open ALARM on record" not in text
 
 

@@ -73,19 +73,51 @@ def read(message: Message) -> Notification:
     shown = [item for item in sorted(report.items, key=_item_rank) if not _silent(item)]
     facts.extend(_item_fact(item) for item in shown)
     dry_run = ", dry run" if report.dry_run else ""
+    own_key = f"nightshift-report:{report.function}:{report.run_id}"
+    state, dedup_key, unpaired = _incident(report, severity, own_key)
     return Notification(
         source=Source.NIGHTSHIFT_REPORT,
         severity=severity,
-        state=State.INFO,
+        state=state,
         title=f"{report.function} ({report.environment}{dry_run}): {report.summary}",
         name=report.function,
         summary=(_counted(report) + _error_note(report)).strip(),
         facts=tuple(facts),
         links=(),
-        dedup_key=f"nightshift-report:{report.function}:{report.run_id}",
+        dedup_key=dedup_key,
         raw=message.inbound.body,
         occurred_at=iso_instant(report.time),
+        unpaired_key=unpaired,
     )
+
+
+def _incident(report: Report, severity: Severity, own_key: str) -> tuple[State, str, str | None]:
+    """The state and dedup key of a report that is part of an incident: a one-item report whose
+    item names its `incident` and `role` (redeploy's deployment outcomes). A failing `page` is an
+    ALARM keyed by the incident, so a second failure of it within the repeat window is a repeat;
+    a `resolve` is an OK keyed by the incident, so it closes the page (and keeps its own key as
+    a routine message when no page is open: `suppression.paired`). Anything else is routine
+    information keyed by its run.
+
+    >>> from nightshift.report import ReportItem
+    >>> item = ReportItem("arn:svc", "ecs-service", "deployment", Outcome.FAILED, "failed",
+    ...                   {"incident": "ecs-deployment:arn:svc", "role": "page"})
+    >>> report = Report("redeploy", "e-1", "t", "staging", False, "failed", (item,))
+    >>> _incident(report, Severity.CRITICAL, "own")
+    (<State.ALARM: 'alarm'>, 'incident:ecs-deployment:arn:svc', None)
+    """
+    if len(report.items) != 1 or report.errors:
+        return State.INFO, own_key, None
+    details = report.items[0].details
+    incident, role = details.get("incident"), details.get("role")
+    if not incident:
+        return State.INFO, own_key, None
+    key = f"incident:{incident}"
+    if role == "page" and severity is Severity.CRITICAL:
+        return State.ALARM, key, None
+    if role == "resolve" and severity is Severity.INFO:
+        return State.OK, key, own_key
+    return State.INFO, own_key, None
 
 
 def report_severity(report: Report) -> tuple[Severity, tuple[str, ...]]:
@@ -95,7 +127,9 @@ def report_severity(report: Report) -> tuple[Severity, tuple[str, ...]]:
     down or start alarm for that check, in place) is that alarm's page, and its OK the resolve;
     a report whose every failure is paged that way is routine (severity info), so it neither
     pages a second time nor waits outside a digest. An error, a refusal or a failure no alarm
-    covers keeps the report's own severity.
+    covers keeps the report's own severity. A refusal already reported (`details.known`: the
+    scheduler refuses the same resources for the same reasons as in its last run) is routine
+    too; a new or changed refusal keeps the warning.
 
     >>> from nightshift.report import ReportItem
     >>> down = ReportItem("api", "http-check", "probe", Outcome.FAILED, "down: 503",
@@ -105,18 +139,23 @@ def report_severity(report: Report) -> tuple[Severity, tuple[str, ...]]:
     >>> report_severity(Report("canary", "r", "t", "staging", False, "down: api",
     ...                        (down,), errors=("alarms not checked",)))[0]
     <Severity.CRITICAL: 'critical'>
+    >>> known = ReportItem("db", "rds-instance", "refuse", Outcome.REFUSED, "protected",
+    ...                    {"known": "refused alike in the last run"})
+    >>> report_severity(Report("scheduler", "r", "t", "staging", False, "1 refused", (known,)))
+    (<Severity.INFO: 'info'>, ())
     """
     severity = report.severity
     failed = [item for item in report.items if item.outcome is Outcome.FAILED]
+    refused = [item for item in report.items if item.outcome is Outcome.REFUSED]
     alarms = tuple(
         dict.fromkeys(
             str(item.details["paged_by"]) for item in failed if item.details.get("paged_by")
         )
     )
-    if severity is not Severity.CRITICAL or report.errors or len(alarms) == 0:
+    if severity is Severity.INFO or report.errors:
         return severity, ()
     if any(not item.details.get("paged_by") for item in failed) or any(
-        item.outcome is Outcome.REFUSED for item in report.items
+        not item.details.get("known") for item in refused
     ):
         return severity, ()
     return Severity.INFO, alarms
