@@ -101,13 +101,9 @@ POSTED = [
 ]
 
 
-# The shipped policy (nightshift.yaml) routes Nightshift's reports and ECS deployment events to
-# the daily digest; of the fixtures, these are routine (the others are pages, sent at once).
-DIGESTED = {
-    "nightshift-report-pruner",
-    "nightshift-report-scheduler-start",
-    "ecs-deployment-completed",
-}
+# The shipped policy (nightshift.yaml) routes the pruner's reports to the daily digest; of the
+# fixtures, this one is routine (the others are pages, or posted as they happen).
+DIGESTED = {"nightshift-report-pruner"}
 DIGEST_SCHEDULE = "NotifierFunctionDigest"  # the notifier's Digest schedule, as SAM names it
 
 

@@ -96,6 +96,7 @@ def test_the_digest_is_due_at_the_next_local_time_across_dst_and_zones(
         ("ecs-deployment-rollback-in-progress", False),
         ("budgets-actual", False),
         ("unrecognised-text", False),
+        ("nightshift-report-scheduler-heads-up", False),  # a digest would come after the stop
     ],
 )
 def test_only_routine_messages_wait_for_a_digest(fixture: str, waits: bool) -> None:
