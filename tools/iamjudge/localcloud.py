@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from iamjudge.judge import NODE_PACKAGE, Judge, Verdict, judge_record
 from iamjudge.permissions import declared
-from iamjudge.roles import Role, functions_by_service, role_of, source_template
+from iamjudge.roles import (
+    Role,
+    functions_by_service,
+    role_of,
+    source_template,
+    spoke_function,
+    spoke_role,
+)
 
 if TYPE_CHECKING:
     from localcloud.intrinsics import Resolver
@@ -98,23 +105,43 @@ def _resolver(stack: Stack) -> Resolver:
     return dataclasses.replace(resolver, get_att=get_att)
 
 
+def _spoke(stack: Stack) -> dict[str, Any]:
+    """The spoke parameters a member account's spoke takes from the hub stack."""
+    names = ("Environment", "OrganizationId", "CoreStackName")
+    return {name: stack.parameters[name] for name in names if stack.parameters.get(name)}
+
+
 def judge_invocation(stack: Stack, logical_id: str, record_file: Path) -> list[Verdict]:
     """Judge what the invocation of `logical_id` recorded; raise IamDeniedError naming every
     call its role does not allow."""
     judge = _the_judge()
-    roles: dict[str, Role] = {}
+    roles: dict[tuple[str, str, str], Role] = {}
 
-    def role_for(function: str, _region: str, _account: str) -> Role:
-        if function not in roles:
-            roles[function] = role_of(stack.template, function, _resolver(stack))
-        return roles[function]
+    def role_for(caller: str | None) -> Any:
+        def role(function: str, region: str, account: str) -> Role:
+            # A call made through a spoke role (hub and spoke, docs/organization.md) is judged
+            # against that role as spoke.yaml makes it in the call's account, deployed with the
+            # hub's Environment and OrganizationId; any other against the hub stack's own role.
+            through_spoke = spoke_function(caller) == function
+            key = (function, region, account) if through_spoke else (function, "", "")
+            if key not in roles:
+                roles[key] = (
+                    spoke_role(function, region=region, account=account, parameters=_spoke(stack))
+                    if through_spoke
+                    else role_of(stack.template, function, _resolver(stack))
+                )
+            return roles[key]
+
+        return role
 
     verdicts: list[Verdict] = []
     for line in record_file.read_text(encoding="utf-8").splitlines():
         record: Mapping[str, Any] = json.loads(line)
         if not record.get("function"):
             raise IamDeniedError(f"{logical_id} called AWS without POWERTOOLS_SERVICE_NAME: {line}")
-        verdicts.extend(declared(v) for v in judge_record(judge, record, role_for))
+        verdicts.extend(
+            declared(v) for v in judge_record(judge, record, role_for(record.get("caller")))
+        )
     ledger = os.environ.get(LEDGER_VARIABLE)
     if ledger:
         with open(ledger, "a", encoding="utf-8") as rows:

@@ -1,7 +1,8 @@
 """Run one deployed function under the Lambda Runtime Interface Emulator (RIE), like Lambda does.
 
 Each invocation is a cold start: the RIE that ships inside aws-sam-cli starts `python -m
-awslambdaric <handler>` in the function's unpacked code, the event is POSTed to it, and the
+awslambdaric <handler>` (through lambda_bootstrap.py, for the context's function ARN) in the
+function's unpacked code, the event is POSTed to it, and the
 response is the function's result (or Lambda's error object). The Python is a dedicated 3.13
 venv holding only what the Lambda python3.13 runtime provides (boto3 and awslambdaric), never
 the dev venv, so a dependency missing from the layer fails here as it would in AWS.
@@ -45,6 +46,7 @@ TIMEOUT_ERROR = "Sandbox.Timedout"
 _INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 _RIE_START_TIMEOUT_S = 10.0
 _REQUEST_ID = re.compile(r"START RequestId: (\S+)")
+_BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ def invoke(
         environ = {
             **lambda_environment(stack, configuration, package, python),
             **recording_environ,
+            # Read (and removed) by lambda_bootstrap.py: the context's ARN, as Lambda gives it.
+            "LOCALCLOUD_FUNCTION_ARN": str(configuration["FunctionArn"]),
             **(env_overrides or {}),
         }
         result = _run_once(stack, logical_id, configuration, package, python, event, environ)
@@ -309,8 +313,7 @@ def _start_emulator(
                 "--log-level",
                 "error",
                 str(python),
-                "-m",
-                "awslambdaric",
+                str(_BOOTSTRAP),  # `python -m awslambdaric` with Lambda's invoked function ARN
                 handler,
             ],
             cwd=task_root,

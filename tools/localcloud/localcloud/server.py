@@ -85,12 +85,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class MotoServer:
-    """A moto server subprocess on a loopback port; a context manager that stops it on exit."""
+    """A moto server subprocess on a loopback port; a context manager that stops it on exit.
+
+    `organization=True`: moto's server refuses AssumeRole of a `nightshift-spoke-*` role that
+    does not exist, as AWS does (localcloud.moto_main), for the hub and spoke local cloud.
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
     region: str = DEFAULT_REGION
     log_file: Path | None = None
+    organization: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -108,7 +113,11 @@ class MotoServer:
             self.port = free_port(self.host)
         moto_server = Path(sys.executable).with_name("moto_server")
         command = (
-            [str(moto_server)] if moto_server.exists() else [sys.executable, "-m", "moto.server"]
+            [sys.executable, "-m", "localcloud.moto_main"]
+            if self.organization
+            else [str(moto_server)]
+            if moto_server.exists()
+            else [sys.executable, "-m", "moto.server"]
         )
         with contextlib.ExitStack() as files:
             sink = (
