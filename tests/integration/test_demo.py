@@ -109,6 +109,30 @@ def test_demo_shows_every_chat_message_the_receiver_got_rendered(played: Played)
         assert any(expected in line for line in rendered), expected
 
 
+def test_demo_narrates_the_evening_across_the_organization_accounts_and_regions(
+    played: Played,
+) -> None:
+    """The scene after the day (localcloud.demo.organization): the hub, the spoke in each member
+    account's two Regions, staging parked in both, production untouched."""
+    _, _, scene = played.stdout.partition("━━ Many accounts and Regions")
+    pair, parked = "desiredCount 2, autoscaling 2-6", "desiredCount 0, autoscaling 0-0"
+    text = " ".join(scene.split())  # the timeline wraps long lines
+
+    assert scene, played.stdout[-3000:]
+    for expected in (
+        "hub: operations account 123456789012 eu-central-1",
+        "spoke: staging account 222222222222, eu-central-1 and eu-west-1",
+        "spoke: production account 333333333333, eu-central-1 and eu-west-1",
+        f"staging 222222222222 eu-central-1: todoapp/api {pair} -> {parked}",
+        f"staging 222222222222 eu-west-1: todoapp/api {pair} -> {parked}",
+        f"production 333333333333 eu-central-1: todoapp/api {pair} -> {pair}",
+        "scheduler: 2 targets: 2 worked",
+        "left out: production 333333333333",
+        "✓ organization scene",
+    ):
+        assert expected in text, expected
+
+
 # -- the day and the payloads (pure: no local cloud) -------------------------------------------
 
 BERLIN = ZoneInfo("Europe/Berlin")

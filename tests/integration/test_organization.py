@@ -18,6 +18,7 @@ in the deployed stack, a call made through a spoke role against spoke.yaml's rol
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -206,7 +207,9 @@ def test_a_push_in_the_hub_registry_redeploys_staging_in_its_account_not_product
 ) -> None:
     digest, event = cloud.registry.push("main-4f1c2e7")
 
-    report = cloud.router.put_event(event)
+    # One attempt: Lambda would retry the failed invocation twice (the sandbox stays unreachable,
+    # staging is found deployed already); the retries add nothing here but two cold starts.
+    report = dataclasses.replace(cloud.router, async_retries=False).put_event(event)
 
     (delivery,) = report.deliveries
     assert cloud.organization.hub.function_for(delivery.target) == "RedeployFunction"
@@ -216,21 +219,14 @@ def test_a_push_in_the_hub_registry_redeploys_staging_in_its_account_not_product
         assert service_image(staging, CLUSTER, "backend") == pinned
     production = cloud.organization.account(PRODUCTION, HUB_REGION)
     assert service_image(production, CLUSTER, "backend") == f"{cloud.registry.uri}:main-0000000"
-    # The sandbox (no spoke) fails the invocation, so Lambda retries it: the later attempts find
-    # staging deployed already, and the sandbox still unreachable.
+    # The sandbox (no spoke) fails the invocation, after staging was deployed and reported.
     assert delivery.result is not None
     assert delivery.result.error_type == "RedeployIncompleteError"
     assert (
         delivery.result.error_message
         == f"1 service(s) not redeployed: sandbox {SANDBOX} {HUB_REGION}"
     )
-    assert delivery.attempts == 3
-    reports = published_reports(delivery, "redeploy")
-    (first,) = [r for r in reports if any(i["outcome"] == "done" for i in r["items"])] or [
-        pytest.fail(f"no report with a deployed service in {reports}")
-    ]
-    retries = [r for r in reports if r is not first]
-    assert len(retries) == 2
+    (first,) = published_reports(delivery, "redeploy")
     outcomes = {item["resource"]: item for item in first["items"]}
     production_arn = f"arn:aws:ecs:{HUB_REGION}:{PRODUCTION}:service/{CLUSTER}/backend"
     assert outcomes[production_arn]["outcome"] == "skipped"
@@ -241,7 +237,6 @@ def test_a_push_in_the_hub_registry_redeploys_staging_in_its_account_not_product
     (error,) = first["errors"]
     assert error.startswith(f"sandbox {SANDBOX} {HUB_REGION}: not reached: AwsError: AssumeRole")
     assert "AccessDenied" in error
-    assert all(item["outcome"] == "skipped" for retry in retries for item in retry["items"])
     redeploy = {row["action"] for row in cloud.judged() if row["function"] == "redeploy"}
     assert {"sts:AssumeRole", "ecs:RegisterTaskDefinition", "ecs:UpdateService"} <= redeploy
     assert {row["decision"] for row in cloud.judged()} == {"Allowed"}

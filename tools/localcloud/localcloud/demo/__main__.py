@@ -22,6 +22,7 @@ from localcloud.dashboard import WallClockRecorder, render_dashboard
 from localcloud.demo.cloud import DemoCloud, StepFailed
 from localcloud.demo.day import DayError, DemoDay, choose_day, playable
 from localcloud.demo.health_app import HealthApp
+from localcloud.demo.organization import play_organization
 from localcloud.demo.steps import THE_DAY, Evening
 from localcloud.demo.timeline import DayReview, StepResult, Timeline
 from localcloud.errors import LocalCloudError
@@ -93,6 +94,8 @@ def play(date: dt.date | None, started: float) -> int:
         clock = WallClockRecorder()
         results = _play_steps(cloud, clock)
         _draw_dashboard(cloud, clock, project.root / ".localcloud" / "demo")
+        # The same evening from one hub: three accounts, two Regions (its own local cloud).
+        organization = play_organization(project, timeline, day)
         review = DayReview(
             tuple(results),
             messages=len(receiver.requests),
@@ -100,7 +103,7 @@ def play(date: dt.date | None, started: float) -> int:
             seconds=time.monotonic() - started,
         )
         timeline.review(review)
-        return 0 if review.done else 1
+        return 0 if review.done and organization.done else 1
 
 
 def publish_demo_policy(endpoint: Endpoint, path: Path, health: HealthApp) -> PolicyParameter:
