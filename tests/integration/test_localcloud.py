@@ -406,6 +406,13 @@ class TestRuntime:
         assert echoed["queue_arn"] == probe.queue_arn(probe.physical_id("WorkQueue"))
         assert echoed["function_name"] == probe.function_name("ProbeFunction")
         assert echoed["memory_limit_in_mb"] == "128"
+        # Lambda's ARN of the function, not the RIE's made-up us-east-1/012345678912 one.
+        configuration = probe.endpoint.client("lambda").get_function_configuration(
+            FunctionName=probe.function_name("ProbeFunction")
+        )
+        assert echoed["invoked_function_arn"] == configuration["FunctionArn"]
+        assert f":{probe.endpoint.region}:{probe.account_id}:" in echoed["invoked_function_arn"]
+        assert echoed["bootstrap_variable_visible"] is False
         assert echoed["environ"]["AWS_SAM_LOCAL"] == "true"
         assert echoed["python"] == [3, 13]
         assert echoed["dev_tools_visible"] is False

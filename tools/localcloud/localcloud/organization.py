@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from localcloud.errors import LocalCloudError
 from localcloud.example_app import build_image, image_action_event
 from localcloud.project import Project
-from localcloud.server import Endpoint
+from localcloud.server import FAKE_CREDENTIALS, Endpoint
 from localcloud.stack import Stack
 
 HUB = "123456789012"  # moto's default account
@@ -61,7 +61,12 @@ class MemberAccount:
     @cached_property
     def _session(self) -> boto3.Session:
         if self.account == HUB:
-            return boto3.Session(region_name=self.region, **_FAKE_KEYS)
+            return boto3.Session(
+                region_name=self.region,
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            )
         answer = self.endpoint.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{self.account}:role/{ACCESS_ROLE}",
             RoleSessionName="localcloud",
@@ -79,13 +84,6 @@ class MemberAccount:
             endpoint_url=self.endpoint.url,
             config=Config(retries={"max_attempts": 2, "mode": "standard"}),
         )
-
-
-_FAKE_KEYS = {
-    "aws_access_key_id": "testing",
-    "aws_secret_access_key": "testing",
-    "aws_session_token": "testing",
-}
 
 
 @dataclass
