@@ -120,7 +120,10 @@ class Organization:
 def spoke_parameters(hub: Stack, regions: Sequence[str]) -> dict[str, str]:
     """The spoke's parameters, from the hub stack's outputs (docs/organization.md, step 2)."""
     outputs = hub.outputs
+    # As the hub's: redeploy may pass only this account's role/<CoreStackName>-* to ECS tasks.
+    core = {"CoreStackName": str(hub.parameters["CoreStackName"])}
     return {
+        **(core if hub.parameters.get("CoreStackName") else {}),
         "Environment": str(hub.parameters["Environment"]),
         "OrganizationId": str(hub.parameters["OrganizationId"]),
         "HubRegion": hub.endpoint.region,
