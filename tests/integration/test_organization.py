@@ -197,6 +197,7 @@ def test_staging_parks_in_both_regions_production_untouched_sandbox_reported_sta
     assert len(morning["errors"]) == 1  # the sandbox again, and only it
 
     judged = cloud.judged()
+    assert judged, "no call was judged: install the IAM judge (make iam-judge)"
     assert {row["decision"] for row in judged} == {"Allowed"}
     scheduler = {row["action"] for row in judged if row["function"] == "scheduler"}
     assert {"sts:AssumeRole", "ecs:UpdateService", "tag:GetResources"} <= scheduler
