@@ -19,6 +19,7 @@ import urllib3
 from localcloud import Stack
 from localcloud.example_app import deploy_example_app
 from localcloud.status_page import (
+    WINDOW,
     actions_url,
     chromium,
     chromium_dom,
@@ -26,6 +27,7 @@ from localcloud.status_page import (
     seed_status,
     status_link,
 )
+from nightshift_tools import status_link as status_link_command
 
 pytestmark = pytest.mark.integration
 
@@ -93,5 +95,18 @@ def test_chromium_renders_the_page(status_page: StatusPage, tmp_path: Path) -> N
     data = shot.read_bytes()
     assert data.startswith(PNG_SIGNATURE)
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (1100, 760)
+    assert (width, height) == WINDOW
     assert len(data) > 20_000  # a rendered page, not a blank one
+
+
+def test_the_status_link_command_prints_a_link_that_opens_the_page(
+    status_page: StatusPage, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", status_page.stack.endpoint.url)
+    function = status_page.stack.function_name("ActionsFunction")
+    assert status_link_command.main(["--function", function, "--url", status_page.url]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith(f"{status_page.url}/status?token=")
+    response = HTTP.request("GET", link)
+    assert response.status == 200
+    assert 'data-schedule="office-hours"' in response.data.decode()

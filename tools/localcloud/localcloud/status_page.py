@@ -37,7 +37,7 @@ from localcloud.stack import Stack, ensure_stack
 from nightshift.actions.token import ActionKind, new_token, sign
 
 CHROMIUM = "chromium"
-WINDOW = (1100, 760)
+WINDOW = (1100, 620)
 TIMEOUT = 60  # seconds for one page load in Chromium
 OVERRIDE = "nightshift:override"
 

@@ -217,7 +217,10 @@ _STYLE = (
     "th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #8883;vertical-align:top}"
     "th{font-size:.75rem;text-transform:uppercase;letter-spacing:.04em;color:#888}"
     ".pill{display:inline-block;padding:.05rem .55rem;border-radius:1rem;color:#fff;"
-    "font-size:.8rem;font-weight:600}"
+    "font-size:.8rem;font-weight:600;white-space:nowrap}td:first-child{white-space:nowrap}"
+    ".legend{display:flex;gap:1rem;margin:.4rem 0 0;font-size:.8rem;color:#888}"
+    ".legend span::before{content:'';display:inline-block;width:.7rem;height:.7rem;"
+    "border-radius:2px;margin-right:.3rem;vertical-align:-1px;background:var(--c)}"
     ".running,.up{background:var(--up)}.parked{background:var(--parked)}"
     ".down,.late{background:var(--down)}.other{background:#b7791f}"
     ".bar{display:flex;gap:2px}.bar span{flex:1;height:1.2rem;border-radius:2px;min-width:6px}"
@@ -239,7 +242,7 @@ def render(page: StatusPage) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width">'
-        '<meta name=robots content="noindex">'
+        '<meta name=robots content="noindex"><link rel=icon href="data:,">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1><p class=sub>as of {escape(page.at)}</p>"
         f"<h2>Environments</h2>{_environments(page.environments)}"
@@ -293,5 +296,12 @@ def _checks(rows: Sequence[CheckRow]) -> str:
     )
     return (
         "<table><thead><tr><th>Check</th><th>Last report</th><th>Each hour, oldest first</th>"
-        f"</tr></thead><tbody>{body}</tbody></table>"
+        f"</tr></thead><tbody>{body}</tbody></table>{_LEGEND}"
     )
+
+
+_LEGEND = (
+    "<p class=legend>"
+    + "".join(f'<span style="--c:var(--{hour.name.lower()})">{hour.value}</span>' for hour in Hour)
+    + "</p>"
+)
