@@ -108,6 +108,10 @@ demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and sh
 week: build $(IAM_JUDGE) ## play a simulated week of the example app, every schedule at its rate -> docs/a-week.md (long)
 	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.week
 
+.PHONY: status-screenshot
+status-screenshot: build ## the status page of the example app in the local cloud, shot by headless Chromium -> docs/images/status-page.png
+	$(BIN)/python -m localcloud.status_page docs/images/status-page.png
+
 .PHONY: preview
 preview: $(BIN)/.installed ## render every notifier fixture for Slack, Teams and email in the terminal
 	$(BIN)/python scripts/preview

@@ -260,7 +260,8 @@ def test_snooze_writes_the_record_the_canary_reads(cloud: Cloud) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "status"), [("link-get", 403), ("link-post", 403), ("slack-click", 401)]
+    ("name", "status"),
+    [("link-get", 403), ("link-post", 403), ("slack-click", 401), ("status-get", 403)],
 )
 def test_each_events_fixture_is_answered_as_a_request_of_its_shape(
     cloud: Cloud, name: str, status: int

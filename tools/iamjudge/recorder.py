@@ -691,6 +691,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("cloudwatch", "DescribeAlarms"): describe_alarms,
     ("cloudwatch", "DeleteAlarms"): delete_alarms,
     ("cloudwatch", "PutMetricAlarm"): put_metric_alarm,
+    ("cloudwatch", "GetMetricData"): wildcard("cloudwatch:GetMetricData"),
     ("sts", "AssumeRole"): sts_assume_role,
     ("organizations", "ListAccountsForParent"): wildcard("organizations:ListAccountsForParent"),
 }

@@ -120,3 +120,35 @@ def test_nonces_are_fresh() -> None:
 
 def test_docstrings() -> None:
     assert doctest.testmod(plan).failed == 0
+
+
+def status_link(expires: dt.datetime = EXPIRES) -> str:
+    return sign(new_token(ActionKind.STATUS, "staging", expires, nonce="s1"), KEY)
+
+
+def test_a_status_link_opens_the_status_page_only() -> None:
+    status_only = frozenset({ActionKind.STATUS})
+    assert verify(status_link(), KEY, NOW, "staging", kinds=status_only).ok
+    # Where an action is asked for (a link's page, its form, a Slack button), it does nothing.
+    assert verify(status_link(), KEY, NOW, "staging").reason is Reason.WRONG_KIND
+    assert verify(status_link(), KEY, NOW).reason is Reason.WRONG_KIND
+    # And an action link does not open the status page.
+    assert verify(sign(keep_running(), KEY), KEY, NOW, kinds=status_only).reason is (
+        Reason.WRONG_KIND
+    )
+
+
+def test_a_status_link_expires_and_names_its_environment() -> None:
+    status_only = frozenset({ActionKind.STATUS})
+    late = verify(status_link(), KEY, EXPIRES, "staging", kinds=status_only)
+    assert late.reason is Reason.EXPIRED
+    assert verify(status_link(), KEY, NOW, "prod", kinds=status_only).reason is (
+        Reason.WRONG_TARGET
+    )
+    tampered = _with_payload(status_link(), {**_payload(status_link()), "t": "prod"})
+    assert verify(tampered, KEY, NOW, "prod", kinds=status_only).reason is Reason.FORGED
+
+
+def test_a_status_token_never_acts() -> None:
+    made = new_token(ActionKind.STATUS, "staging", EXPIRES, nonce="s1")
+    assert plan.target_problem(made) == "a status link does not act"

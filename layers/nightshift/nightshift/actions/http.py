@@ -1,5 +1,6 @@
 """The function URL's answers, request by request: GET a link (a page, nothing changes), POST
-its form (act), POST from Slack (check Slack's signature, then act). Pure but for the service."""
+its form (act), POST from Slack (check Slack's signature, then act), GET /status with a status
+link (the read-only status page). Pure but for the service and the status page's facts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from nightshift.actions import page, slack
+from nightshift.actions import page, slack, status
 from nightshift.actions.plan import describe, via_link, via_slack
 from nightshift.actions.service import ActionResult
 from nightshift.actions.token import ActionKind, ActionToken, Reason, Verification, verify
@@ -19,6 +20,8 @@ HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
 Act = Callable[[ActionToken, str], ActionResult]
+Gather = Callable[[ActionToken], status.StatusFacts]
+STATUS_KINDS = frozenset({ActionKind.STATUS})
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,19 @@ def show_link(params: Mapping[str, str], key: bytes, now: dt.datetime, zone: Zon
     expires = format_local(checked.token.expires.astimezone(zone))
     body = page.confirmation(describe(checked.token, zone), token, target, expires)
     return Answer(200, HTML, body, "shown")
+
+
+def show_status(
+    params: Mapping[str, str], key: bytes, now: dt.datetime, environment: str, gather: Gather
+) -> Answer:
+    """GET /status: the status page for a good status link (read only, not used up: it works
+    until it expires), the refusal otherwise; facts are gathered only after the link passed."""
+    checked = verify(
+        params.get("token", ""), key, now, expected_target=environment, kinds=STATUS_KINDS
+    )
+    if not checked.ok or checked.token is None:
+        return _refusal(checked.reason)
+    return Answer(200, HTML, status.render(status.status_page(gather(checked.token))), "status")
 
 
 def follow_link(body: bytes, key: bytes, now: dt.datetime, act: Act) -> Answer:
@@ -104,7 +120,7 @@ def _acted(result: ActionResult, content_type: str) -> Answer:
 
 @dataclass(frozen=True)
 class Request:
-    route: str  # "link" (GET /), "form" (POST /), "slack" (POST /slack)
+    route: str  # "link" (GET /), "form" (POST /), "slack" (POST /slack), "status" (GET /status)
     headers: Mapping[str, str]
     body: bytes
     params: Mapping[str, str]
@@ -117,8 +133,12 @@ def answer(
     now: dt.datetime,
     zone: ZoneInfo,
     act: Act,
+    environment: str = "",
+    gather: Gather | None = None,
 ) -> Answer:
     """The answer to one request; the secrets are read only when the route needs them."""
+    if request.route == "status" and gather is not None:
+        return show_status(request.params, key(), now, environment, gather)
     if request.route == "slack":
         return slack_click(request.headers, request.body, slack_secret(), key(), now, act)
     if request.route == "form":

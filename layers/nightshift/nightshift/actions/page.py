@@ -16,6 +16,7 @@ REFUSALS: dict[Reason, tuple[int, str]] = {
     Reason.FORGED: (403, "This link's signature is not valid; nothing was changed."),
     Reason.WRONG_TARGET: (403, "This link was made for another target; nothing was changed."),
     Reason.EXPIRED: (410, "This link has expired; nothing was changed."),
+    Reason.WRONG_KIND: (403, "This link is not for this page; nothing was changed."),
     Reason.ALREADY_USED: (409, "This link was used already; nothing changed."),
 }
 

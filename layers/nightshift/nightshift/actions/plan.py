@@ -103,6 +103,8 @@ def rollback_decision(
 
 def target_problem(token: ActionToken) -> str | None:
     """Why the token's target cannot be what its kind acts on; None when it can."""
+    if token.kind is ActionKind.STATUS:
+        return "a status link does not act"
     if token.kind in POWER_KINDS and not SCHEDULE_NAME.match(token.target):
         return f"{token.target!r} is not a schedule name"
     if token.kind is ActionKind.SNOOZE and not SCHEDULE_NAME.match(token.target):
@@ -142,6 +144,8 @@ def describe(token: ActionToken, zone: ZoneInfo) -> str:
             return f"roll {what} back to its previous image"
         case ActionKind.APPROVE:
             return f"approve the held {what}"
+        case ActionKind.STATUS:
+            return f"show the status of {token.target}"
 
 
 def done_summary(token: ActionToken, zone: ZoneInfo, via: str) -> str:
@@ -161,6 +165,8 @@ def done_summary(token: ActionToken, zone: ZoneInfo, via: str) -> str:
             text = f"{what} rolled back to its previous image"
         case ActionKind.APPROVE:
             text = f"{what} approved"
+        case ActionKind.STATUS:
+            text = f"status of {token.target} shown"
     return f"{text}, {via}"
 
 

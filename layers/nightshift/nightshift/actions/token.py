@@ -9,7 +9,8 @@ shares one verifier.
 
 Verification returns its reason, checked in this order: malformed (not a token at all), forged
 (signature wrong: any field tampered with), expired (now at or after the expiry), wrong target
-(the request names another target than the token). "already used" is decided by the state table
+(the request names another target than the token), wrong kind (a status link where an action
+is asked for, or the other way round). "already used" is decided by the state table
 (a conditional write, `service`), after everything else passed.
 """
 
@@ -39,6 +40,14 @@ class ActionKind(StrEnum):
     SNOOZE = "snooze"  # a canary check is snoozed until <until>
     ROLLBACK = "rollback"  # a service goes back to its previous task definition revision
     APPROVE = "approve"  # a held redeploy (target: its key) is deployed, once, within 24 h
+    STATUS = (
+        "status"  # read only: the status page of an environment (target: its name), until expiry
+    )
+
+
+# The kinds that change something (links, buttons); a status link never acts, an action link
+# never shows the status page.
+ACTING_KINDS = frozenset(kind for kind in ActionKind if kind is not ActionKind.STATUS)
 
 
 # Kinds whose token must carry `until` (when the effect ends by itself).
@@ -53,6 +62,7 @@ class Reason(StrEnum):
     FORGED = "forged"
     EXPIRED = "expired"
     WRONG_TARGET = "wrong target"
+    WRONG_KIND = "wrong kind"
     ALREADY_USED = "already used"
 
 
@@ -115,12 +125,17 @@ def sign(token: ActionToken, key: bytes) -> str:
 
 
 def verify(
-    text: str, key: bytes, now: dt.datetime, expected_target: str | None = None
+    text: str,
+    key: bytes,
+    now: dt.datetime,
+    expected_target: str | None = None,
+    kinds: frozenset[ActionKind] = ACTING_KINDS,
 ) -> Verification:
     """Check a token's signature (constant-time), expiry and target; return the reason.
 
     `expected_target` is the target the request names beside the token (a link's `target`
-    parameter); None when the token alone names it (a Slack button).
+    parameter); None when the token alone names it (a Slack button). `kinds` are the kinds the
+    route serves: the acting ones, unless the route is the status page.
     """
     payload, separator, signature = text.partition(".")
     if not separator or not payload or not signature or len(text) > MAX_TOKEN_CHARS:
@@ -142,6 +157,8 @@ def verify(
         expected_target.encode(), token.target.encode()
     ):
         return Verification(Reason.WRONG_TARGET, token)
+    if token.kind not in kinds:
+        return Verification(Reason.WRONG_KIND, token)
     return Verification(Reason.OK, token)
 
 
