@@ -46,6 +46,10 @@ NOT_AT_IMPORT = {
         "the scheduler's planner: the canary reads schedules (schedule.model, .timeline) and "
         "plans nothing; nightshift.schedule does not re-export it"
     ),
+    "nightshift.schedule.policy": (
+        "the scheduler's view of the policy (SchedulerPolicy, SchedulerSettings): the canary "
+        "reads the schedules only (schedule.model.schedules_of)"
+    ),
     "nightshift.policy.targets": (
         "the policy's targets (Target, Targets): only the functions that act in other accounts "
         "read them (Policy.targets and nightshift.policy import the module when asked)"
@@ -76,7 +80,11 @@ NEEDED = {
     # Pushes go to the policy's targets (fanout).
     "redeploy": {"aws_lambda_powertools.utilities.idempotency", "nightshift.policy.targets"},
     # Every run plans, over the policy's targets (fanout).
-    "scheduler": {"nightshift.schedule.plan", "nightshift.policy.targets"},
+    "scheduler": {
+        "nightshift.schedule.plan",
+        "nightshift.schedule.policy",
+        "nightshift.policy.targets",
+    },
     # Every run prunes over the policy's targets (fanout).
     "pruner": {"nightshift.policy.targets"},
 }
