@@ -46,6 +46,14 @@ NOT_AT_IMPORT = {
         "the scheduler's planner: the canary reads schedules (schedule.model, .timeline) and "
         "plans nothing; nightshift.schedule does not re-export it"
     ),
+    "nightshift.schedule.policy": (
+        "the scheduler's view of the policy (SchedulerPolicy, SchedulerSettings): the canary "
+        "reads the schedules only (schedule.model.schedules_of)"
+    ),
+    "nightshift.policy.targets": (
+        "the policy's targets (Target, Targets): only the functions that act in other accounts "
+        "read them (Policy.targets and nightshift.policy import the module when asked)"
+    ),
 }
 # What a handler's first run does need, and why it is loaded at import.
 NEEDED = {
@@ -56,6 +64,9 @@ NEEDED = {
         "asyncio",
         # The signing key and the Slack signing secret through Powertools' SecretsProvider.
         "aws_lambda_powertools.utilities.parameters",
+        # Approving a held redeploy reads the redeploy policy, which holds its targets
+        # (redeploy.policy imports them with the redeploy package).
+        "nightshift.policy.targets",
     },
     "notifier": {
         # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
@@ -66,9 +77,26 @@ NEEDED = {
         "aws_lambda_powertools.utilities.data_classes",
         "asyncio",
     },
-    "redeploy": {"aws_lambda_powertools.utilities.idempotency"},
-    # Every run plans.
-    "scheduler": {"nightshift.schedule.plan"},
+    # Pushes go to the policy's targets (fanout).
+    "redeploy": {"aws_lambda_powertools.utilities.idempotency", "nightshift.policy.targets"},
+    # Every run plans, over the policy's targets (fanout).
+    "scheduler": {
+        "nightshift.schedule.plan",
+        "nightshift.schedule.policy",
+        "nightshift.policy.targets",
+    },
+    # Every run prunes over the policy's targets (fanout).
+    "pruner": {"nightshift.policy.targets"},
+}
+# Classes the canary's import path defines as plain classes, not data classes: each would be
+# built at every cold start (a data class compiles its generated methods when its module is
+# imported, most of the canary's own import time), and none is compared, hashed or shown.
+PLAIN_CLASSES = {
+    "nightshift.canary.service:Canary": "the run's service: holds its ports",
+    "nightshift.adapters.http_probe:HttpProber": "the prober port: holds the secret resolver",
+    "nightshift.adapters.http_probe:ProbeTiming": "the probe engine's knobs",
+    "nightshift.canary.conditions:_Seen": "one evaluation's observed value, private",
+    "nightshift.schedule.timeline:_Run": "one run of a schedule's periods, private",
 }
 FIRST_RUN = """
 import json, sys
@@ -168,3 +196,15 @@ def test_the_shipped_policy_is_json_and_reads_as_its_yaml_source(built: dict[str
         load_policy(built["policy"]).sections
         == load_policy(ROOT / "policy" / "nightshift.yaml").sections
     )
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_CLASSES))
+def test_the_canarys_services_and_private_values_are_plain_classes(name: str) -> None:
+    import dataclasses
+    import importlib
+
+    module, _, attribute = name.partition(":")
+    cls = getattr(importlib.import_module(module), attribute)
+
+    assert not dataclasses.is_dataclass(cls), PLAIN_CLASSES[name]
+    assert "__init__" in vars(cls)

@@ -25,7 +25,7 @@ from nightshift.policy import Policy, load_policy, policy_schema
 from nightshift.policy.loader import build_policy, read_document, reference_mistakes
 from nightshift.redeploy.policy import RedeployPolicy
 from nightshift.retention.rules import PrunerSettings, RetentionPolicy
-from nightshift.schedule.model import SchedulerPolicy
+from nightshift.schedule.policy import SchedulerPolicy
 
 # Which model reads which section; a section absent from the file is not checked.
 SECTION_MODELS: Mapping[str, Callable[[Policy], Any]] = {

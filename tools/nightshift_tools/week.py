@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from nightshift.policy import ProtectRule
-from nightshift.schedule.model import Schedule, SchedulerPolicy
+from nightshift.schedule.model import Schedule
 from nightshift.schedule.plan import Action, Decision, read_override, scope_decision
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.resources import ScheduledResource
 from nightshift.schedule.timeline import (
     Transition,

@@ -188,3 +188,17 @@ def test_a_report_item_with_an_unknown_outcome_falls_back_to_raw() -> None:
 
     assert n.source is Source.UNRECOGNISED
     assert "Nightshift report" in n.facts[0].value
+
+
+@pytest.mark.parametrize(
+    ("fixture", "heads_up"),
+    [
+        ("nightshift-report-scheduler-heads-up", True),  # an item `heads-up`: a stop is coming
+        ("nightshift-report-scheduler", False),
+        ("nightshift-report-scheduler-start", False),
+        ("nightshift-report-pruner", False),
+        ("cloudwatch-alarm-metric", False),  # not a Nightshift report at all
+    ],
+)
+def test_reading_a_report_says_whether_it_is_a_heads_up(fixture: str, heads_up: bool) -> None:
+    assert notification(fixture).heads_up is heads_up

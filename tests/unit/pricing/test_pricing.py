@@ -18,8 +18,8 @@ from nightshift.pricing import (
 )
 from nightshift.schedule import Capacity, ParkedRecord, ResourceKind
 from nightshift.schedule import ScheduledResource as Resource
-from nightshift.schedule.model import SchedulerPolicy
 from nightshift.schedule.plan import Action, Decision
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.ports import TaskSize
 from nightshift.schedule.savings import price_switches, price_table, task_definitions_to_size
 

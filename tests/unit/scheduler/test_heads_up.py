@@ -9,7 +9,8 @@ import pytest
 from nightshift.errors import PolicyError
 from nightshift.policy import DEFAULT_PROTECT
 from nightshift.schedule.heads_up import plan_heads_ups
-from nightshift.schedule.model import Schedule, SchedulerPolicy
+from nightshift.schedule.model import Schedule
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.resources import ResourceKind, ScheduledResource
 
 OFFICE = {

@@ -17,7 +17,6 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 
 from nightshift import __version__
@@ -40,23 +39,37 @@ DEFAULT_HEADERS = {
 IAM_ACTIONS = frozenset[str]()
 
 
-@dataclass(frozen=True)
+# Plain classes, not data classes: knobs and a bound port, never compared or shown; a data class
+# would be built at every cold start of the canary (tests/unit/test_cold_start.py).
 class ProbeTiming:
     """The engine's knobs: the pause before the retry, the body size read, the thread bound."""
 
-    retry_pause_s: tuple[float, float] = RETRY_PAUSE_S
-    max_body_bytes: int = MAX_BODY_BYTES
-    max_workers: int = MAX_WORKERS
+    __slots__ = ("max_body_bytes", "max_workers", "retry_pause_s")
+
+    def __init__(
+        self,
+        retry_pause_s: tuple[float, float] = RETRY_PAUSE_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_workers: int = MAX_WORKERS,
+    ) -> None:
+        self.retry_pause_s = retry_pause_s
+        self.max_body_bytes = max_body_bytes
+        self.max_workers = max_workers
 
 
-@dataclass(frozen=True)
 class HttpProber:
     """The canary's prober port over `probe_all`, with the header secrets' resolver bound."""
 
-    resolve_header_secret: Callable[[str], str]
+    __slots__ = ("resolve_header_secret",)
+
+    def __init__(self, resolve_header_secret: Callable[[str], str]) -> None:
+        self.resolve_header_secret = resolve_header_secret
 
     def __call__(self, checks: Sequence[Check], now: dt.datetime) -> ProbeResults:
         return probe_all(checks, resolve_header_secret=self.resolve_header_secret, now=now)
+
+
+DEFAULT_TIMING = ProbeTiming()  # the deployed knobs
 
 
 def probe_all(
@@ -67,7 +80,7 @@ def probe_all(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
-    timing: ProbeTiming = ProbeTiming(),
+    timing: ProbeTiming = DEFAULT_TIMING,
 ) -> ProbeResults:
     """Probe every check concurrently and judge each against its conditions.
 

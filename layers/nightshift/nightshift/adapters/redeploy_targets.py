@@ -107,11 +107,17 @@ class TargetedEcs:
         )
 
     def describe_services(self, service_arns: Iterable[str]) -> tuple[ServiceFacts, ...]:
-        """Each service described in the target its ARN names (an approval re-plans one)."""
+        """The services described in the targets their ARNs name: grouped by target, so each
+        target's are described 10 per call and cluster (EcsServices.describe_services). An ARN
+        in no target of the policy raises AwsError (NotATarget) before any call."""
+        by_target: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for arn in service_arns:
+            self._for(arn, "DescribeServices")  # in no target: raised, nothing described
+            by_target[target_of(arn)].append(arn)
         return tuple(
             service
-            for arn in service_arns
-            for service in self._for(arn, "DescribeServices").describe_services([arn])
+            for key, found in by_target.items()
+            for service in self._of(self._items[key]).describe_services(found)
         )
 
     def task_definitions(self, arns: Iterable[str]) -> dict[str, TaskDefinitionFacts]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from nightshift.canary.conditions import Condition, ConditionError, parse_condition
 from nightshift.canary.parking import DEFAULT_HEALTHY_WITHIN, Dependency
 from nightshift.errors import PolicyError
-from nightshift.schedule.model import Schedule, SchedulerPolicy
+from nightshift.schedule.model import Schedule, schedules_of
 
 if TYPE_CHECKING:
     from nightshift.policy.model import Policy
@@ -108,9 +108,7 @@ def canary_policy(policy: Policy, base_dir: str | None = None) -> CanaryPolicy:
     >>> canary_policy(parse_policy("version: 1")).checks
     ()
     """
-    return CanaryPolicy(
-        from_policy(policy, base_dir), SchedulerPolicy.from_policy(policy).schedules
-    )
+    return CanaryPolicy(from_policy(policy, base_dir), schedules_of(policy))
 
 
 def from_section(

@@ -461,15 +461,28 @@ _MISSING: Any = object()
 _SHOWN_CHARS = 80
 
 
-@dataclass(frozen=True)
 class _Seen:
-    """The left side's value as observed: its text (compared and shown) and number, if any."""
+    """The left side's value as observed: its text (compared and shown) and number, if any.
 
-    text: str
-    number: float | None = None
-    shown: str | None = None  # how the reason shows it, when not `text`
-    value: Any = None
-    absent: str | None = None  # why there is no value at all
+    A plain class, not a data class: it lives inside one evaluation and is never compared or
+    shown, and a data class would be built at every cold start (tests/unit/test_cold_start.py).
+    """
+
+    __slots__ = ("absent", "number", "shown", "text", "value")
+
+    def __init__(
+        self,
+        text: str,
+        number: float | None = None,
+        shown: str | None = None,  # how the reason shows it, when not `text`
+        value: Any = None,
+        absent: str | None = None,  # why there is no value at all
+    ) -> None:
+        self.text = text
+        self.number = number
+        self.shown = shown
+        self.value = value
+        self.absent = absent
 
     @property
     def display(self) -> str:

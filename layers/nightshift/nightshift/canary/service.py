@@ -40,6 +40,7 @@ from nightshift.schedule.model import Schedule
 from nightshift.trigger import ScheduledTrigger
 
 logger = Logger(child=True)
+_NO_SCHEDULES: Mapping[str, Schedule] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,34 @@ class CanaryOutcome:
         }
 
 
-@dataclass
 class Canary:
-    checks: tuple[Check, ...]
-    rules: AlarmRules  # also names the deployment's environment (rules.environment)
-    probe: Prober
-    metrics: CheckMetricSink
-    alarms: AlarmStore
-    memory: StatusMemory
-    publisher: ReportSink
-    parking: ParkingFactsSource | None = None  # None: no check has `depends_on`
-    schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
-    snoozes: SnoozeSource | None = None  # None: no check can be snoozed (docs/actions.md)
+    """One run through the ports. A plain class, not a data class: a service is never compared
+    or shown, and a data class would be built at every cold start (tests/unit/test_cold_start.py).
+    """
+
+    def __init__(
+        self,
+        checks: tuple[Check, ...],
+        rules: AlarmRules,  # also names the deployment's environment (rules.environment)
+        probe: Prober,
+        metrics: CheckMetricSink,
+        alarms: AlarmStore,
+        memory: StatusMemory,
+        publisher: ReportSink,
+        parking: ParkingFactsSource | None = None,  # None: no check has `depends_on`
+        schedules: Mapping[str, Schedule] = _NO_SCHEDULES,
+        snoozes: SnoozeSource | None = None,  # None: no check can be snoozed (docs/actions.md)
+    ) -> None:
+        self.checks = checks
+        self.rules = rules
+        self.probe = probe
+        self.metrics = metrics
+        self.alarms = alarms
+        self.memory = memory
+        self.publisher = publisher
+        self.parking = parking
+        self.schedules = schedules
+        self.snoozes = snoozes
 
     def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
         # Read before the probe: nothing between the probe and its metrics may lose them.

@@ -33,8 +33,6 @@ from nightshift.notify.model import Fact, Notification, Severity, Source, State
 from nightshift.notify.sources.reading import dollars, instant, number_text
 from nightshift.report import SCHEMA_ID, Outcome, Report
 
-HEADS_UP = "heads-up"  # the scheduler's report item for a stop coming soon (schedule/heads_up.py)
-
 DIGEST_NAME = "digest"
 _TO = "\N{EN DASH}"  # between the two ends of a span of time
 
@@ -74,20 +72,9 @@ def routine(n: Notification) -> tuple[bool, str]:
         return False, f"an {n.state.name} closes or qualifies an alarm: sent at once"
     if n.severity is not Severity.INFO:
         return False, f"a {n.severity.value} message is a page: sent at once"
-    if _heads_up(n):
+    if n.heads_up:
         return False, "a heads-up before a stop is sent at once (a digest would come after it)"
     return True, "routine"
-
-
-def _heads_up(n: Notification) -> bool:
-    """Whether `n` is a scheduler report saying a stop is coming (an item `heads-up`)."""
-    if n.source is not Source.NIGHTSHIFT_REPORT:
-        return False
-    try:
-        report = Report.from_json(json.loads(n.raw))
-    except (ValueError, KeyError, TypeError):
-        return False
-    return any(item.action == HEADS_UP for item in report.items)
 
 
 def next_due(schedule: DigestSchedule, after: dt.datetime) -> dt.datetime:

@@ -80,3 +80,6 @@ class Notification:
     # A resolve that may close nothing (a Nightshift report's deployment completed): the dedup
     # key it keeps, as a routine message, when no page is open under `dedup_key`.
     unpaired_key: str | None = None
+    # A scheduler report saying a stop is coming (an item `heads-up`, notify.actions.HEADS_UP):
+    # set where the report is read (sources.nightshift_report); a digest never holds it back.
+    heads_up: bool = False

@@ -48,6 +48,6 @@ def notify_policy(policy: Policy) -> NotifyPolicy:
 
 def schedule_zones(policy: Policy) -> Mapping[str, ZoneInfo]:
     """Each schedule's time zone, for the actions a message offers ("until 22:00" local)."""
-    from nightshift.schedule.model import SchedulerPolicy  # only when actions are enabled
+    from nightshift.schedule.policy import SchedulerPolicy  # only when actions are enabled
 
     return {name: s.zone for name, s in SchedulerPolicy.from_policy(policy).schedules.items()}

@@ -2,6 +2,8 @@
 JSON schema composed of one schema per section (`schema/<section>.json`), so each function owns
 the shape of its own section."""
 
+from typing import TYPE_CHECKING, Any
+
 from nightshift.policy.loader import (
     SECTIONS,
     PolicyParameter,
@@ -18,9 +20,21 @@ from nightshift.policy.model import (
     TARGET_FUNCTIONS,
     Policy,
     ProtectRule,
-    Target,
-    Targets,
 )
+
+if TYPE_CHECKING:
+    from nightshift.policy.targets import Target, Targets
+
+
+def __getattr__(name: str) -> Any:
+    """`Target` and `Targets`, imported when first asked for: a function without targets does not
+    build them at a cold start (tests/unit/test_cold_start.py)."""
+    if name in {"Target", "Targets"}:
+        from nightshift.policy import targets
+
+        return getattr(targets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_PROTECT",

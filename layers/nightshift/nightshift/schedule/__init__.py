@@ -7,19 +7,16 @@ resources and reads the parked records through its ports (`ports`), describes on
 the scheduler's part of the policy in `settings`.
 
 This package re-exports only the schedules and the resources (`model`, `override`, `resources`,
-`timeline`), which the canary reads too. The planner (`plan`) and the pricing of a run that
+`timeline`), which the canary reads too, and the scheduler's view of the policy (`policy`,
+imported when asked for). The planner (`plan`) and the pricing of a run that
 starts or stops something (`savings`) are imported from their own modules, so that a cold
 start loads them only where its first run needs them: the canary plans nothing, and the
 scheduler prices only when it switches (tests/unit/test_cold_start.py).
 """
 
-from nightshift.schedule.model import (
-    Period,
-    Schedule,
-    SchedulerPolicy,
-    SchedulerSettings,
-    parse_days,
-)
+from typing import TYPE_CHECKING, Any
+
+from nightshift.schedule.model import Period, Schedule, parse_days
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
 from nightshift.schedule.resources import (
     OVERRIDE_TAG,
@@ -40,6 +37,20 @@ from nightshift.schedule.timeline import (
     previous_transition,
     transitions,
 )
+
+if TYPE_CHECKING:
+    from nightshift.schedule.policy import SchedulerPolicy, SchedulerSettings
+
+
+def __getattr__(name: str) -> Any:
+    """`SchedulerPolicy` and `SchedulerSettings` (`policy`), imported when first asked for: the
+    canary reads the schedules only (tests/unit/test_cold_start.py)."""
+    if name in {"SchedulerPolicy", "SchedulerSettings"}:
+        from nightshift.schedule import policy
+
+        return getattr(policy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "OVERRIDE_TAG",

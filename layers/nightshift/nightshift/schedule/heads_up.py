@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from nightshift.policy import ProtectRule
 from nightshift.report import Outcome, ReportItem
-from nightshift.schedule.model import Schedule, SchedulerPolicy
+from nightshift.schedule.model import Schedule
 from nightshift.schedule.override import InvalidOverride, parse_override
 from nightshift.schedule.plan import scope_decision
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.resources import ScheduledResource
 from nightshift.schedule.timeline import format_local, is_running_at
 

@@ -1,4 +1,6 @@
-"""The `schedules` and `scheduler` policy sections as typed, frozen data.
+"""The `schedules` policy section as typed, frozen data (the `scheduler` section, and the
+scheduler's whole view of the policy, are in `nightshift.schedule.policy`: the canary reads
+schedules and builds none of that at a cold start, tests/unit/test_cold_start.py).
 
 The JSON schema checks the shape; `from_section` checks what a schema cannot (the time zone
 exists, the dates are real, a period is not empty) and raises PolicyError naming the field.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,9 +19,6 @@ from nightshift.errors import PolicyError
 from nightshift.policy import Policy
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
-
-DEFAULT_MAX_STOPS = 50
-DEFAULT_MAX_STOP_SHARE = 1.0
 
 
 def parse_days(text: str) -> frozenset[int]:
@@ -145,65 +144,23 @@ class Schedule:
         )
 
 
-@dataclass(frozen=True)
-class SchedulerSettings:
-    """How the scheduler acts (the `scheduler` section).
+def schedules_from_section(
+    schedules: Mapping[str, Any] | None, source: str = "<policy>"
+) -> Mapping[str, Schedule]:
+    """The named schedules of a `schedules` section, by name (sorted)."""
+    return MappingProxyType(
+        {
+            name: Schedule.from_section(name, data, source)
+            for name, data in sorted((schedules or {}).items())
+        }
+    )
 
-    >>> SchedulerSettings.from_section(None).max_stops
-    50
+
+def schedules_of(policy: Policy) -> Mapping[str, Schedule]:
+    """The named schedules of a loaded policy (what the canary reads).
+
+    >>> from nightshift.policy import parse_policy
+    >>> dict(schedules_of(parse_policy("version: 1")))
+    {}
     """
-
-    dry_run: bool = False
-    max_stops: int = DEFAULT_MAX_STOPS
-    max_stop_share: float = DEFAULT_MAX_STOP_SHARE
-    # The policy's `scheduler.pricing` as written. Laid over the shipped price table only by a
-    # run that prices a start or stop (`nightshift.schedule.savings.price_table`): a steady-state
-    # run loads no price table.
-    pricing: Mapping[str, Any] | None = None
-
-    @classmethod
-    def from_section(cls, data: Mapping[str, Any] | None) -> SchedulerSettings:
-        data = data or {}
-        return cls(
-            dry_run=bool(data.get("dry_run", False)),
-            max_stops=int(data.get("max_stops", DEFAULT_MAX_STOPS)),
-            max_stop_share=float(data.get("max_stop_share", DEFAULT_MAX_STOP_SHARE)),
-            pricing=data.get("pricing"),
-        )
-
-
-@dataclass(frozen=True)
-class SchedulerPolicy:
-    """Everything the scheduler reads from the policy: the named schedules and its settings."""
-
-    schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
-    settings: SchedulerSettings = SchedulerSettings()
-
-    @classmethod
-    def from_sections(
-        cls,
-        schedules: Mapping[str, Any] | None,
-        scheduler: Mapping[str, Any] | None = None,
-        source: str = "<policy>",
-    ) -> SchedulerPolicy:
-        return cls(
-            schedules=MappingProxyType(
-                {
-                    name: Schedule.from_section(name, data, source)
-                    for name, data in sorted((schedules or {}).items())
-                }
-            ),
-            settings=SchedulerSettings.from_section(scheduler),
-        )
-
-    @classmethod
-    def from_policy(cls, policy: Policy) -> SchedulerPolicy:
-        """The scheduler's view of a loaded policy.
-
-        >>> from nightshift.policy import parse_policy
-        >>> dict(SchedulerPolicy.from_policy(parse_policy("version: 1")).schedules)
-        {}
-        """
-        return cls.from_sections(
-            policy.section("schedules"), policy.section("scheduler"), policy.source
-        )
+    return schedules_from_section(policy.section("schedules"), policy.source)

@@ -35,8 +35,9 @@ from typing import Any
 
 from nightshift.policy import ProtectRule
 from nightshift.report import Outcome, ReportItem
-from nightshift.schedule.model import Schedule, SchedulerPolicy
+from nightshift.schedule.model import Schedule
 from nightshift.schedule.override import InvalidOverride, Override, parse_override
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.resources import (
     ASG_MEMBER_TAG,
     CAPACITY_KINDS,

@@ -37,8 +37,8 @@ from nightshift.policy import ProtectRule
 from nightshift.report import Outcome, Report
 from nightshift.schedule.events import ScheduledTrigger, StaleEventError
 from nightshift.schedule.heads_up import HeadsUp, plan_heads_ups
-from nightshift.schedule.model import SchedulerPolicy
 from nightshift.schedule.plan import Decision, plan_describes, plan_run
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.schedule.ports import (
     HeadsUpLedger,
     ParkingPort,

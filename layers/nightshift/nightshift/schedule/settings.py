@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nightshift.policy import Policy, ProtectRule
-from nightshift.schedule.model import SchedulerPolicy
+from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.settings import CommonSettings
 
 

@@ -59,12 +59,19 @@ class ScheduleState:
     until: dt.datetime | None
 
 
-@dataclass(frozen=True)
 class _Run:
-    start: dt.datetime
-    stop: dt.datetime
-    start_period: Period
-    stop_period: Period
+    """One run of a schedule's periods. A plain class: internal to this module, never compared
+    or shown, so not a data class built at every cold start (tests/unit/test_cold_start.py)."""
+
+    __slots__ = ("start", "start_period", "stop", "stop_period")
+
+    def __init__(
+        self, start: dt.datetime, stop: dt.datetime, start_period: Period, stop_period: Period
+    ) -> None:
+        self.start = start
+        self.stop = stop
+        self.start_period = start_period
+        self.stop_period = stop_period
 
 
 def format_local(local: dt.datetime) -> str:

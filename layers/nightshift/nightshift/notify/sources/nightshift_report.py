@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nightshift.notify.actions import HEADS_UP
 from nightshift.notify.model import Fact, Notification, Severity, Source, State
 from nightshift.notify.sources.message import Message, Recogniser
 from nightshift.notify.sources.reading import UnreadableMessage, dollars, iso_instant, number_text
@@ -88,6 +89,7 @@ def read(message: Message) -> Notification:
         raw=message.inbound.body,
         occurred_at=iso_instant(report.time),
         unpaired_key=unpaired,
+        heads_up=any(item.action == HEADS_UP for item in report.items),
     )
 
 
