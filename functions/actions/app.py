@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nightshift.actions.http import Request
+from nightshift.actions.http import Request, request_time
 from nightshift.actions.http import answer as respond
 from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
@@ -35,6 +35,7 @@ quiet_library_loggers()  # before any client: no bodies or secrets at DEBUG
 logger, metrics, app = Logger(), Metrics(), LambdaFunctionUrlResolver()
 settings, secrets = cache(settings_from_environ), SecretReader()  # secrets cached 5 min
 read = lambda name: secrets.value(name).encode()  # noqa: E731
+clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
 
 
 @cache
@@ -56,7 +57,9 @@ def service() -> ActionService:
 
 
 def answer(route: str) -> Response[str]:
-    event, now, s = app.current_event, dt.datetime.now(dt.UTC), settings()
+    event, s = app.current_event, settings()
+    stamped = event.raw_event.get("requestContext") or {}
+    now = request_time(stamped.get("timeEpoch") if isinstance(stamped, dict) else None, clock())
     body, params = (event.decoded_body or "").encode(), event.query_string_parameters or {}
     key, slack = partial(read, s.signing_key_secret), partial(read, s.slack_secret)
     act = lambda token, via: service().act(token, via, now)  # noqa: E731
