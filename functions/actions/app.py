@@ -35,7 +35,6 @@ quiet_library_loggers()  # before any client: no bodies or secrets at DEBUG
 logger, metrics, app = Logger(), Metrics(), LambdaFunctionUrlResolver()
 settings, secrets = cache(settings_from_environ), SecretReader()  # secrets cached 5 min
 read = lambda name: secrets.value(name).encode()  # noqa: E731
-clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
 
 
 @cache
@@ -58,8 +57,9 @@ def service() -> ActionService:
 
 def answer(route: str) -> Response[str]:
     event, s = app.current_event, settings()
-    stamped = event.raw_event.get("requestContext") or {}
-    now = request_time(stamped.get("timeEpoch") if isinstance(stamped, dict) else None, clock())
+    stamped = event.raw_event.get("requestContext") or {}  # the time AWS received it
+    epoch = stamped.get("timeEpoch") if isinstance(stamped, dict) else None
+    now = request_time(epoch, dt.datetime.now(dt.UTC))
     body, params = (event.decoded_body or "").encode(), event.query_string_parameters or {}
     key, slack = partial(read, s.signing_key_secret), partial(read, s.slack_secret)
     act = lambda token, via: service().act(token, via, now)  # noqa: E731

@@ -4,9 +4,12 @@ function runs under the runtime emulator, every AWS call judged against its role
 
 A fleet of its own, tagged nightshift:schedule=actions-it (a name no other test's resources
 carry, and removed afterwards): an ECS service `actions-web` and a production twin
-`actions-prod-web`. Tokens are signed with the key the stack generated in Secrets Manager (the
-notifier's part, not built yet); the Slack app's signing secret is stored as a team would.
-Each bad request must get its status and change nothing: tags, state table and ops topic.
+`actions-prod-web`. The first tests sign tokens with the key the stack generated in Secrets
+Manager; the Slack app's signing secret is stored as a team would. Each bad request must get its
+status and change nothing: tags, state table and ops topic.
+
+The end-to-end tests below (`e2e`) take the link or button from a real message instead: message
+-> click -> effect -> report, for every action a message offers (docs/actions.md).
 """
 
 from __future__ import annotations
