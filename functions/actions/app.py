@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nightshift.actions.http import Request
+from nightshift.actions.http import Request, request_time
 from nightshift.actions.http import answer as respond
 from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
@@ -101,7 +101,10 @@ def status_facts(token: ActionToken, now: dt.datetime) -> StatusFacts:
 
 
 def answer(route: str) -> Response[str]:
-    event, now, s = app.current_event, dt.datetime.now(dt.UTC), settings()
+    event, s = app.current_event, settings()
+    stamped = event.raw_event.get("requestContext") or {}  # the time AWS received it
+    epoch = stamped.get("timeEpoch") if isinstance(stamped, dict) else None
+    now = request_time(epoch, dt.datetime.now(dt.UTC))
     body, params = (event.decoded_body or "").encode(), event.query_string_parameters or {}
     key, slack = partial(read, s.signing_key_secret), partial(read, s.slack_secret)
     act = lambda token, via: service().act(token, via, now)  # noqa: E731

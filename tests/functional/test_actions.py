@@ -134,6 +134,7 @@ def token(
 
 def link_get(text: str, target: str) -> dict[str, Any]:
     event = copy.deepcopy(load_event("actions", "link-get"))
+    event["requestContext"]["timeEpoch"] = now_ms()
     event["queryStringParameters"] = {"token": text, "target": target}
     event["rawQueryString"] = urlencode(event["queryStringParameters"])
     return event
@@ -141,6 +142,7 @@ def link_get(text: str, target: str) -> dict[str, Any]:
 
 def link_post(text: str, target: str) -> dict[str, Any]:
     event = copy.deepcopy(load_event("actions", "link-post"))
+    event["requestContext"]["timeEpoch"] = now_ms()
     body = urlencode({"token": text, "target": target})
     event["body"] = base64.b64encode(body.encode()).decode()
     return event
@@ -148,6 +150,7 @@ def link_post(text: str, target: str) -> dict[str, Any]:
 
 def slack_post(text: str, *, secret: str = SLACK_SECRET, age: int = 0) -> dict[str, Any]:
     event = copy.deepcopy(load_event("actions", "slack-click"))
+    event["requestContext"]["timeEpoch"] = now_ms()
     form = dict(pair.split("=", 1) for pair in base64.b64decode(event["body"]).decode().split("&"))
     from urllib.parse import unquote_plus
 
@@ -271,3 +274,8 @@ def test_each_events_fixture_is_answered_as_a_request_of_its_shape(
     assert answer["statusCode"] == status
     assert answer["headers"]["Cache-Control"] == "no-store"
     assert cloud.ops.reports() == []
+
+
+def now_ms() -> int:
+    """The request's time as the function URL stamps it (requestContext.timeEpoch): now."""
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

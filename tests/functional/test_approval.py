@@ -94,6 +94,7 @@ def actions(stack: CoreStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 def post(actions: ModuleType, token: str, target: str) -> dict[str, Any]:
     event = copy.deepcopy(load_event("actions", "link-post"))
+    event["requestContext"]["timeEpoch"] = now_ms()
     event["body"] = base64.b64encode(
         urlencode({"token": token, "target": target}).encode()
     ).decode()
@@ -183,3 +184,8 @@ def test_approve_button_in_slack_deploys_and_names_who_approved(
     assert stack.service(PRODUCTION, API)["taskDefinition"].endswith("todoapp-backend:2")
     [report] = [r for r in stack.reports() if r["function"] == "actions"]
     assert report["summary"].endswith("approved, via Slack by amy")
+
+
+def now_ms() -> int:
+    """The request's time as the function URL stamps it (requestContext.timeEpoch): now."""
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

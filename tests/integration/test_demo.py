@@ -105,6 +105,13 @@ def test_demo_shows_every_chat_message_the_receiver_got_rendered(played: Played)
         "pruner (staging, dry run): Plan: delete",
         "pruner (staging): Deleted",
         "scheduler (staging): started",
+        # actions (localcloud/demo/actions_scenes.py): the approval and the heads-up
+        "approval needed: todoapp-cluster/todoapp-backend-prod todoapp-backend:v1.0.0",
+        "[Approve todoapp-backend-prod] (button)",
+        "redeploy of service todoapp-backend-prod to sha256:",
+        "scheduler (staging): heads-up: office-hours stops at",
+        "[Keep running 1 h] (button)",
+        "actions (staging): schedule office-hours kept running until",
     ):
         assert any(expected in line for line in rendered), expected
 
@@ -131,6 +138,23 @@ def test_demo_narrates_the_evening_across_the_organization_accounts_and_regions(
         "✓ organization scene",
     ):
         assert expected in text, expected
+
+
+def test_demo_clicks_the_links_in_the_messages_and_they_act(played: Played) -> None:
+    """The approval and the heads-up are acted on through the links in their messages."""
+    lines = played.stdout.splitlines()
+    clicks = [line for line in lines if "someone clicks" in line]
+    approved = [line for line in lines if "│" in line and "approved, via a link" in line]
+    kept = [line for line in lines if "│" in line and "kept running until" in line]
+
+    assert [c.split("clicks ", 1)[1] for c in clicks] == [
+        "'Approve todoapp-backend-prod': GET the link -> 200",
+        "'Keep running 1 h': GET the link -> 200",
+    ]
+    assert len([line for line in lines if "Confirm (POST) -> 200" in line]) == 2
+    assert approved
+    assert kept
+    assert "override holds it" in played.stdout  # the 19:00 stop left staging running
 
 
 # -- the day and the payloads (pure: no local cloud) -------------------------------------------

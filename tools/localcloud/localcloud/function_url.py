@@ -28,11 +28,17 @@ Invoke = Callable[[dict[str, Any]], tuple[Any, bool]]  # event -> (payload, func
 
 
 def url_event(
-    method: str, target: str, headers: dict[str, str], body: bytes, host: str
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    host: str,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The function URL event of one HTTP request (payload format 2.0)."""
+    """The function URL event of one HTTP request (payload format 2.0), received at `now`
+    (`requestContext.time` and `timeEpoch`; default: the clock)."""
     split = urlsplit(target)
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     lowered = {name.lower(): value for name, value in headers.items()}
     event: dict[str, Any] = {
         "version": "2.0",
@@ -68,10 +74,15 @@ def url_event(
 
 
 class FunctionUrlFront:
-    """Serves one function at `url` until closed (a context manager)."""
+    """Serves one function at `url` until closed (a context manager).
 
-    def __init__(self, invoke: Invoke) -> None:
+    `clock` is when a request arrives, as the front stamps it on the event: the wall clock, or
+    a simulated one (`make demo` clicks links on its simulated day; a test clicks a day later).
+    """
+
+    def __init__(self, invoke: Invoke, clock: Callable[[], dt.datetime] | None = None) -> None:
         front = self
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -109,7 +120,9 @@ class FunctionUrlFront:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         host = request.headers.get("Host", "localhost")
-        event = url_event(method, request.path, dict(request.headers.items()), body, host)
+        event = url_event(
+            method, request.path, dict(request.headers.items()), body, host, self.clock()
+        )
         payload, failed = self._invoke(event)
         if failed or not isinstance(payload, dict) or "statusCode" not in payload:
             status, headers, content = (

@@ -24,6 +24,25 @@ Gather = Callable[[ActionToken], status.StatusFacts]
 STATUS_KINDS = frozenset({ActionKind.STATUS})
 
 
+def request_time(time_epoch: object, fallback: dt.datetime) -> dt.datetime:
+    """When the function URL received the request (`requestContext.timeEpoch`, milliseconds,
+    stamped by AWS, not the client): the instant every check of the request uses. `fallback`
+    (the clock) when the event has none or an unreadable one.
+
+    >>> fallback = dt.datetime(2026, 12, 4, 18, 0, tzinfo=dt.UTC)
+    >>> request_time(1796407260000, fallback).isoformat()
+    '2026-12-04T18:01:00+00:00'
+    >>> request_time("soon", fallback) == request_time(None, fallback) == fallback
+    True
+    """
+    if isinstance(time_epoch, bool) or not isinstance(time_epoch, int) or time_epoch <= 0:
+        return fallback
+    try:
+        return dt.datetime.fromtimestamp(time_epoch / 1000, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return fallback
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int

@@ -5,7 +5,10 @@ buttons they become (docs/actions.md, docs/notifications.md).
   the stop, and until 22:00 local time when that is later;
 - a stop (`scheduler`, action `stop` done): start again for 1 h, and until 22:00 when later;
 - a canary check down (`canary`, action `probe` failed): snooze the check for 1 h;
-- a redeploy (`redeploy`, action `redeploy` done): roll the service back.
+- a redeploy (`redeploy`, action `redeploy` done): roll the service back;
+- a redeploy held for approval (`redeploy`, action `hold-redeploy` with an `approve_url`):
+  approve it, through the link redeploy signed (`approvals`: the notifier signs nothing for it,
+  and shows it whether or not it knows the actions function's URL).
 
 Nothing is offered for a dry run (nothing happened) or for production (the actions function
 refuses it anyway). A link expires when its action stops making sense (a timed action's `until`)
@@ -17,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from nightshift.actions.token import ActionKind, new_token, sign
@@ -31,6 +34,7 @@ EVENING = dt.time(22, 0)  # "until 22:00": the end of a long evening, in the sch
 MAX_OFFERS = 5  # a message is not a control panel
 PRODUCTION = frozenset({"production", "prod"})
 HEADS_UP = "heads-up"  # the scheduler's report action for a stop coming soon
+HOLD = "hold-redeploy"  # redeploy's report action for a redeploy held for approval
 
 
 @dataclass(frozen=True)
@@ -147,3 +151,34 @@ def signed(
             ActionButton(offer.label, link(base_url, token, offer.target), token, offer.reason)
         )
     return tuple(buttons)
+
+
+def approvals(report: Report) -> tuple[ActionButton, ...]:
+    """The approve links redeploy signed into an approval report, as buttons (the link's token
+    is a Slack button's value).
+
+    >>> from types import MappingProxyType
+    >>> from nightshift.report import ReportItem
+    >>> url = "https://x.lambda-url.eu-central-1.on.aws/?token=p.s&target=arn%40sha256%3Aab"
+    >>> item = ReportItem("arn:aws:ecs:eu-central-1:1:service/prod/api", "ecs-service", HOLD,
+    ...     Outcome.PLANNED, "held", MappingProxyType({"approve_url": url,
+    ...     "expires": "2026-12-05T09:00:00+00:00"}))
+    >>> report = Report("redeploy", "hold:k", "2026-12-04T09:00:00+00:00", "prod", False,
+    ...     "approval needed", items=(item,))
+    >>> [(b.label, b.token) for b in approvals(report)]
+    [('Approve api', 'p.s')]
+    """
+    if report.function != "redeploy":
+        return ()
+    found = []
+    for item in report.items:
+        url = item.details.get("approve_url")
+        if item.action != HOLD or not isinstance(url, str) or not url:
+            continue
+        token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+        if not token:
+            continue
+        name = item.resource.rsplit("/", 1)[-1]
+        why = f"{name}'s redeploy is held: it can be approved until {item.details.get('expires')}"
+        found.append(ActionButton(f"Approve {name}", url, token, why))
+    return tuple(found[:MAX_OFFERS])

@@ -266,17 +266,23 @@ class Notifier:
         return run
 
     def _with_actions(self, notification: Notification) -> Notification:
-        """A Nightshift report with the signed actions it offers (`notify.actions.offers`); every
+        """A Nightshift report with the signed actions it offers (`notify.actions.offers`) and
+        the approve links redeploy signed into it (`notify.actions.approvals`); every
         destination of the message gets the same tokens, so a click anywhere uses them up."""
+        if notification.source is not Source.NIGHTSHIFT_REPORT:
+            return notification
+        report = Report.from_json(json.loads(notification.raw))
+        held = actions.approvals(report)
+        for button in held:
+            logger.info("action offered", action="approve", reason=button.reason)
         links = self.action_links
-        if links is None or notification.source is not Source.NIGHTSHIFT_REPORT:
-            return notification
-        found = actions.offers(Report.from_json(json.loads(notification.raw)), links.zones)
-        if not found:
-            return notification
+        found = actions.offers(report, links.zones) if links is not None else ()
         for offer in found:
             logger.info("action offered", action=offer.kind.value, reason=offer.reason)
-        return replace(notification, actions=actions.signed(found, links.key(), links.url))
+        if links is None or not found:
+            return replace(notification, actions=held) if held else notification
+        signed = actions.signed(found, links.key(), links.url)
+        return replace(notification, actions=(*held, *signed)[: actions.MAX_OFFERS])
 
     def _deliver(self, name: str, notification: Notification) -> None:
         destination = self.policy.destinations[name]

@@ -213,7 +213,7 @@ def approval_report(
         KIND,
         "hold-redeploy",
         Outcome.PLANNED,
-        held.reason,
+        f"{held.reason}; {held.old_image} → {held.new_image} (tag {tag}); canary: {canary}",
         MappingProxyType(details),
     )
     return Report(

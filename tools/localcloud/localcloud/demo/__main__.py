@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localcloud.dashboard import WallClockRecorder, render_dashboard
+from localcloud.demo.actions_scenes import actions_front
 from localcloud.demo.cloud import DemoCloud, StepFailed
 from localcloud.demo.day import DayError, DemoDay, choose_day, playable
 from localcloud.demo.health_app import HealthApp
@@ -90,9 +91,10 @@ def play(date: dt.date | None, started: float) -> int:
             timeline=timeline,
             canaries=canaries,
         )
-        _banner(cloud, endpoint.url, parameters)
-        clock = WallClockRecorder()
-        results = _play_steps(cloud, clock)
+        with actions_front(cloud) as desk:
+            _banner(cloud, endpoint.url, parameters, desk.url)
+            clock = WallClockRecorder()
+            results = _play_steps(cloud, clock)
         _draw_dashboard(cloud, clock, project.root / ".localcloud" / "demo")
         # The same evening from one hub: three accounts, two Regions (its own local cloud).
         organization = play_organization(project, timeline, day)
@@ -125,7 +127,7 @@ def source_policy_canaries(endpoint: Endpoint, source: PolicyParameter) -> Any:
     return parse_policy(text, source.source).section("canaries")
 
 
-def _banner(cloud: DemoCloud, moto_url: str, given: dict[str, str]) -> None:
+def _banner(cloud: DemoCloud, moto_url: str, given: dict[str, str], actions_url: str) -> None:
     stack, app = cloud.stack, cloud.app
     parameters = " ".join(f"{k}={v}" for k, v in given.items())
     cloud.timeline.banner(
@@ -137,6 +139,7 @@ def _banner(cloud: DemoCloud, moto_url: str, given: dict[str, str]) -> None:
             ("example app", f"{app.stack_name}: {app.service_name}, {app.db_instance_id}"),
             ("chat", f"Slack webhooks -> {cloud.receiver.url}"),
             ("health app", f"{cloud.health.url} (the published policy's canary)"),
+            ("actions", f"{actions_url} (the actions function's URL: links in chat messages)"),
         ],
     )
 

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from localcloud.alarms import AlarmEvaluator, AlarmState
+from localcloud.demo.actions_scenes import (
+    evening_stop_skips_kept_staging,
+    heads_up_keeps_staging_running,
+    release_waits_for_approval,
+)
 from localcloud.demo.cloud import DemoCloud, StagingState, StepFailed
 from localcloud.demo.day import DemoDay, zulu
 from localcloud.demo.health_app import DEGRADED, HEALTHY
@@ -21,6 +26,7 @@ from localcloud.receiver import format_chat_message
 from nightshift.canary.alarms import AlarmRules, CheckAlarmKind
 
 MINUTE = dt.timedelta(minutes=1)
+EVENING_STOP = "20:00"  # when staging is parked: the stop (19:00) plus the hour kept running
 # The canary step, one canary run per tick of its schedule: healthy runs first, then the app
 # degrades; it recovers once the ALARM reached chat. The down alarm fires on 3 failed runs of the
 # last 5 (docs/canary.md), so both come within a few runs.
@@ -199,11 +205,12 @@ def budget_alert_reaches_chat(cloud: DemoCloud, _: Evening) -> str:
     return f"{name}: actual cost over its 80 % threshold, in chat"
 
 
-# -------------------------------------------------------------------------------- 19:00
+# -------------------------------------------------------------------------------- 20:00
 def evening_stop_parks_staging(cloud: DemoCloud, evening: Evening) -> str:
-    """The scheduler's run at 19:00 parks the service (desiredCount and autoscaling min/max)
+    """The scheduler's run at 20:00 (the stop is 19:00; the heads-up's click kept staging up an
+    hour longer, actions_scenes.py) parks the service (desiredCount and autoscaling min/max)
     and stops the database, remembering exactly what it parked."""
-    at = cloud.day.at("19:00")
+    at = cloud.day.at(EVENING_STOP)
     evening.before = before = cloud.staging()
     cloud.timeline.at(at, f"staging runs: {before.describe()}")
     result = _scheduler_run(cloud, at)
@@ -395,8 +402,13 @@ def _short(arn: str) -> str:
 THE_DAY: tuple[Step, ...] = (
     Step("09:00", "a push of main-<sha> redeploys the backend", push_redeploys_backend),
     Step("13:00", "the canary sees the app degrade and recover", canary_sees_degrade_and_recovery),
+    Step("14:00", "a release to production waits for approval, approved from chat",
+         release_waits_for_approval),
     Step("18:00", "a budget alert at 80 %", budget_alert_reaches_chat),
-    Step("19:00", "the scheduler stops staging", evening_stop_parks_staging),
+    Step("18:30", "a heads-up before the stop, keep running 1 h is clicked",
+         heads_up_keeps_staging_running),
+    Step("19:00", "the stop keeps staging running, as clicked", evening_stop_skips_kept_staging),
+    Step(EVENING_STOP, "the scheduler stops staging", evening_stop_parks_staging),
     Step("02:00", "RDS wakes up by itself and is stopped again", rds_wakes_and_is_stopped_again,
          next_day=True),
     Step("03:00", "the pruner plans, then prunes", pruner_plans_and_prunes, next_day=True),
