@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 import urllib3
@@ -227,7 +228,7 @@ version: 1
 protect: {{tag: Environment, values: [production, prod]}}
 schedules:
   {schedule}:
-    timezone: UTC
+    timezone: {zone}
     heads_up_minutes: 30
     periods: [{{days: mon-sun, start: "{start}", stop: "{stop}"}}]
 redeploy:
@@ -306,6 +307,18 @@ class EndToEnd:
         ]
 
 
+def _zone_at_noon(now: dt.datetime) -> ZoneInfo:
+    """A fixed-offset zone in which `now` is between 11:30 and 12:30: the e2e office hours (2 h
+    before now to 20 min after) fall inside one local day at any hour the tier runs.
+
+    >>> _zone_at_noon(dt.datetime(2026, 12, 4, 23, 40, tzinfo=dt.UTC)).key
+    'Etc/GMT+12'
+    """
+    hours = round(12 - (now.hour + now.minute / 60))  # from UTC to local noon: -11 to +12
+    # POSIX-style names: Etc/GMT-2 is two hours ahead of UTC
+    return ZoneInfo(f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -317,14 +330,14 @@ def e2e(actions: Actions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     stop = now + STOP_IN
     start = now - dt.timedelta(hours=2)
-    if start.date() != stop.date():
-        pytest.skip("the e2e schedule's office hours would cross midnight UTC")
+    zone = _zone_at_noon(now)  # office hours never cross midnight, whenever the tier runs
     policy = tmp_path_factory.mktemp("actions-e2e") / "nightshift.yaml"
     policy.write_text(
         E2E_POLICY.format(
             schedule=SCHEDULE,
-            start=f"{start:%H:%M}",
-            stop=f"{stop:%H:%M}",
+            zone=zone.key,
+            start=f"{start.astimezone(zone):%H:%M}",
+            stop=f"{stop.astimezone(zone):%H:%M}",
             down_url=f"http://127.0.0.1:{_free_port()}/health",  # nothing listens: down
         ),
         encoding="utf-8",
