@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -291,22 +292,30 @@ class OrganizationFleet:
 @dataclass(frozen=True)
 class AccountClients:
     """Clients of one member account and Region on the host's endpoint, with the credentials of
-    a role assumed there (moto keeps accounts apart by them, as AWS does)."""
+    a role assumed there (moto keeps accounts apart by them, as AWS does). All made from one
+    boto3 session, so that each service's model is loaded once, not once per account."""
 
     url: str
     region: str
     credentials: tuple[str, str, str]
 
     def client(self, service: str) -> Any:
-        import boto3
-
         key, secret, token = self.credentials
-        return boto3.session.Session(
+        return _seeding_session().client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
             aws_session_token=token,
-            region_name=self.region,
-        ).client(service, endpoint_url=self.url)  # type: ignore[call-overload]
+        )
+
+
+@cache
+def _seeding_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
 
 
 def seed_organization(fleet: OrganizationFleet, endpoint: Endpoint) -> dict[str, int]:

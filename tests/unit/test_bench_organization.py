@@ -155,3 +155,45 @@ def test_make_bench_runs_it() -> None:
 
     assert "organization" in run.BENCHMARKS
     assert "organization" in run.ON_THE_CLOUD
+
+
+def test_the_bench_cloud_counts_per_account_and_region_and_refuses_a_missing_spoke_role(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ClientError
+    from moto.sts.models import STSBackend
+
+    from bench.cloud import account_and_region
+    from localcloud.inprocess import InProcessCloud
+
+    monkeypatch.setattr(STSBackend, "assume_role", STSBackend.assume_role)  # undone after
+    fleets.refuse_missing_spoke_roles()
+    with InProcessCloud.start(aws_answers=False) as cloud:
+        cloud.proxy.scope_of = account_and_region
+        sts = cloud.endpoint.client("sts")
+        seeder = sts.assume_role(
+            RoleArn="arn:aws:iam::210000000001:role/bench-seeder", RoleSessionName="seed"
+        )["Credentials"]
+        member = (seeder["AccessKeyId"], seeder["SecretAccessKey"], seeder["SessionToken"])
+        fleets.AccountClients(cloud.endpoint.url, "eu-central-1", member).client(
+            "iam"
+        ).create_role(RoleName="nightshift-spoke-scheduler-bench", AssumeRolePolicyDocument="{}")
+        cloud.proxy.take_meter()
+
+        sts.assume_role(
+            RoleArn="arn:aws:iam::210000000001:role/nightshift-spoke-scheduler-bench",
+            RoleSessionName="hub",
+        )
+        with pytest.raises(ClientError) as refused:
+            sts.assume_role(
+                RoleArn="arn:aws:iam::210000000002:role/nightshift-spoke-scheduler-bench",
+                RoleSessionName="hub",
+            )
+        fleets.AccountClients(cloud.endpoint.url, "eu-west-1", member).client(
+            "ec2"
+        ).describe_instances()
+        meter = cloud.proxy.take_meter()
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "sts:AssumeRole on resource: arn:aws:iam::210000000002:role/" in str(refused.value)
+    assert meter.scopes == {"123456789012 eu-central-1": 2, "210000000001 eu-west-1": 1}
