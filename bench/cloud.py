@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,13 +114,15 @@ class BenchCloud:
         return result
 
     def seed_organization(self, fleet: OrganizationFleet) -> dict[str, int]:
-        """The member accounts, their spoke roles and fleets (bench/fleets.py); from then on the
-        meter also counts requests per account and Region (`scopes`: "<account> <region>"), and
-        AssumeRole on a missing spoke role is refused as AWS refuses it."""
-        result: dict[str, int] = self.process.call(
-            "POST", "seed/organization", {"fleet": fleet.to_json()}
-        )
-        return result
+        """The member accounts, their spoke roles and fleets (bench/fleets.py), one account a
+        call; from then on the meter also counts requests per account and Region (`scopes`:
+        "<account> <region>"), and AssumeRole on a missing spoke role is refused as AWS
+        refuses it. Returns the resources made, by kind."""
+        made: Counter[str] = Counter()
+        for account in fleet.account_ids():
+            payload = {"fleet": fleet.to_json(), "account": account}
+            made.update(self.process.call("POST", "seed/organization", payload))
+        return dict(made)
 
     def organization_inventory(self, fleet: OrganizationFleet) -> dict[str, int]:
         result: dict[str, int] = self.process.call(
@@ -169,7 +172,8 @@ def bench_routes(cloud: InProcessCloud) -> Routes:
 def seed_members(cloud: InProcessCloud, payload: Any) -> dict[str, int]:
     refuse_missing_spoke_roles()
     cloud.proxy.scope_of = account_and_region
-    return seed_organization(OrganizationFleet.from_json(payload["fleet"]), cloud.endpoint)
+    fleet = OrganizationFleet.from_json(payload["fleet"])
+    return seed_organization(fleet, payload["account"], cloud.endpoint)
 
 
 def account_and_region(environ: Any) -> str | None:

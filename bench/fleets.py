@@ -318,26 +318,26 @@ def _seeding_session() -> Any:
     return boto3.session.Session()
 
 
-def seed_organization(fleet: OrganizationFleet, endpoint: Endpoint) -> dict[str, int]:
-    """Every member account: its spoke role (unless `without_role`) and the scheduled fleet in
-    each Region, made through the host's endpoint with the account's own credentials."""
+def seed_organization(fleet: OrganizationFleet, account: str, endpoint: Endpoint) -> dict[str, int]:
+    """One member account of `fleet`: its spoke role (unless `without_role`) and the scheduled
+    fleet in each Region, made through the host's endpoint with the account's own credentials.
+    Returns the resources made, by kind and state."""
     from localcloud.fleet import Fleet
 
-    sts = endpoint.client("sts")
-    for account in fleet.account_ids():
-        answer = sts.assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/bench-seeder", RoleSessionName="seed"
-        )["Credentials"]
-        credentials = (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
-        if account not in fleet.without_role:
-            AccountClients(endpoint.url, REGION, credentials).client("iam").create_role(
-                RoleName=fleet.role, AssumeRolePolicyDocument=SPOKE_TRUST
-            )
-        for region in fleet.regions:
-            seed_scheduled_fleet(
-                fleet.per_target, Fleet(AccountClients(endpoint.url, region, credentials))
-            )
-    return organization_inventory(fleet)
+    answer = endpoint.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/bench-seeder", RoleSessionName="seed"
+    )["Credentials"]
+    credentials = (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+    if account not in fleet.without_role:
+        AccountClients(endpoint.url, REGION, credentials).client("iam").create_role(
+            RoleName=fleet.role, AssumeRolePolicyDocument=SPOKE_TRUST
+        )
+    made: Counter[str] = Counter()
+    for region in fleet.regions:
+        seeder = Fleet(AccountClients(endpoint.url, region, credentials))
+        seed_scheduled_fleet(fleet.per_target, seeder)
+        made.update(member.kind for member in seeder.members.values())
+    return dict(made)
 
 
 def organization_inventory(fleet: OrganizationFleet) -> dict[str, int]:
