@@ -46,6 +46,7 @@ from bench.fleets import ACCOUNT, REGION, OrganizationFleet
 from bench.scale import LAMBDA_LIMIT_S, SCHEDULE_RATE, function_timeout, scheduled_fleet
 from bench.scheduler_vs_custodian import FULL_STOP, NIGHTSHIFT_POLICY, STEADY
 from bench.tools import run_nightshift
+from nightshift.schedule.service import DEADLINE_RESERVE_MS
 
 ACCOUNTS = 50
 PER_TARGET = 100
@@ -152,15 +153,17 @@ def fan_out_estimate(
     timeout_s: float,
     interval_s: float = SCHEDULE_RATE.total_seconds(),
     lambda_limit_s: float = LAMBDA_LIMIT_S,
+    reserve_s: float = DEADLINE_RESERVE_MS / 1000,
 ) -> FanOutEstimate:
     """How long one invocation takes to work `targets` at `concurrency` at a time: waves of
-    `concurrency` targets, each wave as long as one target (pure).
+    `concurrency` targets, each wave as long as one target; and how many targets it works
+    before the scheduler stops beginning work, `reserve_s` before the deadline (pure).
 
     >>> estimate = fan_out_estimate(1500, 8, 2.0, timeout_s=120)
     >>> estimate.run_s, estimate.within_timeout, estimate.within_lambda
     (376.0, False, True)
     >>> estimate.most_targets_in_timeout
-    480
+    440
     """
     waves = math.ceil(targets / concurrency)
     run_s = round(waves * per_target_s, 3)
@@ -172,7 +175,7 @@ def fan_out_estimate(
         within_timeout=run_s <= timeout_s,
         within_interval=run_s <= interval_s,
         within_lambda=run_s <= lambda_limit_s,
-        most_targets_in_timeout=int(timeout_s // per_target_s) * concurrency,
+        most_targets_in_timeout=int((timeout_s - reserve_s) // per_target_s) * concurrency,
     )
 
 

@@ -917,7 +917,8 @@ target: the work is CPU (a boto3 session and its clients per target, moto answer
 {scale_targets // targets}x as long. In AWS a target's time is mostly waiting on its requests:
 {runs_median(results)} requests for its full stop (median), at an assumed
 {REQUEST_LATENCY_S * 1000:.0f} ms each, one after another (not measured: AWS's latency), and
-the bound overlaps the targets in waves:
+the bound overlaps the targets in waves (*targets within the Timeout*: before the last 10 s, in
+which the scheduler begins nothing):
 
 {arithmetic_table}
 
