@@ -91,25 +91,28 @@ class Isolation:
     failed: tuple[str, ...]  # "<account> <region>" of each target the report says failed
     finished: int  # targets whose every resource is stopped
     problems: tuple[str, ...]  # what does not hold; empty: isolation held
+    unfinished: tuple[str, ...] = ()  # worked, no error, but not every resource stopped yet
 
 
 def isolation(
     fleet: OrganizationFleet, inventory: dict[str, int], errors: Sequence[str]
 ) -> Isolation:
-    """Did the run with `fleet.without_role` isolate those accounts' targets? Every other
-    target stopped all its resources; the failed ones none; the report names each failed
-    target once, as not worked (pure).
+    """Did the run with `fleet.without_role` isolate those accounts' targets? The failed ones
+    stopped nothing, the report names each of them once, as not worked, and no other target;
+    every other target stopped all its resources, or is counted `unfinished` (begun too near
+    the deadline, it deferred its stops: that is the deadline, not the failure) (pure).
 
     >>> fleet = OrganizationFleet(accounts=2, regions=("r1",), without_role=("210000000000",))
     >>> inventory = {"stopped 210000000000 r1": 0, "stopped 210000000001 r1": 100}
     >>> isolation(fleet, inventory, ["210000000000 r1: not worked: AwsError: AccessDenied"])
-    Isolation(failed=('210000000000 r1',), finished=1, problems=())
+    Isolation(failed=('210000000000 r1',), finished=1, problems=(), unfinished=())
     >>> isolation(fleet, inventory, []).problems
     ('210000000000 r1: the report does not name it as failed',)
     """
     per_target = fleet.per_target.total
     problems: list[str] = []
     failed: list[str] = []
+    unfinished: list[str] = []
     finished = 0
     for account, region in fleet.targets():
         target = f"{account} {region}"
@@ -125,10 +128,10 @@ def isolation(
         elif stopped == per_target:
             finished += 1
         else:
-            problems.append(f"{target}: {stopped} of {per_target} stopped")
+            unfinished.append(target)
     others = [line for line in errors if not any(line.startswith(f"{t}:") for t in failed)]
     problems.extend(f"unexpected error: {line}" for line in others)
-    return Isolation(tuple(failed), finished, tuple(problems))
+    return Isolation(tuple(failed), finished, tuple(problems), tuple(unfinished))
 
 
 @dataclass(frozen=True)
@@ -366,6 +369,7 @@ def measure(
             "missing_role_in": list(failing.without_role),
             "failed": list(held.failed),
             "finished": held.finished,
+            "unfinished": list(held.unfinished),
         },
         "schedule_rate_s": SCHEDULE_RATE.total_seconds(),
         "lambda_limit_s": LAMBDA_LIMIT_S,

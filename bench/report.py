@@ -824,6 +824,13 @@ def organization_section(results: Mapping[str, Any]) -> str:
         run_row("full stop, one account without its spoke role", failing),
     ]
     first_error = failing[0]["report_errors"][0] if failing[0]["report_errors"] else ""
+    late = len(held.get("unfinished", ()))
+    unfinished = (
+        f" ({late} more were worked without error but had not stopped everything when the"
+        " runs stopped making progress: begun too near the deadline, they deferred their stops)"
+        if late
+        else ""
+    )
     estimates = at_scale(dict(results))
     arithmetic = [
         [
@@ -904,8 +911,8 @@ in the first run. Code: [`bench/organization.py`](../bench/organization.py).
 {", ".join(held["missing_role_in"])}; AssumeRole there was refused with AccessDenied, as AWS
 refuses a role that does not exist (moto alone hands out credentials for any role; the bench
 cloud looks the role up first). A role is per account, so both of its Regions failed:
-**{len(held["failed"])} targets failed, the other {held["finished"]} stopped every resource**,
-the failed ones none, and the report named each failed target once
+**{len(held["failed"])} targets failed, {held["finished"]} of the others stopped every
+resource**{unfinished}, the failed ones none, and the report named each failed target once
 (`{first_error[:160]}...`). The bench checks this and fails if it does not hold.
 
 **The arithmetic for {AT_SCALE[0]} accounts x {AT_SCALE[1]} Regions ({scale_targets:,}
@@ -1212,6 +1219,7 @@ def summary_section(found: Mapping[str, Any]) -> str:
                     f"{seconds(handler)}, {count(sum(run['requests'] for run in stops))} req,"
                     f" {plural(len(stops), 'run')}; one account's role missing:"
                     f" {len(held['failed'])} targets failed, {held['finished']} finished"
+                    + (f", {len(held['unfinished'])} deferred" if held.get("unfinished") else "")
                 ),
                 f"its Timeout, {results['budget_s']} s",
                 f"{times(max(run['run_s'] for run in stops) / results['budget_s'])} of it",
