@@ -134,7 +134,7 @@ $(BENCH_DIR)/lambda-runtime/.installed: $(BIN)/.installed bench/requirements-lam
 	touch $@
 
 .PHONY: bench
-bench: build $(BIN)/.bench-installed $(BENCH_DIR)/c7n-venv/.installed $(BENCH_DIR)/lambda-runtime/.installed ## pruner and scheduler vs Cloud Custodian, cold start, canary, scale, notifier burst -> docs/benchmarks.md (~20 min)
+bench: build $(BIN)/.bench-installed $(BENCH_DIR)/c7n-venv/.installed $(BENCH_DIR)/lambda-runtime/.installed ## pruner and scheduler vs Cloud Custodian, cold start, canary, scale, notifier burst, organization -> docs/benchmarks.md (~30 min)
 	$(BIN)/python -m bench.run
 
 .PHONY: format

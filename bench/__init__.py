@@ -23,6 +23,8 @@ asserts a time, and `make test` does not run them.
 - scale.py (issue 17): the scheduler up to 10,000 resources and the pruner up to 50,000 snapshots
   (through pruner_scale.py), one round per size; notifier_burst.py: 1,000 alarms published at
   once, through the queue as template.yaml configures it, to a local webhook.
+- organization.py (issue 14): the scheduler as a hub over 50 member accounts x 2 Regions x 100
+  resources: steady state, full stop, and the full stop with one account's spoke role missing.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,9 +27,13 @@ from typing import Any
 
 from bench.fleets import (
     REGION,
+    OrganizationFleet,
     ScheduledFleet,
     SnapshotFleet,
     fleet_inventory,
+    organization_inventory,
+    refuse_missing_spoke_roles,
+    seed_organization,
     seed_scheduled_fleet,
     seed_snapshots,
     snapshot_inventory,
@@ -36,6 +41,7 @@ from bench.fleets import (
 )
 from localcloud.fleet import Fleet
 from localcloud.inprocess import CloudProcess, InProcessCloud, Routes, serve
+from localcloud.throttle_proxy import CREDENTIAL_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 # Credentials and settings every process talking to the bench cloud uses.
@@ -107,6 +113,23 @@ class BenchCloud:
         result: dict[str, int] = self.process.call("GET", "inventory/fleet")
         return result
 
+    def seed_organization(self, fleet: OrganizationFleet) -> dict[str, int]:
+        """The member accounts, their spoke roles and fleets (bench/fleets.py), one account a
+        call; from then on the meter also counts requests per account and Region (`scopes`:
+        "<account> <region>"), and AssumeRole on a missing spoke role is refused as AWS
+        refuses it. Returns the resources made, by kind."""
+        made: Counter[str] = Counter()
+        for account in fleet.account_ids():
+            payload = {"fleet": fleet.to_json(), "account": account}
+            made.update(self.process.call("POST", "seed/organization", payload))
+        return dict(made)
+
+    def organization_inventory(self, fleet: OrganizationFleet) -> dict[str, int]:
+        result: dict[str, int] = self.process.call(
+            "POST", "inventory/organization", {"fleet": fleet.to_json()}
+        )
+        return result
+
 
 # ------------------------------------------------------------------------------ the cloud side
 def bench_routes(cloud: InProcessCloud) -> Routes:
@@ -133,6 +156,10 @@ def bench_routes(cloud: InProcessCloud) -> Routes:
                 Fleet(cloud.endpoint),
             )
         ),
+        ("POST", "seed/organization"): measured_apart(lambda p: seed_members(cloud, p)),
+        ("POST", "inventory/organization"): lambda p: organization_inventory(
+            OrganizationFleet.from_json(p["fleet"])
+        ),
         ("POST", "seed/nightshift"): measured_apart(lambda _: create_nightshift(cloud)),
         ("GET", "inventory/snapshots"): lambda _: snapshot_inventory(),
         ("POST", "expected/snapshots"): lambda p: staging_older_than(
@@ -140,6 +167,27 @@ def bench_routes(cloud: InProcessCloud) -> Routes:
         ),
         ("GET", "inventory/fleet"): lambda _: fleet_inventory(),
     }
+
+
+def seed_members(cloud: InProcessCloud, payload: Any) -> dict[str, int]:
+    refuse_missing_spoke_roles()
+    cloud.proxy.scope_of = account_and_region
+    fleet = OrganizationFleet.from_json(payload["fleet"])
+    return seed_organization(fleet, payload["account"], cloud.endpoint)
+
+
+def account_and_region(environ: Any) -> str | None:
+    """ "<account> <region>" of a signed request: the account moto serves it in (the one whose
+    credentials signed it), the Region of its credential scope."""
+    from moto.iam.models import get_account_id_from
+
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    scope = CREDENTIAL_SCOPE.search(header)
+    if scope is None:
+        return None
+    key = header.split("Credential=", 1)[1].split("/", 1)[0]
+    region = header.split("Credential=", 1)[1].split("/")[2]
+    return f"{get_account_id_from(key)} {region}"
 
 
 def create_nightshift(cloud: InProcessCloud) -> dict[str, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -233,3 +234,166 @@ def fleet_inventory() -> dict[str, int]:
         for instance in reservation.instances:
             counts[f"ec2:{instance.state}"] += 1
     return dict(counts)
+
+
+# ------------------------------------------------------------------ an organization (issue 14)
+MEMBER_REGIONS = (REGION, "eu-west-1")
+SPOKE_TRUST = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+    f'{{"AWS": "arn:aws:iam::{ACCOUNT}:root"}}, "Action": "sts:AssumeRole"}}]}}'
+)
+
+
+@dataclass(frozen=True)
+class OrganizationFleet:
+    """`accounts` member accounts (the hub, ACCOUNT, is not one of them), each with the same
+    scheduled fleet in each of `regions` and, in every account but those in `without_role`, the
+    spoke role `role` (spoke.yaml's name for the scheduler's).
+
+    >>> fleet = OrganizationFleet(accounts=50)
+    >>> fleet.account_ids()[:2], len(fleet.targets()), fleet.total
+    (['210000000000', '210000000001'], 100, 10000)
+    """
+
+    accounts: int = 50
+    regions: tuple[str, ...] = MEMBER_REGIONS
+    per_target: ScheduledFleet = ScheduledFleet(
+        ecs_services=40, rds_instances=20, ec2_instances=40, clusters=1
+    )
+    role: str = "nightshift-spoke-scheduler-bench"
+    without_role: tuple[str, ...] = ()
+
+    def account_ids(self) -> list[str]:
+        return [str(210_000_000_000 + n) for n in range(self.accounts)]
+
+    def targets(self) -> list[tuple[str, str]]:
+        return [(account, region) for account in self.account_ids() for region in self.regions]
+
+    @property
+    def total(self) -> int:
+        return len(self.targets()) * self.per_target.total
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrganizationFleet:
+        per_target = dict(data["per_target"])
+        per_target["target"] = tuple(per_target["target"])
+        return cls(
+            accounts=data["accounts"],
+            regions=tuple(data["regions"]),
+            per_target=ScheduledFleet(**per_target),
+            role=data["role"],
+            without_role=tuple(data["without_role"]),
+        )
+
+
+@dataclass(frozen=True)
+class AccountClients:
+    """Clients of one member account and Region on the host's endpoint, with the credentials of
+    a role assumed there (moto keeps accounts apart by them, as AWS does). All made from one
+    boto3 session, so that each service's model is loaded once, not once per account."""
+
+    url: str
+    region: str
+    credentials: tuple[str, str, str]
+
+    def client(self, service: str) -> Any:
+        key, secret, token = self.credentials
+        return _seeding_session().client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
+
+
+@cache
+def _seeding_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+def seed_organization(fleet: OrganizationFleet, account: str, endpoint: Endpoint) -> dict[str, int]:
+    """One member account of `fleet`: its spoke role (unless `without_role`) and the scheduled
+    fleet in each Region, made through the host's endpoint with the account's own credentials.
+    Returns the resources made, by kind and state."""
+    from localcloud.fleet import Fleet
+
+    answer = endpoint.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/bench-seeder", RoleSessionName="seed"
+    )["Credentials"]
+    credentials = (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+    if account not in fleet.without_role:
+        AccountClients(endpoint.url, REGION, credentials).client("iam").create_role(
+            RoleName=fleet.role, AssumeRolePolicyDocument=SPOKE_TRUST
+        )
+    made: Counter[str] = Counter()
+    for region in fleet.regions:
+        seeder = Fleet(AccountClients(endpoint.url, region, credentials))
+        seed_scheduled_fleet(fleet.per_target, seeder)
+        made.update(member.kind for member in seeder.members.values())
+    return dict(made)
+
+
+def organization_inventory(fleet: OrganizationFleet) -> dict[str, int]:
+    """Resources by state over every target (`ecs:running`, `rds:stopped`, ...), and per
+    target the number stopped (`stopped <account> <region>`)."""
+    from moto.ec2.models import ec2_backends
+    from moto.ecs.models import ecs_backends
+    from moto.rds.models import rds_backends
+
+    counts: Counter[str] = Counter()
+    for account, region in fleet.targets():
+        before = counts.copy()
+        for service in ecs_backends[account][region].services.values():
+            counts["ecs:running" if service.desired_count else "ecs:stopped"] += 1
+        for database in rds_backends[account][region].databases.values():
+            counts[f"rds:{database.status}"] += 1
+        for reservation in ec2_backends[account][region].reservations.values():
+            for instance in reservation.instances:
+                counts[f"ec2:{instance.state}"] += 1
+        counts[f"stopped {account} {region}"] = sum(
+            counts[key] - before[key] for key in ("ecs:stopped", "rds:stopped", "ec2:stopped")
+        )
+    return dict(counts)
+
+
+def refuse_missing_spoke_roles() -> None:
+    """AWS's answer to AssumeRole on a role that does not exist: AccessDenied. moto hands out
+    credentials for any role ARN (its documentation says so); this makes its STS look the
+    spoke role up in the member account's IAM first, as AWS does. Roles not named
+    `nightshift-spoke-*` (the seeder's) are assumed as moto assumes them. For the whole
+    process, once."""
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.models import iam_backends
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.assume_role
+    if getattr(original, "refuses_missing_roles", False):
+        return
+
+    def assume_role(
+        self: Any,
+        region_name: str,
+        role_session_name: str,
+        role_arn: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+        if name.startswith("nightshift-spoke-") and not any(
+            role.name == name for role in iam_backends[account]["aws"].roles.values()
+        ):
+            raise AccessDeniedError(  # AWS's 403 and words
+                f"arn:aws:sts::{ACCOUNT}:assumed-role/nightshift-scheduler/bench",
+                f"sts:AssumeRole on resource: {role_arn}",
+            )
+        return original(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    assume_role.refuses_missing_roles = True  # type: ignore[attr-defined]
+    STSBackend.assume_role = assume_role  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import charts
+from bench.organization import AT_SCALE, REQUEST_LATENCY_S, at_scale
 from nightshift.retention.service import DELETE_WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -794,6 +795,164 @@ encryption (not set up here); cold starts (the environments were warm; see secti
 """
 
 
+def organization_section(results: Mapping[str, Any]) -> str:
+    fleet = results["fleet"]
+    per = fleet["per_target"]
+    targets, bound, budget = results["targets"], results["concurrency"], results["budget_s"]
+    regions = fleet["regions"]
+
+    def run_row(name: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+        handler = sum(run["run_s"] for run in runs)
+        per_target = runs[0]["target_requests"]
+        within = all(run["run_s"] <= budget for run in runs)
+        return [
+            name,
+            seconds(sum(run["wall_s"] for run in runs)),
+            seconds(handler),
+            count(sum(run["requests"] for run in runs)),
+            count(sum(run["hub_requests"] for run in runs)),
+            f"{per_target['median']:g} ({per_target['min']:,}-{per_target['max']:,})",
+            f"{runs[-1]['stopped_after']:,} / {results['resources']:,}",
+            f"{plural(len(runs), 'run')}, {'yes' if within else 'no'}",
+        ]
+
+    failing = results["one_failing"]
+    held = results["isolation"]
+    rows = [
+        run_row("steady state (18:55)", [results["steady"]]),
+        run_row("full stop (19:05)", results["full_stop"]),
+        run_row("full stop, one account without its spoke role", failing),
+    ]
+    first_error = failing[0]["report_errors"][0] if failing[0]["report_errors"] else ""
+    left = results["resources"] - results["full_stop"][-1]["stopped_after"]
+    starved = (
+        f"**The full stop did not finish: {left:,} resources were still running** when a run"
+        " stopped no more. Every run works the targets in the policy's order and lists each anew,"
+        " done or not, so once listing them all takes longer than the Timeout, the"
+        " last targets are reached too late in every run (docs/organization.md).\n\n"
+        if left
+        else ""
+    )
+    late = len(held.get("unfinished", ()))
+    unfinished = (
+        f" ({late} more were worked without error but had not stopped everything when the"
+        " runs stopped making progress: begun too near the deadline, they deferred their stops)"
+        if late
+        else ""
+    )
+    estimates = at_scale(dict(results))
+    arithmetic = [
+        [
+            name,
+            seconds(estimate.per_target_s),
+            str(estimate.concurrency),
+            seconds(estimate.run_s),
+            "yes" if estimate.within_timeout else "no",
+            "yes" if estimate.within_interval else "no",
+            "yes" if estimate.within_lambda else "no",
+            f"{estimate.most_targets_in_timeout:,}",
+        ]
+        for name, estimate in estimates
+    ]
+    scale_targets = AT_SCALE[0] * AT_SCALE[1]
+    handler_s = sum(run["run_s"] for run in results["full_stop"])
+    shipped = estimates[1][1]
+    verdict = (
+        f"At the shipped bound one invocation works at most {shipped.most_targets_in_timeout:,}"
+        f" targets within the Timeout, not {scale_targets:,}: beyond that the next engine (SQS"
+        " to the same function, decision 21 in"
+        " [organization.md](organization.md#the-arithmetic-500-accounts-x-3-regions)) takes over."
+        if not shipped.within_timeout
+        else f"At the shipped bound one invocation works the {scale_targets:,} targets within"
+        " the Timeout."
+    )
+    runs_table = table(
+        [
+            "run",
+            "wall",
+            "handler",
+            "requests",
+            "of them hub",
+            "per target",
+            "stopped",
+            "runs, within the Timeout",
+        ],
+        rows,
+        "lrrrrrrl",
+    )
+    arithmetic_table = table(
+        [
+            "one invocation",
+            "per target",
+            "at a time",
+            "one run",
+            "within the Timeout",
+            "within 5 min",
+            "within 15 min",
+            "targets within the Timeout",
+        ],
+        arithmetic,
+        "lrrrlllr",
+    )
+    return f"""## 8. Organization: one hub, {fleet["accounts"]} accounts x {len(regions)} Regions
+
+The scheduler as a hub (issue 14, [organization.md](organization.md)): {fleet["accounts"]} member
+accounts x {len(regions)} Regions ({", ".join(regions)}) = **{targets} targets**, each with
+{resources_per_target(results)} resources in the comparison
+fleet's mix ({per["ecs_services"]} ECS services with scalable targets, {per["rds_instances"]} RDS
+instances, {per["ec2_instances"]} EC2 instances, all running, tagged office-hours):
+{results["resources"]:,} resources. The member accounts are moto accounts reached with the
+credentials of a role assumed in each, as AWS keeps accounts apart; each has the scheduler's
+spoke role. The policy is section 3's with `targets` listing every account and both Regions, the
+fan-out bound **`max_concurrency: {bound}`** (the shipped default; the schema allows up to 64).
+The built handler runs once per scheduled run as in sections 3 and 6 (its own process,
+SchedulerFunction's {budget} s Timeout as the deadline; a target begun too near the deadline
+defers its stops to the next run, 5 minutes later). Seeding, in the cloud's process through its
+own endpoint: {seconds(results["seeding_s"])} (not part of any run). One round, not a median.
+Requests are counted by the server, in all and per account and Region (by the credentials that
+signed each request and the Region of its signature); *hub* is the hub's own share (AssumeRole,
+the state table, the ops topic); *per target* is the median (min-max) of a target's own requests
+in the first run. Code: [`bench/organization.py`](../bench/organization.py).
+
+{runs_table}
+
+{starved}**Isolation.** For the last row the cloud was seeded afresh without the spoke role in
+account {", ".join(held["missing_role_in"])}; AssumeRole there was refused with AccessDenied, as AWS
+refuses a role that does not exist (moto alone hands out credentials for any role; the bench
+cloud looks the role up first). A role is per account, so both of its Regions failed:
+**{len(held["failed"])} targets failed, {held["finished"]} of the others stopped every
+resource**{unfinished}, the failed ones none, and the report named each failed target once
+(`{first_error[:160]}...`). The bench checks this and fails if it does not hold.
+
+**The arithmetic for {AT_SCALE[0]} accounts x {AT_SCALE[1]} Regions ({scale_targets:,}
+targets)**, against the {results["schedule_rate_s"] / 60:g}-minute schedule, the {budget} s
+Timeout and Lambda's {results["lambda_limit_s"] / 60:g} minutes. Here the full stop took
+{seconds(handler_s)} of handler time for {targets} targets, {seconds(handler_s / targets)} a
+target: the work is CPU (a boto3 session and its clients per target, moto answering on the same
+2 cores), so the bound does not shorten it here, and {scale_targets:,} targets would take
+{scale_targets // targets}x as long. In AWS a target's time is mostly waiting on its requests:
+{runs_median(results)} requests for its full stop (median), at an assumed
+{REQUEST_LATENCY_S * 1000:.0f} ms each, one after another (not measured: AWS's latency), and
+the bound overlaps the targets in waves (*targets within the Timeout*: before the last 10 s, in
+which the scheduler begins nothing):
+
+{arithmetic_table}
+
+{verdict} Not
+measured: AWS's latency and rate limits (per account, so targets in different accounts do not
+slow each other), Lambda's CPU share at the function's memory size.
+"""
+
+
+def resources_per_target(results: Mapping[str, Any]) -> int:
+    per = results["fleet"]["per_target"]
+    return int(per["ecs_services"] + per["rds_instances"] + per["ec2_instances"])
+
+
+def runs_median(results: Mapping[str, Any]) -> str:
+    return f"{results['full_stop'][0]['target_requests']['median']:g}"
+
+
 def cold_start_section(results: Mapping[str, Any]) -> str:
     modes = list(results["modes"])
     subjects = list(results["modes"][modes[0]])
@@ -1054,6 +1213,27 @@ def summary_section(found: Mapping[str, Any]) -> str:
                 "-",
             ]
         )
+    if "organization" in found:
+        results = found["organization"]
+        stops = results["full_stop"]
+        handler = sum(run["run_s"] for run in stops)
+        held = results["isolation"]
+        rows.append(
+            [
+                (
+                    f"8. organization full stop, {results['targets']} targets x"
+                    f" {resources_per_target(results)} resources (1 round)"
+                ),
+                (
+                    f"{seconds(handler)}, {count(sum(run['requests'] for run in stops))} req,"
+                    f" {plural(len(stops), 'run')}; one account's role missing:"
+                    f" {len(held['failed'])} targets failed, {held['finished']} finished"
+                    + (f", {len(held['unfinished'])} deferred" if held.get("unfinished") else "")
+                ),
+                f"its Timeout, {results['budget_s']} s",
+                f"{times(max(run['run_s'] for run in stops) / results['budget_s'])} of it",
+            ]
+        )
     return table(["benchmark", "Nightshift", "compared with", "ratio (Nightshift / other)"], rows)
 
 
@@ -1087,6 +1267,7 @@ def render(found: Mapping[str, Any]) -> str:
         ("canary", canary_section),
         ("scale", scale_section),
         ("notifier_burst", notifier_burst_section),
+        ("organization", organization_section),
     ):
         if key in found:
             parts.append(section(found[key]))
@@ -1102,6 +1283,7 @@ REPRODUCE = """## Reproduce
 make bench                                   # everything, about 20 minutes on 2 cores
 .venv/bin/python -m bench.run --only canary,cold-start
 .venv/bin/python -m bench.run --only scale,notifier-burst   # sections 6 and 7
+.venv/bin/python -m bench.run --only organization           # section 8
 .venv/bin/python -m bench.run --quick        # small fleets, one round: a smoke test
 .venv/bin/python -m bench.run --only pruner --rate-scale 1 --repeat 1   # AWS's real rates, ~30 min
 .venv/bin/python -m bench.report             # rewrite this page from .bench/results

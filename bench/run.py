@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.run --quick              # small fleets, one round, into .bench/quick
 
 Order: cold start and canary first (short, quiet), then pruner vs Cloud Custodian, scheduler
-vs Cloud Custodian, scale (bench/scale.py) and the notifier burst (bench/notifier_burst.py) on
+vs Cloud Custodian, scale (bench/scale.py), the notifier burst (bench/notifier_burst.py) and
+the organization (bench/organization.py: the scheduler as a hub over 50 accounts x 2 Regions) on
 one bench cloud (bench/cloud.py), each starting from a reset account. Each benchmark's results
 are stored as JSON in .bench/results/ (the latest run of each); the page and the charts are then
 rendered from everything stored there (bench/report.py). Benchmarks are not tests: nothing here
@@ -27,13 +28,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import notifier_burst, report, scale
+from bench import notifier_burst, organization, report, scale
 from bench.fleets import ScheduledFleet, SnapshotFleet
 from bench.tools import C7N_PYTHON
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("cold-start", "canary", "pruner", "scheduler", "scale", "notifier-burst")
-ON_THE_CLOUD = {"pruner", "scheduler", "scale", "notifier-burst"}
+BENCHMARKS = (
+    "cold-start",
+    "canary",
+    "pruner",
+    "scheduler",
+    "scale",
+    "notifier-burst",
+    "organization",
+)
+ON_THE_CLOUD = {"pruner", "scheduler", "scale", "notifier-burst", "organization"}
 QUICK = ROOT / ".bench" / "quick"
 
 
@@ -108,6 +117,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
     scheduler_sizes: Sequence[int] = scale.SCHEDULER_SIZES
     pruner_sizes: Sequence[int] = scale.PRUNER_SIZES
     burst = notifier_burst.MESSAGES
+    accounts, per_target = organization.ACCOUNTS, organization.PER_TARGET
     results_dir, page, images = report.RESULTS, report.PAGE, report.IMAGES
     if options.quick:
         snapshots = SnapshotFleet(ebs=600, rds=120, volumes=10, instances=2, production_volumes=1)
@@ -115,6 +125,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
         options.repeat, options.cold_start_repeat, options.canary_repeat = 1, 3, 2
         scheduler_sizes, pruner_sizes = scale.QUICK_SCHEDULER_SIZES, scale.QUICK_PRUNER_SIZES
         burst = notifier_burst.QUICK_MESSAGES
+        accounts, per_target = organization.QUICK_ACCOUNTS, organization.QUICK_PER_TARGET
         results_dir, page, images = QUICK / "results", QUICK / "benchmarks.md", QUICK / "img"
     if {"pruner", "scheduler"} & set(selected) and not C7N_PYTHON.exists():
         parser.error(
@@ -169,6 +180,11 @@ def main(arguments: Sequence[str] | None = None) -> int:
                 store("scale", results)
             if "notifier-burst" in selected:
                 store("notifier_burst", notifier_burst.measure(cloud, messages=burst, progress=log))
+            if "organization" in selected:
+                results = organization.measure(
+                    cloud, accounts=accounts, per_target=per_target, progress=log
+                )
+                store("organization", results)
     finished = dt.datetime.now(dt.UTC)
     machine = machine_info() | {
         "started": started.strftime("%Y-%m-%d %H:%M"),

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -120,22 +120,27 @@ class ServerBucket:
 
 @dataclass
 class Meter:
-    """Requests, throttled requests and error answers per `service:Action`."""
+    """Requests, throttled requests and error answers per `service:Action`; with a `scope_of`
+    on the proxy, requests per scope too (e.g. per account and Region)."""
 
     requests: Counter[str]
     throttled: Counter[str]
     errors: Counter[str]
+    scopes: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def empty(cls) -> Meter:
         return cls(Counter(), Counter(), Counter())
 
     def to_json(self) -> dict[str, dict[str, int]]:
-        return {
+        counts = {
             "requests": dict(self.requests),
             "throttled": dict(self.throttled),
             "errors": dict(self.errors),
         }
+        if self.scopes:
+            counts["scopes"] = dict(self.scopes)
+        return counts
 
 
 def request_operation(environ: Mapping[str, Any], body: bytes) -> tuple[str, str]:
@@ -175,6 +180,8 @@ class ThrottleProxy:
         self._meter = Meter.empty()
         self._buckets: dict[str, ServerBucket] | None = None
         self.rate_scale: float | None = None
+        # Set by a host that counts requests per scope too: the request's scope, or None.
+        self.scope_of: Callable[[Mapping[str, Any]], str | None] | None = None
 
     # -- what the caller asks ---------------------------------------------------------------
 
@@ -216,8 +223,11 @@ class ThrottleProxy:
         service, action = request_operation(environ, body)
         operation = f"{service}:{action}"
         refused = self._admit(service, action)
+        scope = self.scope_of(environ) if self.scope_of is not None else None
         with self._lock:
             self._meter.requests[operation] += 1
+            if scope is not None:
+                self._meter.scopes[scope] += 1
             if refused is not None:
                 self._meter.throttled[operation] += 1
         if refused is not None:
