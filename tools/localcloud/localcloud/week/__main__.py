@@ -47,6 +47,21 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the play's record here (default: .localcloud/week/week.json)",
     )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        help="play under this policy instead of policy/week.yaml (e.g. one without the digest)",
+    )
+    parser.add_argument(
+        "--no-digest",
+        action="store_true",
+        help="every route immediate (the channel before the digest), for comparing counts",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="a record of the same week played --no-digest: its counts beside these on the page",
+    )
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="localcloud: %(message)s", stream=sys.stderr)
     week = Week(MONDAY, ZONE, HOLIDAY)
@@ -65,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 begin=week.at_label(options.begin) if options.begin else None,
                 span=dt.timedelta(hours=options.hours) if options.hours else None,
                 checkpoint=keep,
+                policy_file=options.policy,
+                digest=not options.no_digest,
             )
         except LocalCloudError as exc:
             print(f"week: {exc}", file=sys.stderr)
@@ -75,7 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary = summarize(messages, runs, facts, week.day_of, week.days)
     path = options.out or project.root / "docs" / "a-week.md"
-    path.write_text(render(week, messages, summary, figures), encoding="utf-8")
+    before = None
+    if options.compare is not None and options.compare.exists():
+        b_messages, b_runs, b_facts, b_figures = from_json(
+            json.loads(options.compare.read_text(encoding="utf-8")), week.incidents()
+        )
+        before = (summarize(b_messages, b_runs, b_facts, week.day_of, week.days), b_figures)
+    path.write_text(render(week, messages, summary, figures, before), encoding="utf-8")
     for check in summary.checks:
         print(f"  {'✓' if check.holds else '✗'} {check.name}: {check.detail}")
     print(f"wrote {path} ({len(messages)} chat messages, played in {figures['seconds']:.0f} s)")

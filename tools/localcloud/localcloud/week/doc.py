@@ -56,8 +56,14 @@ functions' own alarms.
 
 
 def render(
-    week: Week, messages: Sequence[Message], summary: WeekSummary, figures: Mapping[str, Any]
+    week: Week,
+    messages: Sequence[Message],
+    summary: WeekSummary,
+    figures: Mapping[str, Any],
+    before: tuple[WeekSummary, Mapping[str, Any]] | None = None,
 ) -> str:
+    """The page. `before`: the same week played with every route immediate (`make
+    week-before`: its summary and figures), for the side-by-side message counts."""
     lines = [
         HEADER.format(
             monday=f"{week.days[0]:%d %B %Y}",
@@ -74,6 +80,8 @@ def render(
     until = figures.get("played_until")
     played = dt.datetime.fromisoformat(until) if until else week.start
     lines += _counts(week, summary, played)
+    if before is not None:
+        lines += _compared(week, summary, played, *before)
     lines += _transcript(week, messages, played)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -149,6 +157,62 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
             "info. Routine = info and digests, besides an alarm's OK closing a page, by the "
             "environment the message names (`-`: none). Dollars saved: what the scheduler's "
             "reports of that day say parking saved."
+        ),
+        "",
+    ]
+    return lines
+
+
+def _compared(
+    week: Week,
+    after: WeekSummary,
+    played: dt.datetime,
+    before: WeekSummary,
+    before_figures: Mapping[str, Any],
+) -> list[str]:
+    until = before_figures.get("played_until")
+    before_played = dt.datetime.fromisoformat(until) if until else week.start
+    lines = [
+        "## Before and after the digest",
+        "",
+        (
+            "The same week, the same code and harness, played twice: *before* with every route "
+            "of policy/week.yaml immediate (`make week-before`, `python -m localcloud.week "
+            "--no-digest`: each routine report posted as it happens, as the channel was before "
+            "the digest), *after* as above (staging's routine reports in the 08:00 digest). "
+            "What the code already does in both (a rolled-back deploy pages once, a repeated "
+            "refusal is said once, a new alarm's first verdict is not posted, the messages' "
+            "wording) is in both columns."
+        ),
+        "",
+        (
+            "| day | pages before | pages after | routine before | routine after "
+            "| all before | all after |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    totals = [0] * 6
+    for day in week.days:
+        label = f"{day:%a %d %b}" + (" (holiday)" if day == week.holiday else "")
+        if week.local(day, "00:00") >= min(played, before_played):
+            lines.append(f"| {label} (not played in both) | | | | | | |")
+            continue
+        row = [
+            before.counts.get(day, {}).get(Kind.PAGE, 0),
+            after.counts.get(day, {}).get(Kind.PAGE, 0),
+            sum(n for (d, _), n in before.routine.items() if d == day),
+            sum(n for (d, _), n in after.routine.items() if d == day),
+            sum(before.counts.get(day, {}).values()),
+            sum(after.counts.get(day, {}).values()),
+        ]
+        totals = [t + n for t, n in zip(totals, row, strict=True)]
+        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
+    lines.append("| **week** | " + " | ".join(f"**{n}**" for n in totals) + " |")
+    lines += [
+        "",
+        (
+            f"Dollars saved by parking over the week: {after.dollars} (before: "
+            f"{before.dollars}; the digest changes what is said, not what is parked)."
         ),
         "",
     ]
