@@ -21,8 +21,9 @@ The example app's staging environment (examples/core-stack.yaml, "todoapp", tagg
 override), played in the local cloud from Monday {monday} 00:00 to Sunday {sunday} 24:00
 Europe/Berlin. Summer time ends on Sunday at 03:00 CEST (that Sunday lasts 25 hours), and
 {holiday} is declared a company holiday in the schedule's `except` list (policy/week.yaml,
-which is policy/demo.yaml with the shipped policy's digest routes, plus that date: staging's
-routine reports wait for the 08:00 digest, pages go at once).
+which is policy/demo.yaml with a notify section that digests every routine report, plus that
+date: staging's routine reports (the scheduler's, the pruner's, redeploy's and ECS's deployment
+events) wait for the 08:00 digest; pages and heads-ups go at once).
 
 Every schedule of the deployed template (each `Schedule` and `ScheduleV2` event) fires at its
 own expression (localcloud/week/schedules.py): the scheduler every 5 minutes, the canary every
