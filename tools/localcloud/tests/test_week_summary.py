@@ -158,7 +158,7 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
 
 def test_the_page_puts_the_week_without_the_digest_beside_it_on_the_days_both_played() -> None:
     """--compare: per day, pages and routine messages before (every route immediate) and
-    after (the digest); a day one of the two did not reach is said, not counted."""
+    after (the digest); a day one of the two did not play to its end is said, not counted."""
     after_figures = {"seconds": 300.0, "played_until": at("Wed 00:00").isoformat()}
     before_figures = {"seconds": 300.0, "played_until": WEEK.end.isoformat()}
     before = (summary_of(BEFORE), before_figures)
@@ -169,7 +169,7 @@ def test_the_page_puts_the_week_without_the_digest_beside_it_on_the_days_both_pl
     # Tuesday: the start and the OK before; the digest and the deploy's completion after
     assert "| Tue 20 Oct | 2 | 2 | 2 | 2 | 6 | 5 |" in page
     assert "| **week** | **3** | **2** | **4** | **2** | **9** | **5** |" in page
-    assert "| Wed 21 Oct (holiday) (not played in both) |" in page
+    assert "| Wed 21 Oct (holiday) (not played whole in both) |" in page
     assert "## Before and after" not in render(WEEK, AFTER, summary_of(AFTER), after_figures)
 
 

@@ -195,8 +195,9 @@ def _compared(
     totals = [0] * 6
     for day in week.days:
         label = f"{day:%a %d %b}" + (" (holiday)" if day == week.holiday else "")
-        if week.local(day, "00:00") >= min(played, before_played):
-            lines.append(f"| {label} (not played in both) | | | | | | |")
+        ends = week.end if day == week.days[-1] else week.local(day + dt.timedelta(days=1), "00:00")
+        if ends > min(played, before_played):
+            lines.append(f"| {label} (not played whole in both) | | | | | | |")
             continue
         row = [
             before.counts.get(day, {}).get(Kind.PAGE, 0),
