@@ -156,21 +156,21 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
     assert "| Tue 20 Oct | 2 | 4 | 0 |" in page
 
 
-def test_the_page_puts_the_week_without_the_digest_beside_it_on_the_days_both_played() -> None:
+def test_the_page_puts_the_week_without_the_digest_beside_it_up_to_where_both_played() -> None:
     """--compare: per day, pages and routine messages before (every route immediate) and
-    after (the digest); a day one of the two did not play to its end is said, not counted."""
-    after_figures = {"seconds": 300.0, "played_until": at("Wed 00:00").isoformat()}
-    before_figures = {"seconds": 300.0, "played_until": WEEK.end.isoformat()}
-    before = (summary_of(BEFORE), before_figures)
-    page = render(WEEK, AFTER, summary_of(AFTER), after_figures, before)
+    after (the digest), over what both plays reached; a day neither reached is said."""
+    figures = {"seconds": 300.0, "played_until": at("Wed 12:00").isoformat()}
+    compared = (summary_of(AFTER), summary_of(BEFORE), at("Tue 22:00"))
+    page = render(WEEK, AFTER, summary_of(AFTER), figures, compared)
     assert "## Before and after the digest" in page
+    assert "up to Tue 22:00" in page
     # Monday: the parked evening's page and 2 routine reports (deploy, stop) before, none after
-    assert "| Mon 19 Oct | 1 | 0 | 2 | 0 | 3 | 0 |" in page
-    # Tuesday: the start and the OK before; the digest and the deploy's completion after
-    assert "| Tue 20 Oct | 2 | 2 | 2 | 2 | 6 | 5 |" in page
-    assert "| **week** | **3** | **2** | **4** | **2** | **9** | **5** |" in page
-    assert "| Wed 21 Oct (holiday) (not played whole in both) |" in page
-    assert "## Before and after" not in render(WEEK, AFTER, summary_of(AFTER), after_figures)
+    assert "| Mon 19 Oct | 1 | 0 | 2 | 0 | 3 | 0 | not priced |" in page
+    # Tuesday (to 22:00): the start and the OK before; the digest and the completion after
+    assert "| Tue 20 Oct (to 22:00) | 2 | 2 | 2 | 2 | 6 | 5 | not priced |" in page
+    assert "| Wed 21 Oct (holiday) (not played in both) |" in page
+    assert "| **played in both** | **3** | **2** | **4** | **2** | **9** | **5** |" in page
+    assert "## Before and after" not in render(WEEK, AFTER, summary_of(AFTER), figures)
 
 
 def test_without_digest_leaves_the_week_policy_every_route_immediate() -> None:

@@ -61,10 +61,11 @@ def render(
     messages: Sequence[Message],
     summary: WeekSummary,
     figures: Mapping[str, Any],
-    before: tuple[WeekSummary, Mapping[str, Any]] | None = None,
+    compared: tuple[WeekSummary, WeekSummary, dt.datetime] | None = None,
 ) -> str:
-    """The page. `before`: the same week played with every route immediate (`make
-    week-before`: its summary and figures), for the side-by-side message counts."""
+    """The page. `compared`: the week (after) and the same week played with every route
+    immediate (before, `make week-before`), each summarized up to the instant both reached,
+    and that instant: the side-by-side message counts."""
     lines = [
         HEADER.format(
             monday=f"{week.days[0]:%d %B %Y}",
@@ -81,8 +82,8 @@ def render(
     until = figures.get("played_until")
     played = dt.datetime.fromisoformat(until) if until else week.start
     lines += _counts(week, summary, played)
-    if before is not None:
-        lines += _compared(week, summary, played, *before)
+    if compared is not None:
+        lines += _compared(week, *compared)
     lines += _transcript(week, messages, played)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -165,14 +166,8 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
 
 
 def _compared(
-    week: Week,
-    after: WeekSummary,
-    played: dt.datetime,
-    before: WeekSummary,
-    before_figures: Mapping[str, Any],
+    week: Week, after: WeekSummary, before: WeekSummary, common_end: dt.datetime
 ) -> list[str]:
-    until = before_figures.get("played_until")
-    before_played = dt.datetime.fromisoformat(until) if until else week.start
     lines = [
         "## Before and after the digest",
         "",
@@ -183,22 +178,25 @@ def _compared(
             "the digest), *after* as above (staging's routine reports in the 08:00 digest). "
             "What the code already does in both (a rolled-back deploy pages once, a repeated "
             "refusal is said once, a new alarm's first verdict is not posted, the messages' "
-            "wording) is in both columns."
+            "wording) is in both columns. Counted over what both plays reached: up to "
+            f"{week.local_label(common_end)}."
         ),
         "",
         (
             "| day | pages before | pages after | routine before | routine after "
-            "| all before | all after |"
+            "| all before | all after | dollars saved |"
         ),
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     totals = [0] * 6
     for day in week.days:
         label = f"{day:%a %d %b}" + (" (holiday)" if day == week.holiday else "")
-        ends = week.end if day == week.days[-1] else week.local(day + dt.timedelta(days=1), "00:00")
-        if ends > min(played, before_played):
-            lines.append(f"| {label} (not played whole in both) | | | | | | |")
+        if week.local(day, "00:00") >= common_end:
+            lines.append(f"| {label} (not played in both) | | | | | | | |")
             continue
+        ends = week.end if day == week.days[-1] else week.local(day + dt.timedelta(days=1), "00:00")
+        if ends > common_end:
+            label += f" (to {week.local_label(common_end).split()[-1]})"
         row = [
             before.counts.get(day, {}).get(Kind.PAGE, 0),
             after.counts.get(day, {}).get(Kind.PAGE, 0),
@@ -208,13 +206,19 @@ def _compared(
             sum(after.counts.get(day, {}).values()),
         ]
         totals = [t + n for t, n in zip(totals, row, strict=True)]
-        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
-    lines.append("| **week** | " + " | ".join(f"**{n}**" for n in totals) + " |")
+        dollars = after.dollars_per_day.get(day, "not priced")
+        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + f" | {dollars} |")
+    lines.append(
+        "| **played in both** | "
+        + " | ".join(f"**{n}**" for n in totals)
+        + f" | **{after.dollars}** |"
+    )
     lines += [
         "",
         (
-            f"Dollars saved by parking over the week: {after.dollars} (before: "
-            f"{before.dollars}; the digest changes what is said, not what is parked)."
+            f"Dollars saved by parking, {week.local_label(week.start)} to "
+            f"{week.local_label(common_end)}: {after.dollars} after, {before.dollars} before (the "
+            "digest changes what is said, not what is parked)."
         ),
         "",
     ]
