@@ -106,7 +106,11 @@ demo: build $(IAM_JUDGE) ## play the example app's day in the local cloud and sh
 
 .PHONY: week
 week: build $(IAM_JUDGE) ## play a simulated week of the example app, every schedule at its rate -> docs/a-week.md (long)
-	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.week
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.week --compare .localcloud/week/week-before.json
+
+.PHONY: week-before
+week-before: build $(IAM_JUDGE) ## the same week with every route immediate (no digest): the counts make week compares with
+	NIGHTSHIFT_IAM_JUDGE=1 $(BIN)/python -m localcloud.week --no-digest --out .localcloud/week/a-week-before.md --record .localcloud/week/week-before.json
 
 .PHONY: status-screenshot
 status-screenshot: build ## the status page of the example app in the local cloud, shot by headless Chromium -> docs/images/status-page.png

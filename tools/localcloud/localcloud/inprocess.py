@@ -39,6 +39,8 @@ import datetime as dt
 import json
 import logging
 import os
+import selectors
+import socket
 import subprocess
 import sys
 import threading
@@ -80,9 +82,13 @@ class InProcessCloud:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, *, aws_answers: bool, region: str = DEFAULT_REGION) -> Iterator[InProcessCloud]:
+    def start(
+        cls, *, aws_answers: bool, region: str = DEFAULT_REGION, keep_alive: bool = False
+    ) -> Iterator[InProcessCloud]:
         """Serve on a free loopback port until the block ends, with MOTO_ENVIRONMENT set meanwhile.
-        `aws_answers`: apply the patches below (for the whole process)."""
+        `aws_answers`: apply the patches below (for the whole process). `keep_alive`: keep a
+        client's connection open between requests (keep_alive_handler) as AWS's endpoints do,
+        instead of werkzeug's close after every answer."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -104,9 +110,8 @@ class InProcessCloud:
             return cloud_box[0].control(method, path, body)
 
         proxy = ThrottleProxy(DomainDispatcherApplication(create_backend_app), control)
-        server = make_server(
-            "127.0.0.1", 0, proxy, threaded=True, request_handler=MotoRequestHandler
-        )
+        handler = keep_alive_handler(MotoRequestHandler) if keep_alive else MotoRequestHandler
+        server = make_server("127.0.0.1", 0, proxy, threaded=True, request_handler=handler)
         cloud = cls(Endpoint(f"http://127.0.0.1:{server.server_port}", region), proxy)
         cloud_box.append(cloud)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -149,6 +154,81 @@ class InProcessCloud:
             logger.exception("control request failed")
             return 400, json.dumps({"error": repr(exc)}).encode()
         return 200, json.dumps(answer if answer is not None else {}).encode()
+
+
+def keep_alive_handler(base: type[Any]) -> type[Any]:
+    """`base` (werkzeug's request handler) keeping HTTP/1.1 connections open between requests.
+
+    Werkzeug's development server answers every request with `Connection: close` and then
+    drains the socket (waiting up to 10 ms for anything the client still sends), because
+    http.server cannot skip a request body the application left unread before the next request
+    line. Behind the throttle proxy every body is read to its Content-Length before moto sees it,
+    so after each answer the connection is at a request boundary: it stays open, and is not
+    drained, unless the request's body was chunked (no Content-Length) or the client asked to
+    close (then werkzeug's close and drain, as before). Without this every request costs a new
+    TCP connection, a new server thread and the drain's wait."""
+    import werkzeug.serving
+
+    werkzeug.serving.selectors = _NoDrainSelectors  # type: ignore[attr-defined]
+
+    class KeepAlive(base):  # type: ignore[misc,valid-type]
+        def setup(self) -> None:
+            super().setup()
+            # The headers and the body are two writes: without this, Nagle's algorithm holds
+            # the body until the client's delayed ACK of the headers (40 ms on Linux), which a
+            # closing connection never waited for.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def run_wsgi(self) -> None:
+            _keeping.on = self._bounded()
+            try:
+                super().run_wsgi()
+            finally:
+                _keeping.on = False
+
+        def send_header(self, keyword: str, value: str) -> None:
+            closing = keyword.lower() == "connection" and value.lower() == "close"
+            if closing and getattr(_keeping, "on", False):
+                return
+            super().send_header(keyword, value)
+
+        def _bounded(self) -> bool:
+            headers = self.headers
+            if headers is None or headers.get("Transfer-Encoding"):
+                return False
+            if (headers.get("Connection") or "").lower() == "close":
+                return False
+            return self.request_version == "HTTP/1.1"
+
+    KeepAlive.__name__ = f"KeepAlive{base.__name__}"
+    return KeepAlive
+
+
+_keeping = threading.local()
+
+
+class _NoDrainSelector:
+    """A selector that sees nothing to read: werkzeug's drain after an answer on a kept
+    connection (the next request is not the last one's leftovers)."""
+
+    def register(self, *_: Any) -> None:
+        return None
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
+class _NoDrainSelectors:
+    """werkzeug.serving's `selectors`: the real DefaultSelector except on a kept connection."""
+
+    EVENT_READ = selectors.EVENT_READ
+
+    @staticmethod
+    def DefaultSelector() -> Any:  # the name werkzeug calls
+        return _NoDrainSelector() if getattr(_keeping, "on", False) else selectors.DefaultSelector()
 
 
 @contextlib.contextmanager

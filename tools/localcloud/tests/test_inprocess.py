@@ -5,6 +5,7 @@ requests never counted, and, in a cloud process, moto paging snapshot listings a
 from __future__ import annotations
 
 import doctest
+import http.client
 import os
 from collections.abc import Callable, Iterator
 
@@ -139,3 +140,46 @@ def test_the_constant_lookups_answer_as_moto_worked_them_out_per_request(
     volume = cloud.endpoint.client("ec2").create_volume(Size=1, AvailabilityZone="eu-central-1a")
     cloud.endpoint.client("ec2").delete_volume(VolumeId=volume["VolumeId"])
     assert cloud.proxy.take_meter().errors == {}
+
+
+def _post(connection: http.client.HTTPConnection, body: str, **headers: str) -> tuple[int, str]:
+    connection.request(
+        "POST",
+        "/",
+        body=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    )
+    response = connection.getresponse()
+    response.read()
+    return response.status, response.getheader("Connection") or ""
+
+
+def test_a_kept_alive_server_answers_many_requests_on_one_connection() -> None:
+    """keep_alive=True: one TCP connection serves request after request (the client's connection
+    pool reuses it, as with AWS's endpoints), and every request reaches moto."""
+    with InProcessCloud.start(aws_answers=False, keep_alive=True) as cloud:
+        host, port = cloud.endpoint.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        signed = (
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/eu-central-1/sns/"
+            "aws4_request, SignedHeaders=host, Signature=0"
+        )
+        answers = [
+            _post(
+                connection,
+                f"Action=CreateTopic&Name=kept-{n}&Version=2010-03-31",
+                Authorization=signed,
+            )
+            for n in range(3)
+        ]
+        assert answers == [(200, "")] * 3
+        socket_before = connection.sock
+        assert _post(connection, "Action=ListTopics&Version=2010-03-31", Authorization=signed) == (
+            200,
+            "",
+        )
+        assert connection.sock is socket_before  # not reconnected
+        assert cloud.proxy.served("sns:CreateTopic") == 3
+        topics = cloud.endpoint.client("sns").list_topics()["Topics"]
+        assert len([t for t in topics if ":kept-" in t["TopicArn"]]) == 3
+        connection.close()

@@ -7,6 +7,7 @@ import datetime as dt
 import doctest
 from zoneinfo import ZoneInfo
 
+from localcloud.project import Project
 from localcloud.week import plan, play, schedules, summary
 from localcloud.week.doc import render
 from localcloud.week.plan import HOLIDAY, MONDAY, Week
@@ -29,6 +30,7 @@ from localcloud.week.summary import (
 )
 
 WEEK = Week(MONDAY, ZoneInfo("Europe/Berlin"), HOLIDAY)
+WEEK_POLICY_FILE = Project.at().root / "policy" / play.WEEK_POLICY
 DOWN = "nightshift-staging-canary-backend-down"
 
 
@@ -152,6 +154,32 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
         assert f"### {day:%A %d %B}" in page
     assert f"ALARM: {DOWN}" in page
     assert "| Tue 20 Oct | 2 | 4 | 0 |" in page
+
+
+def test_the_page_puts_the_week_without_the_digest_beside_it_up_to_where_both_played() -> None:
+    """--compare: per day, pages and routine messages before (every route immediate) and
+    after (the digest), over what both plays reached; a day neither reached is said."""
+    figures = {"seconds": 300.0, "played_until": at("Wed 12:00").isoformat()}
+    compared = (summary_of(AFTER), summary_of(BEFORE), at("Tue 22:00"))
+    page = render(WEEK, AFTER, summary_of(AFTER), figures, compared)
+    assert "## Before and after the digest" in page
+    assert "up to Tue 22:00" in page
+    # Monday: the parked evening's page and 2 routine reports (deploy, stop) before, none after
+    assert "| Mon 19 Oct | 1 | 0 | 2 | 0 | 3 | 0 | not priced |" in page
+    # Tuesday (to 22:00): the start and the OK before; the digest and the completion after
+    assert "| Tue 20 Oct (to 22:00) | 2 | 2 | 2 | 2 | 6 | 5 | not priced |" in page
+    assert "| Wed 21 Oct (holiday) (not played in both) |" in page
+    assert "| **played in both** | **3** | **2** | **4** | **2** | **9** | **5** |" in page
+    assert "## Before and after" not in render(WEEK, AFTER, summary_of(AFTER), figures)
+
+
+def test_without_digest_leaves_the_week_policy_every_route_immediate() -> None:
+    text = (WEEK_POLICY_FILE).read_text(encoding="utf-8")
+    immediate = play.without_digest(text)
+    assert "deliver: digest" in text
+    assert "deliver" not in immediate
+    assert "digest:" not in immediate
+    assert immediate.count("- to: [oncall]") == text.count("- to: [oncall]")
 
 
 def test_the_examples_in_the_docstrings_hold() -> None:

@@ -21,8 +21,9 @@ The example app's staging environment (examples/core-stack.yaml, "todoapp", tagg
 override), played in the local cloud from Monday {monday} 00:00 to Sunday {sunday} 24:00
 Europe/Berlin. Summer time ends on Sunday at 03:00 CEST (that Sunday lasts 25 hours), and
 {holiday} is declared a company holiday in the schedule's `except` list (policy/week.yaml,
-which is policy/demo.yaml with the shipped policy's digest routes, plus that date: staging's
-routine reports wait for the 08:00 digest, pages go at once).
+which is policy/demo.yaml with a notify section that digests every routine report, plus that
+date: staging's routine reports (the scheduler's, the pruner's, redeploy's and ECS's deployment
+events) wait for the 08:00 digest; pages and heads-ups go at once).
 
 Every schedule of the deployed template (each `Schedule` and `ScheduleV2` event) fires at its
 own expression (localcloud/week/schedules.py): the scheduler every 5 minutes, the canary every
@@ -56,8 +57,15 @@ functions' own alarms.
 
 
 def render(
-    week: Week, messages: Sequence[Message], summary: WeekSummary, figures: Mapping[str, Any]
+    week: Week,
+    messages: Sequence[Message],
+    summary: WeekSummary,
+    figures: Mapping[str, Any],
+    compared: tuple[WeekSummary, WeekSummary, dt.datetime] | None = None,
 ) -> str:
+    """The page. `compared`: the week (after) and the same week played with every route
+    immediate (before, `make week-before`), each summarized up to the instant both reached,
+    and that instant: the side-by-side message counts."""
     lines = [
         HEADER.format(
             monday=f"{week.days[0]:%d %B %Y}",
@@ -74,6 +82,8 @@ def render(
     until = figures.get("played_until")
     played = dt.datetime.fromisoformat(until) if until else week.start
     lines += _counts(week, summary, played)
+    if compared is not None:
+        lines += _compared(week, *compared)
     lines += _transcript(week, messages, played)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -149,6 +159,66 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
             "info. Routine = info and digests, besides an alarm's OK closing a page, by the "
             "environment the message names (`-`: none). Dollars saved: what the scheduler's "
             "reports of that day say parking saved."
+        ),
+        "",
+    ]
+    return lines
+
+
+def _compared(
+    week: Week, after: WeekSummary, before: WeekSummary, common_end: dt.datetime
+) -> list[str]:
+    lines = [
+        "## Before and after the digest",
+        "",
+        (
+            "The same week, the same code and harness, played twice: *before* with every route "
+            "of policy/week.yaml immediate (`make week-before`, `python -m localcloud.week "
+            "--no-digest`: each routine report posted as it happens, as the channel was before "
+            "the digest), *after* as above (staging's routine reports in the 08:00 digest). "
+            "What the code already does in both (a rolled-back deploy pages once, a repeated "
+            "refusal is said once, a new alarm's first verdict is not posted, the messages' "
+            "wording) is in both columns. Counted over what both plays reached: up to "
+            f"{week.local_label(common_end)}."
+        ),
+        "",
+        (
+            "| day | pages before | pages after | routine before | routine after "
+            "| all before | all after | dollars saved |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    totals = [0] * 6
+    for day in week.days:
+        label = f"{day:%a %d %b}" + (" (holiday)" if day == week.holiday else "")
+        if week.local(day, "00:00") >= common_end:
+            lines.append(f"| {label} (not played in both) | | | | | | | |")
+            continue
+        ends = week.end if day == week.days[-1] else week.local(day + dt.timedelta(days=1), "00:00")
+        if ends > common_end:
+            label += f" (to {week.local_label(common_end).split()[-1]})"
+        row = [
+            before.counts.get(day, {}).get(Kind.PAGE, 0),
+            after.counts.get(day, {}).get(Kind.PAGE, 0),
+            sum(n for (d, _), n in before.routine.items() if d == day),
+            sum(n for (d, _), n in after.routine.items() if d == day),
+            sum(before.counts.get(day, {}).values()),
+            sum(after.counts.get(day, {}).values()),
+        ]
+        totals = [t + n for t, n in zip(totals, row, strict=True)]
+        dollars = after.dollars_per_day.get(day, "not priced")
+        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + f" | {dollars} |")
+    lines.append(
+        "| **played in both** | "
+        + " | ".join(f"**{n}**" for n in totals)
+        + f" | **{after.dollars}** |"
+    )
+    lines += [
+        "",
+        (
+            f"Dollars saved by parking, {week.local_label(week.start)} to "
+            f"{week.local_label(common_end)}: {after.dollars} after, {before.dollars} before (the "
+            "digest changes what is said, not what is parked)."
         ),
         "",
     ]

@@ -17,6 +17,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import os
 import statistics
 import time
 import uuid
@@ -403,6 +404,25 @@ def with_holiday(text: str, holiday: dt.date) -> str:
     return text.replace(marker, f"{marker}{holiday.isoformat()}, ", 1)
 
 
+def without_digest(text: str) -> str:
+    """The policy text with every route immediate: no `deliver: digest`, no digest time.
+
+    >>> text = "  digest: {at: '08:00'}\\n  routes:\\n    - to: [a]\\n      deliver: digest\\n"
+    >>> print(without_digest(text))
+      routes:
+        - to: [a]
+    <BLANKLINE>
+    """
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if line.strip() != "deliver: digest" and not line.strip().startswith("digest:")
+    ]
+    if len(kept) == len(text.splitlines()):
+        raise ValueError("the policy has no digest to leave out")
+    return "".join(kept)
+
+
 Checkpoint = Callable[[list[Message], list[Run], FleetFacts, dict[str, Any]], None]
 
 
@@ -413,22 +433,26 @@ def play_week(
     begin: dt.datetime | None = None,
     span: dt.timedelta | None = None,
     checkpoint: Checkpoint | None = None,
+    policy_file: Path | None = None,
+    digest: bool = True,
 ) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
     """Set up and play the week (or `span` of it from `begin`); the chat transcript, every
     function run, the fleet's facts, and figures about the run (wall time, invocations).
-    `checkpoint` gets the same every simulated hour (a long play can be read before it ends)."""
+    `checkpoint` gets the same every simulated hour (a long play can be read before it ends).
+    `policy_file` replaces policy/week.yaml (the same week under another policy, e.g. without
+    the digest routes, to compare what the channel gets). `digest=False` plays it with every
+    route immediate (without_digest): the week's channel as it was before the digest."""
     began = time.monotonic()
     project = Project.at()
-    source_path = project.root / "policy" / WEEK_POLICY
+    source_path = policy_file or project.root / "policy" / WEEK_POLICY
     policy = load_policy(source_path)
-    week_policy = Path(project.state_dir / "week" / "week-policy.yaml")
+    week_policy = Path(project.state_dir / "week" / f"{source_path.stem}-{os.getpid()}.yaml")
     week_policy.parent.mkdir(parents=True, exist_ok=True)
-    week_policy.write_text(
-        with_holiday(source_path.read_text(encoding="utf-8"), week.holiday), encoding="utf-8"
-    )
+    text = with_holiday(source_path.read_text(encoding="utf-8"), week.holiday)
+    week_policy.write_text(text if digest else without_digest(text), encoding="utf-8")
     with (
         FleetHealth.for_url(policy.section("canaries")[0]["url"]) as health,
-        InProcessCloud.start(aws_answers=False) as cloud,
+        InProcessCloud.start(aws_answers=False, keep_alive=True) as cloud,
         WebhookReceiver() as receiver,
     ):
         assert isinstance(health, FleetHealth)
