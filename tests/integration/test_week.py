@@ -15,8 +15,8 @@ week plays policy/week.yaml (the shipped digest routes) and one rolled-back depl
 (decision 19), also each incident paged and resolved once and at most one routine message per
 environment and day. Measured on this slice: the database incident paged 1, resolved 1; the
 rolled-back deploy paged 1 (its failure), resolved 1 (its completion, "Resolved after"); the
-most routine messages in a day: 1 (Monday's first scheduler run saying 2 refused, Tuesday's
-digest).
+most routine messages in a day: 1 (Tuesday's digest; Monday's first scheduler run, saying 2
+refused, is a warning: sent at once, not routine).
 """
 
 from __future__ import annotations

@@ -115,6 +115,18 @@ def test_the_behaviour_asked_for_passes_every_check() -> None:
     assert summary.routine[(dt.date(2026, 10, 20), "staging")] == 2
 
 
+def test_a_warning_is_sent_at_once_and_is_not_a_routine_message() -> None:
+    """The notifier's warning mark (a new refusal, a budget over its threshold): not a page, not
+    what a digest would keep."""
+    refusal = message("Mon 00:00", ":large_orange_circle: scheduler (staging): 2 refused")
+    summary = summary_of([*AFTER, refusal])
+    monday = summary.counts[dt.date(2026, 10, 19)]
+    assert monday[Kind.WARNING] == 1
+    assert summary.routine.get((dt.date(2026, 10, 19), "staging"), 0) == summary_of(
+        AFTER
+    ).routine.get((dt.date(2026, 10, 19), "staging"), 0)
+
+
 def test_an_incident_paged_twice_or_never_resolved_fails_once() -> None:
     twice = [*AFTER, message("Tue 14:05", f"ALARM: {DOWN}", "staging")]
     assert not summary_of(twice).check(INCIDENTS_ONCE).holds
@@ -153,7 +165,7 @@ def test_the_record_round_trips_and_the_page_shows_every_day() -> None:
     for day in WEEK.days:
         assert f"### {day:%A %d %B}" in page
     assert f"ALARM: {DOWN}" in page
-    assert "| Tue 20 Oct | 2 | 4 | 0 |" in page
+    assert "| Tue 20 Oct | 2 | 0 | 4 | 0 |" in page  # pages, warnings, info, digests
 
 
 def test_the_page_puts_the_week_without_the_digest_beside_it_up_to_where_both_played() -> None:

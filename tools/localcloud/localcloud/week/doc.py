@@ -126,11 +126,11 @@ def _played(week: Week, figures: Mapping[str, Any]) -> list[str]:
 
 def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
     environments = sorted({env for _, env in summary.routine})
-    head = "| day | pages | info | digests | all | " + " | ".join(
+    head = "| day | pages | warnings | info | digests | all | " + " | ".join(
         f"routine ({env})" for env in environments
     )
     head += " | dollars saved"
-    lines = ["## Messages per day", "", head + " |", "|---" * (6 + len(environments)) + "|"]
+    lines = ["## Messages per day", "", head + " |", "|---" * (7 + len(environments)) + "|"]
     for day in week.days:
         counts = summary.counts.get(day, {})
         routine = " | ".join(str(summary.routine.get((day, env), 0)) for env in environments)
@@ -138,13 +138,15 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
         if week.local(day, "00:00") >= played:
             label += " (not played)"
         lines.append(
-            f"| {label} | {counts.get(Kind.PAGE, 0)} | {counts.get(Kind.INFO, 0)} | "
+            f"| {label} | {counts.get(Kind.PAGE, 0)} | {counts.get(Kind.WARNING, 0)} | "
+            f"{counts.get(Kind.INFO, 0)} | "
             f"{counts.get(Kind.DIGEST, 0)} | {sum(counts.values())} | {routine} | "
             f"{summary.dollars_per_day.get(day, 'not priced')} |"
         )
     total = {k: sum(c.get(k, 0) for c in summary.counts.values()) for k in Kind}
     lines.append(
-        f"| **week** | {total[Kind.PAGE]} | {total[Kind.INFO]} | {total[Kind.DIGEST]} | "
+        f"| **week** | {total[Kind.PAGE]} | {total[Kind.WARNING]} | {total[Kind.INFO]} | "
+        f"{total[Kind.DIGEST]} | "
         f"{sum(total.values())} | "
         + " | ".join(
             str(sum(n for (_, env), n in summary.routine.items() if env == e)) for e in environments
@@ -154,11 +156,14 @@ def _counts(week: Week, summary: WeekSummary, played: dt.datetime) -> list[str]:
     lines += [
         "",
         (
-            "A page asks someone to act now (an alarm in ALARM, a failure, a rollback, a budget "
-            "over its threshold); a digest gathers a day's routine reports; everything else is "
-            "info. Routine = info and digests, besides an alarm's OK closing a page, by the "
-            "environment the message names (`-`: none). Dollars saved: what the scheduler's "
-            "reports of that day say parking saved."
+            "A page asks someone to act now (an alarm in ALARM, a failure, a rollback); a "
+            "warning is sent at once but can wait for someone to look (a budget over its "
+            "threshold; a refusal the scheduler had not made before: the week's first run meets "
+            "production in the schedule and refuses it); a digest gathers a day's routine reports; "
+            "everything else is info. Routine = info and digests (what the notifier lets "
+            "wait), besides an alarm's OK closing a page, by the environment the message "
+            "names (`-`: none). Dollars saved: what the scheduler's reports of that day say "
+            "parking saved."
         ),
         "",
     ]

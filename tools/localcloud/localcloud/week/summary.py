@@ -1,9 +1,11 @@
 """The week's checks, over the chat transcript and the fleet's facts. Pure: no I/O, no clock.
 
 A message is a *page* when it asks someone to act now (an alarm in ALARM, a failure, a rollback,
-a budget over its threshold, a start that did not come back healthy), a *digest* when it
-gathers a day's routine reports, and *info* otherwise (a routine report: stopped, started,
-deployed, pruned, resolved).
+a budget over its threshold, a start that did not come back healthy), a *warning* when the
+notifier marks it so (sent at once, acted on when someone can: a refusal the scheduler had not
+made before), a *digest* when it gathers a day's routine reports, and *info* otherwise (a
+routine report: stopped, started, deployed, pruned, resolved). Routine is info and digests: what
+the notifier's own `digest.routine` lets wait.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ HEALTHY_WITHIN = dt.timedelta(minutes=30)  # a start is verified if said healthy
 
 class Kind(StrEnum):
     PAGE = "page"
+    WARNING = "warning"
     INFO = "info"
     DIGEST = "digest"
 
@@ -99,13 +102,18 @@ def kind_of(text: str) -> Kind:
     <Kind.INFO: 'info'>
     >>> kind_of("▌Last night: staging parked 19:00-07:30")
     <Kind.DIGEST: 'digest'>
+    >>> kind_of("▌:large_orange_circle: scheduler (staging): stopped 2, 2 refused")
+    <Kind.WARNING: 'warning'>
     """
     first = headline(text)
     if _DIGEST.search(first):
         return Kind.DIGEST
     if re.match(r"^(OK|RESOLVED)\b", first):
         return Kind.INFO
-    return Kind.PAGE if _PAGE.search(first) else Kind.INFO
+    if _PAGE.search(first):
+        return Kind.PAGE
+    header = next((line for line in text.splitlines() if line.startswith("▌")), "")
+    return Kind.WARNING if ":large_orange_circle:" in header else Kind.INFO  # Slack's mark
 
 
 def _answers_a_page(text: str) -> bool:
@@ -156,7 +164,9 @@ INCIDENTS_ONCE = "each injected incident paged once and resolved once"
 INCIDENTS_PAGED = "each injected incident paged at least once"
 STARTS_HEALTHY = "every start verified healthy"
 PRODUCTION = "production untouched"
-ROUTINE = "at most one routine message per environment per day besides pages"
+ROUTINE = (
+    "at most one routine message per environment per day besides pages (and warnings, sent at once)"
+)
 
 
 def summarize(
@@ -172,7 +182,7 @@ def summarize(
     routine: Counter[tuple[dt.date, str]] = Counter()
     for message, kind in kinds:
         counts.setdefault(day_of(message.at), {k: 0 for k in Kind})[kind] += 1
-        if kind is not Kind.PAGE and not _answers_a_page(message.text):
+        if kind in (Kind.INFO, Kind.DIGEST) and not _answers_a_page(message.text):
             routine[(day_of(message.at), environment_of(message.text))] += 1
     pages = [m for m, k in kinds if k is Kind.PAGE]
     checks = (
