@@ -64,6 +64,8 @@ class Cloud:
         event = copy.deepcopy(load_event("actions", "status-get"))
         event["queryStringParameters"] = {"token": token}
         event["rawQueryString"] = urlencode(event["queryStringParameters"])
+        # the function URL stamps when it received the request; the page is judged at that time
+        event["requestContext"]["timeEpoch"] = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
         return dict(self.app.lambda_handler(event, FakeLambdaContext()))
 
 
