@@ -22,7 +22,7 @@ from moto import mock_aws
 
 from localcloud.receiver import WebhookReceiver
 from nightshift.actions.http import Request, answer
-from nightshift.actions.token import verify
+from nightshift.actions.token import ActionKind, verify
 from tests.conftest import FakeLambdaContext, load_handler
 from tests.functional.test_scheduler import ACCOUNT, REGION, SCHEDULE, TABLE, TOPIC, Cloud
 from tests.support.nightshift import function_environment
@@ -131,7 +131,7 @@ def test_a_run_in_the_window_warns_once_and_slack_gets_buttons_the_actions_funct
     (slack,) = [r.json for r in receiver.requests if r.destination == "oncall"]
     (block,) = [b for b in slack["blocks"] if b["type"] == "actions"]
     labels = [e["text"]["text"] for e in block["elements"]]
-    assert labels == ["Keep running 1 h", "Keep running until 22:00"]
+    assert labels == ["Keep running 1 h", "Keep running until 22:00", "Stop now"]
     links = [
         u
         for b in slack["blocks"]
@@ -140,7 +140,7 @@ def test_a_run_in_the_window_warns_once_and_slack_gets_buttons_the_actions_funct
         for u in e["text"].split("<")
         if u.startswith(ACTIONS_URL)
     ]
-    assert len(links) == 2
+    assert len(links) == 3
     now = dt.datetime(2026, 11, 20, 17, 31, tzinfo=dt.UTC)
     berlin = ZoneInfo("Europe/Berlin")
     for element, link in zip(block["elements"], links, strict=True):
@@ -160,11 +160,17 @@ def test_a_run_in_the_window_warns_once_and_slack_gets_buttons_the_actions_funct
             lambda token, via: pytest.fail("a GET never acts"),
         )
         assert (shown.status, shown.reason) == (200, "shown")
-    hour, evening = (verify(e["value"], KEY.encode(), now).token for e in block["elements"])
+    hour, evening, stop_now = (
+        verify(e["value"], KEY.encode(), now).token for e in block["elements"]
+    )
     assert hour is not None
     assert evening is not None
+    assert stop_now is not None
     assert hour.until == dt.datetime(2026, 11, 20, 19, 0, tzinfo=dt.UTC)
     assert evening.until == dt.datetime(2026, 11, 20, 22, 0, tzinfo=berlin)
+    # stopped now, until Monday's start (the link itself works 24 h at most)
+    assert stop_now.kind is ActionKind.STOP_NOW
+    assert stop_now.until == dt.datetime(2026, 11, 23, 7, 30, tzinfo=berlin)
 
 
 def test_a_run_before_the_window_says_nothing(cloud: Cloud) -> None:

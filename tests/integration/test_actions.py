@@ -9,7 +9,8 @@ Manager; the Slack app's signing secret is stored as a team would. Each bad requ
 status and change nothing: tags, state table and ops topic.
 
 The end-to-end tests below (`e2e`) take the link or button from a real message instead: message
--> click -> effect -> report, for every action a message offers (docs/actions.md).
+-> click -> effect -> report, for every action a message offers (docs/actions.md): keep running
+and stop now from the heads-up, start now from the stop report, snooze, rollback, approve.
 """
 
 from __future__ import annotations
@@ -361,16 +362,78 @@ def e2e(actions: Actions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield made
 
 
-def test_a_heads_up_link_keeps_the_schedule_running_and_the_stop_skips_it(
-    e2e: EndToEnd,
-) -> None:
-    actions = e2e.actions
+def _untag(actions: Actions) -> None:
+    """Remove the web service's override (earlier tests', or this one's when it is done)."""
     ecs = actions.stack.endpoint.client("ecs")
-    ecs.untag_resource(resourceArn=actions.web, tagKeys=["nightshift:override"])  # earlier tests'
+    ecs.untag_resource(resourceArn=actions.web, tagKeys=["nightshift:override"])
+
+
+def _desired(actions: Actions) -> int:
+    ecs = actions.stack.endpoint.client("ecs")
+    (service,) = ecs.describe_services(cluster="actions-it", services=["actions-web"])["services"]
+    return int(service["desiredCount"])
+
+
+@pytest.fixture(scope="module")
+def heads_up(e2e: EndToEnd) -> dict[str, Any]:
+    """The heads-up before today's stop, as chat got it: sent once per stop, so the tests that
+    click its actions share it."""
+    _untag(e2e.actions)
     e2e.fresh()
     result = e2e.fire("SchedulerFunctionReconcile", dt.datetime.now(dt.UTC))
     assert any(i["action"] == "heads-up" for i in result["items"]), result["summary"]
-    message = e2e.message_with(f"heads-up: {SCHEDULE} stops at")
+    return e2e.message_with(f"heads-up: {SCHEDULE} stops at")
+
+
+def test_a_heads_ups_stop_now_link_parks_the_schedule_until_its_next_start(
+    e2e: EndToEnd, heads_up: dict[str, Any]
+) -> None:
+    actions = e2e.actions
+    assert _desired(actions) == 1
+    e2e.fresh()
+    assert "Stop now" in [b.label for b in buttons_in(heads_up)]
+    (link,) = [link for link in links_in(heads_up) if link.label == "Stop now"]
+
+    try:
+        clicked = click(link.url)
+
+        assert clicked.page.status == 200
+        assert f"stop schedule {SCHEDULE} now and keep it stopped until" in clicked.page.text
+        assert clicked.done is not None
+        assert clicked.done.status == 200, clicked.done.text
+        next_start = e2e.stop - STOP_IN - dt.timedelta(hours=2) + dt.timedelta(days=1)
+        override = actions.tags()[actions.web]["nightshift:override"]
+        assert override.startswith("stopped-until=")
+        assert dt.datetime.fromisoformat(override.split("=", 1)[1]) == next_start
+        assert "nightshift:override" not in actions.tags()[actions.prod]
+        (report,) = e2e.action_reports()
+        assert f"schedule {SCHEDULE} stopped, until" in report
+        assert ", via a link" in report
+        # the scheduler's next run, before the scheduled stop, parks it as the override says
+        # (this test runs before the others fire the scheduler past the stop: a run is never
+        # older than the last one)
+        parked = e2e.fire("SchedulerFunctionReconcile", dt.datetime.now(dt.UTC))
+        (web,) = [i for i in parked["items"] if i["resource"] == actions.web]
+        assert (web["action"], web["outcome"]) == ("stop", "done"), web
+        assert "override" in web["reason"], web
+        assert _desired(actions) == 0
+        (prod,) = [i for i in parked["items"] if i["resource"] == actions.prod]
+        assert prod["outcome"] != "done", prod
+    finally:
+        _untag(actions)
+    # without the override the scheduler starts it again from its parked record: running, as
+    # the keep-running test below expects
+    e2e.fire("SchedulerFunctionReconcile", dt.datetime.now(dt.UTC))
+    assert _desired(actions) == 1
+
+
+def test_a_heads_up_link_keeps_the_schedule_running_and_the_stop_skips_it(
+    e2e: EndToEnd, heads_up: dict[str, Any]
+) -> None:
+    actions = e2e.actions
+    ecs = actions.stack.endpoint.client("ecs")
+    e2e.fresh()
+    message = heads_up
     (link,) = [link for link in links_in(message) if link.label == "Keep running 1 h"]
     assert "Keep running 1 h" in [b.label for b in buttons_in(message)]
 
@@ -401,6 +464,45 @@ def test_a_heads_up_link_keeps_the_schedule_running_and_the_stop_skips_it(
     assert again is not None
     assert again.status == 409
     assert e2e.action_reports() == []
+
+
+def test_a_stop_reports_start_now_link_starts_the_schedule_again(e2e: EndToEnd) -> None:
+    actions = e2e.actions
+    _untag(actions)  # the heads-up test's: nothing holds the web service running now
+    e2e.fresh()
+    stopped_at = e2e.stop + dt.timedelta(minutes=2)
+    stopped = e2e.fire("SchedulerFunctionReconcile", stopped_at)
+    (web,) = [i for i in stopped["items"] if i["resource"] == actions.web]
+    assert (web["action"], web["outcome"]) == ("stop", "done"), web
+    assert _desired(actions) == 0
+    message = e2e.message_with("Start now for 1 h")
+    assert "stopped" in format_chat_message(message)
+    assert "Start now for 1 h" in [b.label for b in buttons_in(message)]
+    (link,) = [link for link in links_in(message) if link.label == "Start now for 1 h"]
+
+    try:
+        clicked = click(link.url)
+
+        assert clicked.page.status == 200
+        assert f"start schedule {SCHEDULE} now and keep it running until" in clicked.page.text
+        assert clicked.done is not None
+        assert clicked.done.status == 200, clicked.done.text
+        until = stopped_at + dt.timedelta(hours=1)  # an hour from the stop report
+        override = actions.tags()[actions.web]["nightshift:override"]
+        assert override.startswith("running-until=")
+        assert dt.datetime.fromisoformat(override.split("=", 1)[1]) == until
+        assert "nightshift:override" not in actions.tags()[actions.prod]
+        (report,) = e2e.action_reports()
+        assert f"schedule {SCHEDULE} started, running until" in report
+        assert f"{until:%H:%M}" in report
+        assert ", via a link" in report
+        # the scheduler's next run obeys the override: the web service runs again
+        started = e2e.fire("SchedulerFunctionReconcile", stopped_at + dt.timedelta(minutes=1))
+        (web,) = [i for i in started["items"] if i["resource"] == actions.web]
+        assert (web["action"], web["outcome"]) == ("start", "done"), web
+        assert _desired(actions) == 1
+    finally:
+        _untag(actions)
 
 
 def test_a_down_checks_snooze_link_silences_it_for_an_hour(e2e: EndToEnd) -> None:

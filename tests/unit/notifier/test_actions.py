@@ -61,15 +61,48 @@ def test_links_never_outlive_24_hours() -> None:
     assert rollback.expires == dt.datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
 
 
-def test_a_stop_offers_starting_again_once_per_schedule() -> None:
+def test_a_heads_up_offers_stopping_now_until_the_next_start() -> None:
+    item = heads_up()
+    item = replace(item, details={**item.details, "starts_at": "2026-12-07T06:30:00+00:00"})
+    found = actions.offers(report("scheduler", item), {"office-hours": BERLIN})
+    assert [o.label for o in found] == [
+        "Keep running 1 h",
+        "Keep running until 22:00",
+        "Stop now",
+    ]
+    stop_now = found[-1]
+    assert (stop_now.kind, stop_now.target) == (ActionKind.STOP_NOW, "office-hours")
+    # held stopped until Monday's start; the link itself still works 24 h at most
+    assert stop_now.until == dt.datetime(2026, 12, 7, 6, 30, tzinfo=UTC)
+    assert stop_now.expires == dt.datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
+    assert "starts at 07:30 CET" in stop_now.reason
+
+
+def test_no_stop_now_without_a_next_start_or_once_the_stop_has_come() -> None:
+    assert ActionKind.STOP_NOW not in {
+        o.kind for o in actions.offers(report("scheduler", heads_up()))
+    }
+    late = replace(
+        heads_up("2026-12-04T17:30:00+00:00"),
+        details={
+            "schedule": "office-hours",
+            "stops_at": "2026-12-04T17:30:00+00:00",
+            "starts_at": "2026-12-05T06:30:00+00:00",
+        },
+    )
+    assert ActionKind.STOP_NOW not in {o.kind for o in actions.offers(report("scheduler", late))}
+
+
+def test_a_stop_offers_starting_now_once_per_schedule() -> None:
     found = actions.offers(report("scheduler", stop(), stop(), stop("nights")))
-    assert [(o.target, o.label) for o in found] == [
-        ("office-hours", "Start again 1 h"),
-        ("office-hours", "Start again until 22:00"),
-        ("nights", "Start again 1 h"),
-        ("nights", "Start again until 22:00"),
+    assert [(o.kind, o.target, o.label) for o in found] == [
+        (ActionKind.START_NOW, "office-hours", "Start now for 1 h"),
+        (ActionKind.START_NOW, "office-hours", "Start now until 22:00"),
+        (ActionKind.START_NOW, "nights", "Start now for 1 h"),
+        (ActionKind.START_NOW, "nights", "Start now until 22:00"),
     ]
     assert found[0].until == dt.datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
+    assert "it can be started now" in found[0].reason
 
 
 def test_a_failed_stop_or_a_start_offers_nothing() -> None:

@@ -60,6 +60,9 @@ def test_names_only_what_the_stop_will_park() -> None:
         "heads-up",
         "2026-11-20T18:00:00+00:00",
     )
+    # the next start after Friday's stop is Monday 07:30 CET: what "Stop now" holds until
+    assert heads_up.starts_at == dt.datetime(2026, 11, 23, 6, 30, tzinfo=dt.UTC)
+    assert item.details["starts_at"] == "2026-11-23T06:30:00+00:00"
 
 
 def test_nothing_when_every_resource_is_held_running_or_the_setting_is_absent() -> None:

@@ -2,8 +2,11 @@
 buttons they become (docs/actions.md, docs/notifications.md).
 
 - a heads-up before a stop (`scheduler`, action `heads-up`): keep the schedule running 1 h past
-  the stop, and until 22:00 local time when that is later;
-- a stop (`scheduler`, action `stop` done): start again for 1 h, and until 22:00 when later;
+  the stop, and until 22:00 local time when that is later (`keep-running`); and stop it now,
+  held stopped until the schedule's next start (`stop-now`, when the heads-up says when that is:
+  its `starts_at`);
+- a stop (`scheduler`, action `stop` done): start now for 1 h, and until 22:00 when later
+  (`start-now`);
 - a canary check down (`canary`, action `probe` failed): snooze the check for 1 h;
 - a redeploy (`redeploy`, action `redeploy` done): roll the service back;
 - a redeploy held for approval (`redeploy`, action `hold-redeploy` with an `approve_url`):
@@ -13,6 +16,14 @@ buttons they become (docs/actions.md, docs/notifications.md).
 Nothing is offered for a dry run (nothing happened) or for production (the actions function
 refuses it anyway). A link expires when its action stops making sense (a timed action's `until`)
 and never later than 24 h after the report.
+
+`start-now` and `keep-running` have the same effect (nightshift.actions.plan.override_value):
+the override tag `running-until=<until>` on the schedule's resources, which the scheduler obeys
+on its next run (within `SchedulerRate`); neither asks the scheduler to act at once. After a stop
+the resources are parked, so what that tag does is start them: the stop report offers
+`start-now`, whose confirmation page and report say so ("started, running until …"), and the
+heads-up, sent while they still run, offers `keep-running`. `stop-now` tags `stopped-until`: the
+next run parks them, and the schedule takes over again at its next start.
 """
 
 from __future__ import annotations
@@ -52,6 +63,7 @@ class Offer:
 def offers(report: Report, zones: Mapping[str, ZoneInfo] | None = None) -> tuple[Offer, ...]:
     """The actions `report` offers; `zones` are the schedules' time zones (UTC when unknown).
 
+    >>> from dataclasses import replace
     >>> from nightshift.report import ReportItem
     >>> item = ReportItem("office-hours", "schedule", "heads-up", Outcome.DONE, "stops soon",
     ...     {"schedule": "office-hours", "stops_at": "2026-12-04T18:00:00+00:00"})
@@ -59,6 +71,10 @@ def offers(report: Report, zones: Mapping[str, ZoneInfo] | None = None) -> tuple
     ...     items=(item,))
     >>> [(o.label, f"{o.until:%H:%M}") for o in offers(report)]
     [('Keep running 1 h', '19:00'), ('Keep running until 22:00', '22:00')]
+    >>> item = replace(item, details={**item.details, "starts_at": "2026-12-05T07:00:00+00:00"})
+    >>> [(o.kind.value, o.label, f"{o.until:%d %H:%M}")
+    ...  for o in offers(replace(report, items=(item,)))][-1]
+    ('stop-now', 'Stop now', '05 07:00')
     """
     if report.dry_run or report.environment.strip().lower() in PRODUCTION:
         return ()
@@ -85,10 +101,11 @@ def _item_offers(
         if action == HEADS_UP and isinstance(item.details.get("stops_at"), str):
             stops = dt.datetime.fromisoformat(item.details["stops_at"])
             why = f"{schedule} stops at {_hhmm(stops, zone)}: it can be kept running"
-            return _keep(schedule, stops, at, zone, "Keep running", why)
+            found = _timed_pair(ActionKind.KEEP_RUNNING, schedule, stops, at, zone, why)
+            return found + _stop_now(schedule, item.details.get("starts_at"), stops, at, zone)
         if action == "stop":
-            why = f"{schedule} was stopped at {_hhmm(at, zone)}: it can be started again"
-            return _keep(schedule, at, at, zone, "Start again", why)
+            why = f"{schedule} was stopped at {_hhmm(at, zone)}: it can be started now"
+            return _timed_pair(ActionKind.START_NOW, schedule, at, at, zone, why)
     if function == "canary" and action == "probe" and item.outcome is Outcome.FAILED:
         until = at + SNOOZE_FOR
         why = f"check {item.resource} is down: its alarm can be silenced for an hour"
@@ -104,19 +121,42 @@ def _item_offers(
     return []
 
 
-def _keep(
-    schedule: str, base: dt.datetime, at: dt.datetime, zone: ZoneInfo, verb: str, why: str
+# each timed pair's labels: for an hour, and until 22:00
+LABELS = {
+    ActionKind.KEEP_RUNNING: ("Keep running 1 h", "Keep running until 22:00"),
+    ActionKind.START_NOW: ("Start now for 1 h", "Start now until 22:00"),
+}
+
+
+def _timed_pair(
+    kind: ActionKind, schedule: str, base: dt.datetime, at: dt.datetime, zone: ZoneInfo, why: str
 ) -> list[Offer]:
-    """Keep running (or start again) 1 h past `base`, and until 22:00 local when that is later."""
+    """Keep running (or start now) 1 h past `base`, and until 22:00 local when that is later."""
+    hour_label, evening_label = LABELS[kind]
     hour = base + KEEP_FOR
-    found = [_timed(ActionKind.KEEP_RUNNING, schedule, f"{verb} 1 h", hour, at, why)]
+    found = [_timed(kind, schedule, hour_label, hour, at, why)]
     local = base.astimezone(zone)
     evening = dt.datetime.combine(local.date(), EVENING, zone)
     if evening > hour:
-        found.append(
-            _timed(ActionKind.KEEP_RUNNING, schedule, f"{verb} until 22:00", evening, at, why)
-        )
+        found.append(_timed(kind, schedule, evening_label, evening, at, why))
     return found
+
+
+def _stop_now(
+    schedule: str, starts_at: object, stops: dt.datetime, at: dt.datetime, zone: ZoneInfo
+) -> list[Offer]:
+    """Stop now, held stopped until the schedule's next start (then the schedule decides); none
+    when the heads-up does not say when that is, or the stop has come already."""
+    if not isinstance(starts_at, str) or not starts_at or stops <= at:
+        return []
+    starts = dt.datetime.fromisoformat(starts_at)
+    if starts <= at:
+        return []
+    why = (
+        f"{schedule} stops at {_hhmm(stops, zone)} and starts at {_hhmm(starts, zone)}: "
+        "it can be stopped now until then"
+    )
+    return [_timed(ActionKind.STOP_NOW, schedule, "Stop now", starts, at, why)]
 
 
 def _timed(

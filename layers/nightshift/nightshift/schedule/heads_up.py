@@ -1,6 +1,6 @@
 """A heads-up before a stop (pure): `schedules.<name>.heads_up_minutes` asks for one message that
-many minutes before the schedule stops its resources, with actions to keep them running
-(nightshift.notify.actions). docs/scheduler.md.
+many minutes before the schedule stops its resources, with actions to keep them running or to
+stop them at once until the next start (nightshift.notify.actions). docs/scheduler.md.
 
 The planner decides it from the tag sweep alone (no describe call): a schedule that runs now
 and stops within its heads-up window, and has resources the stop will park (tagged with the
@@ -38,6 +38,7 @@ class HeadsUp:
     stops_at: dt.datetime  # UTC
     resources: tuple[str, ...]  # ARNs
     reason: str
+    starts_at: dt.datetime | None = None  # UTC: the schedule's next start after the stop
 
     @property
     def key(self) -> str:
@@ -50,6 +51,8 @@ class HeadsUp:
             "stops_at": self.stops_at.astimezone(dt.UTC).isoformat(),
             "resources": list(self.resources),
         }
+        if self.starts_at is not None:  # "Stop now" holds it stopped until then
+            details["starts_at"] = self.starts_at.astimezone(dt.UTC).isoformat()
         return ReportItem(
             self.schedule, KIND, ACTION, Outcome.DONE, self.reason, MappingProxyType(details)
         )
@@ -108,7 +111,9 @@ def plan_heads_ups(
             f"{name} stops {count} at {stop}, in {int(left.total_seconds() // 60)} min "
             f"(heads-up {minutes} min before)"
         )
-        found.append(HeadsUp(name, state.until.astimezone(dt.UTC), parked, reason))
+        after = is_running_at(schedule, state.until)
+        starts = after.until.astimezone(dt.UTC) if after.until and not after.running else None
+        found.append(HeadsUp(name, state.until.astimezone(dt.UTC), parked, reason, starts))
     return tuple(found)
 
 
