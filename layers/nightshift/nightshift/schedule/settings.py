@@ -36,10 +36,12 @@ def schedule_rate(environ: Mapping[str, str] | None = None) -> dt.timedelta:
     datetime.timedelta(seconds=900)
     >>> schedule_rate({})
     datetime.timedelta(seconds=300)
-    >>> schedule_rate({"NIGHTSHIFT_SCHEDULER_RATE": "cron(0 * * * ? *)"})
-    Traceback (most recent call last):
-    ...
-    nightshift.errors.ConfigurationError: environment variable NIGHTSHIFT_SCHEDULER_RATE must be ...
+    >>> try:
+    ...     schedule_rate({"NIGHTSHIFT_SCHEDULER_RATE": "cron(0 * * * ? *)"})
+    ... except ConfigurationError as exc:
+    ...     print(exc)
+    environment variable NIGHTSHIFT_SCHEDULER_RATE must be a rate of minutes like
+    rate(5 minutes), got 'cron(0 * * * ? *)'
     """
     text = optional(RATE_VARIABLE, environ)
     if text is None:
