@@ -25,7 +25,7 @@ from nightshift.library_logs import quiet_library_loggers
 from nightshift.schedule.events import ScheduledTrigger
 from nightshift.schedule.report import policy_failure_report
 from nightshift.schedule.service import Scheduler
-from nightshift.schedule.settings import SchedulerConfig, settings_from_environ
+from nightshift.schedule.settings import SchedulerConfig, schedule_rate, settings_from_environ
 from nightshift.tracing import traced_handler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
@@ -61,7 +61,11 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
                 scheduler()
                 if hub
                 else targeted_scheduler(
-                    policy(), settings(), clients(), context.invoked_function_arn
+                    policy(),
+                    settings(),
+                    clients(),
+                    context.invoked_function_arn,
+                    schedule_rate(),
                 )
             )
     except PolicyError:

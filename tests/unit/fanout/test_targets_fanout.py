@@ -118,7 +118,9 @@ def test_no_more_targets_are_worked_at_once_than_the_bound(bound: int) -> None:
     assert peak[0] == bound
 
 
-@pytest.mark.parametrize("module", ["nightshift.fanout.plan", "nightshift.policy.model"])
+@pytest.mark.parametrize(
+    "module", ["nightshift.fanout.plan", "nightshift.fanout.order", "nightshift.policy.model"]
+)
 def test_the_docstring_examples_hold(module: str) -> None:
     import doctest
     import importlib

@@ -4,6 +4,7 @@ the hub's parking store seen from that target. Used by the handler and `plan-sch
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from nightshift.adapters.parking import ParkedSnapshot, ParkingStore, TargetParkingStore
@@ -18,7 +19,7 @@ from nightshift.adapters.target_sessions import (
 from nightshift.adapters.task_sizes import TaskDefinitionSizes
 from nightshift.fanout import Expansion, WorkItem
 from nightshift.schedule.service import Scheduler
-from nightshift.schedule.settings import SchedulerConfig
+from nightshift.schedule.settings import DEFAULT_RATE, SchedulerConfig
 from nightshift.schedule.targets import TargetedScheduler
 
 if TYPE_CHECKING:
@@ -51,10 +52,15 @@ def scheduler_expansion(
 
 
 def targeted_scheduler(
-    loaded: Policy, settings: CommonSettings, hub: SchedulerClients, function_arn: str
+    loaded: Policy,
+    settings: CommonSettings,
+    hub: SchedulerClients,
+    function_arn: str,
+    rate: dt.timedelta = DEFAULT_RATE,
 ) -> TargetedScheduler:
     """A run across the policy's targets; `function_arn` (the Lambda context's) names the hub's
-    account and Region. Built per run: the spoke roles' credentials are cached for the run."""
+    account and Region; `rate`, how often runs come. Built per run: the spoke roles'
+    credentials are cached for the run."""
     targets = loaded.targets
     assert targets is not None, "targeted_scheduler is for a policy with targets"
     config = SchedulerConfig.from_policy(loaded)
@@ -81,5 +87,5 @@ def targeted_scheduler(
         )
 
     return TargetedScheduler(
-        expansion.items, scheduler_for, targets.max_concurrency, expansion.excluded
+        expansion.items, scheduler_for, targets.max_concurrency, expansion.excluded, rate
     )

@@ -9,6 +9,7 @@ from nightshift.fanout.combine import (
     TargetOutcome,
     combine_outcomes,
 )
+from nightshift.fanout.order import WorkingOrder, working_order
 from nightshift.fanout.plan import Expansion, WorkItem, expand_targets, spoke_role_name
 from nightshift.fanout.runner import FanOutRun, TargetResult, work_targets
 
@@ -21,8 +22,10 @@ __all__ = [
     "TargetOutcome",
     "TargetResult",
     "WorkItem",
+    "WorkingOrder",
     "combine_outcomes",
     "expand_targets",
     "spoke_role_name",
     "work_targets",
+    "working_order",
 ]

@@ -37,7 +37,8 @@ class TargetResult[T]:
 
 @dataclass(frozen=True)
 class FanOutRun[T]:
-    """Every target's result, in the order of the work items."""
+    """Every target's result, in the order of the work items (whatever order they were worked
+    in)."""
 
     results: tuple[TargetResult[T], ...]
 
@@ -56,9 +57,14 @@ class FanOutRun[T]:
 
 
 def work_targets[T](
-    items: Sequence[WorkItem], work: Callable[[WorkItem], T], max_workers: int
+    items: Sequence[WorkItem],
+    work: Callable[[WorkItem], T],
+    max_workers: int,
+    order: Sequence[int] | None = None,
 ) -> FanOutRun[T]:
-    """`work` each item, at most `max_workers` at a time; one item's failure is its own."""
+    """`work` each item, at most `max_workers` at a time, begun in `order` (indices into
+    `items`; None: their own order, `nightshift.fanout.order`); one item's failure is its own.
+    The results are in the items' order."""
 
     def isolated(item: WorkItem) -> TargetResult[T]:
         started = time.monotonic()
@@ -75,5 +81,12 @@ def work_targets[T](
 
     if len(items) <= 1:
         return FanOutRun(tuple(isolated(item) for item in items))
+    begun = list(range(len(items))) if order is None else list(order)
+    if sorted(begun) != list(range(len(items))):
+        raise ValueError(f"order must name each of the {len(items)} items once")
+    results: list[TargetResult[T] | None] = [None] * len(items)
+    # The pool begins its tasks in the order they are submitted (a FIFO queue).
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
-        return FanOutRun(tuple(pool.map(isolated, items)))
+        for index, result in zip(begun, pool.map(isolated, [items[i] for i in begun]), strict=True):
+            results[index] = result
+    return FanOutRun(tuple(r for r in results if r is not None))

@@ -11,33 +11,50 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from nightshift.fanout import FanOutRun, RunHeading, WorkItem, combine_outcomes, work_targets
+from aws_lambda_powertools import Logger
+
+from nightshift.fanout import (
+    FanOutRun,
+    RunHeading,
+    WorkItem,
+    combine_outcomes,
+    work_targets,
+    working_order,
+)
 from nightshift.fanout.combine import TARGET_FAILED
 from nightshift.schedule.events import ScheduledTrigger
 from nightshift.schedule.ports import TimeLeft
 from nightshift.schedule.report import FUNCTION, RunMetric, run_id
 from nightshift.schedule.service import Scheduler, SchedulerOutcome
+from nightshift.schedule.settings import DEFAULT_RATE
 
 __all__ = ["TARGET_FAILED", "TargetedScheduler", "combined_outcome"]
+
+logger = Logger(child=True)
 
 
 @dataclass
 class TargetedScheduler:
     """Answers a run by working every target with `scheduler_for(item)` (a Scheduler built on
-    the target's clients), at most `max_workers` at once."""
+    the target's clients), at most `max_workers` at once, each run beginning at a different
+    target (`nightshift.fanout.order`: none starves when a run cannot work them all)."""
 
     items: Sequence[WorkItem]
     scheduler_for: Callable[[WorkItem], Scheduler]
     max_workers: int
     excluded: Sequence[str] = ()
+    rate: dt.timedelta = DEFAULT_RATE  # how often runs come: tells one run from the next
 
     def answer(
         self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
     ) -> SchedulerOutcome:
+        order = working_order(len(self.items), self.max_workers, trigger.time, self.rate)
+        logger.info("targets ordered", start=order.start, reason=order.reason)
         run = work_targets(
             self.items,
             lambda item: self.scheduler_for(item).answer(trigger, environment, time_left_ms),
             self.max_workers,
+            order.order,
         )
         return combined_outcome(run, self.excluded, trigger, environment)
 
