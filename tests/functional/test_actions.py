@@ -30,9 +30,9 @@ from nightshift.actions.token import ActionKind, new_token, sign
 from tests.conftest import FakeLambdaContext, load_event, load_handler
 from tests.support.nightshift import (
     OpsTopic,
+    actions_environment,
     create_ops_topic,
     create_state_table,
-    function_environment,
 )
 
 REGION = "eu-central-1"
@@ -80,19 +80,15 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cloud]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
+    actions_environment(
         monkeypatch,
-        service="actions",
         policy_file=policy,
         table=TABLE,
         topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}",
+        key_secret=KEY_NAME,
+        slack_secret=SLACK_NAME,
         region=REGION,
-        extra={
-            "NIGHTSHIFT_ACTIONS_SIGNING_KEY_SECRET": KEY_NAME,
-            "NIGHTSHIFT_ACTIONS_SLACK_SECRET": SLACK_NAME,
-            "NIGHTSHIFT_ACTIONS_TIMEZONE": "Europe/Berlin",
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        },
+        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
     )
     with mock_aws():
         create_state_table(boto3.client("dynamodb"), TABLE)

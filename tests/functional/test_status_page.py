@@ -29,7 +29,7 @@ from nightshift.adapters.parking import ParkingStore
 from nightshift.canary.status import CheckState, StatusBoard
 from nightshift.schedule.resources import ParkedRecord, ResourceKind
 from tests.conftest import FakeLambdaContext, load_event, load_handler
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
+from tests.support.nightshift import actions_environment, create_ops_topic, create_state_table
 
 REGION = "eu-central-1"
 TABLE = "nightshift-state"
@@ -73,19 +73,15 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cloud]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
+    actions_environment(
         monkeypatch,
-        service="actions",
         policy_file=policy,
         table=TABLE,
         topic_arn=f"arn:aws:sns:{REGION}:123456789012:{TOPIC}",
+        key_secret=KEY_NAME,
+        slack_secret=SLACK_NAME,
         region=REGION,
-        extra={
-            "NIGHTSHIFT_ACTIONS_SIGNING_KEY_SECRET": KEY_NAME,
-            "NIGHTSHIFT_ACTIONS_SLACK_SECRET": SLACK_NAME,
-            "NIGHTSHIFT_ACTIONS_TIMEZONE": "Europe/Berlin",
-            "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
-        },
+        extra={"POWERTOOLS_METRICS_NAMESPACE": "Nightshift"},
     )
     with mock_aws():
         create_state_table(boto3.client("dynamodb"), TABLE)

@@ -97,3 +97,32 @@ def function_environment(
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     return variables
+
+
+def actions_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    policy_file: Path,
+    table: str,
+    topic_arn: str,
+    key_secret: str,
+    slack_secret: str,
+    region: str = REGION,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """`function_environment` for the actions function: its signing key's and Slack signing
+    secret's names, and its time zone (Europe/Berlin), besides `extra`."""
+    return function_environment(
+        monkeypatch,
+        service="actions",
+        policy_file=policy_file,
+        table=table,
+        topic_arn=topic_arn,
+        region=region,
+        extra={
+            "NIGHTSHIFT_ACTIONS_SIGNING_KEY_SECRET": key_secret,
+            "NIGHTSHIFT_ACTIONS_SLACK_SECRET": slack_secret,
+            "NIGHTSHIFT_ACTIONS_TIMEZONE": "Europe/Berlin",
+            **(extra or {}),
+        },
+    )
