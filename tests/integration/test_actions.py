@@ -569,32 +569,9 @@ def test_a_deployment_messages_slack_button_rolls_the_service_back(e2e: EndToEnd
 def production(e2e: EndToEnd) -> Iterator[str]:
     """A production API on the example app's image, following release tags, approval required:
     a task definition family of its own (the staging backend's revisions stay its own)."""
-    ecs = e2e.actions.stack.endpoint.client("ecs")
-    app = e2e.app
-    current = ecs.describe_task_definition(taskDefinition=app.describe_service()["taskDefinition"])
-    source = current["taskDefinition"]
+    ecs, app = e2e.actions.stack.endpoint.client("ecs"), e2e.app
     family = "actions-it-prod-api"
-    ecs.register_task_definition(
-        family=family,
-        containerDefinitions=source["containerDefinitions"],
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu=source.get("cpu", "256"),
-        memory=source.get("memory", "512"),
-    )
-    arn = ecs.create_service(
-        cluster=app.cluster_name,
-        serviceName=family,
-        taskDefinition=family,
-        desiredCount=1,
-        launchType="FARGATE",
-        tags=[
-            {"key": "Environment", "value": "production"},
-            {"key": "nightshift:redeploy", "value": "release"},
-            {"key": "nightshift:approval", "value": "required"},
-        ],
-    )["service"]["serviceArn"]
-    yield str(arn)
+    yield app.production_twin(family, desired=1)
     ecs.update_service(cluster=app.cluster_name, service=family, desiredCount=0)
     ecs.delete_service(cluster=app.cluster_name, service=family)
 

@@ -108,6 +108,37 @@ class ExampleApp:
         )["services"]
         return dict(service)
 
+    def production_twin(self, name: str, desired: int) -> str:
+        """A production service on the backend's image in the app's cluster, in a task definition
+        family of its own (`name`), following release tags with approval required
+        (`nightshift:redeploy=release`, `nightshift:approval=required`); its ARN."""
+        ecs = self.endpoint.client("ecs")
+        source = ecs.describe_task_definition(
+            taskDefinition=self.describe_service()["taskDefinition"]
+        )
+        definition = source["taskDefinition"]
+        ecs.register_task_definition(
+            family=name,
+            containerDefinitions=definition["containerDefinitions"],
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu=definition.get("cpu", "256"),
+            memory=definition.get("memory", "512"),
+        )
+        made = ecs.create_service(
+            cluster=self.cluster_name,
+            serviceName=name,
+            taskDefinition=name,
+            desiredCount=desired,
+            launchType="FARGATE",
+            tags=[
+                {"key": "Environment", "value": "production"},
+                {"key": "nightshift:redeploy", "value": "release"},
+                {"key": "nightshift:approval", "value": "required"},
+            ],
+        )
+        return str(made["service"]["serviceArn"])
+
     def push_image(
         self, tag: str | None, *, at: dt.datetime | None = None, content: bytes | None = None
     ) -> tuple[str, dict[str, Any]]:

@@ -151,29 +151,7 @@ def _production_twin(cloud: DemoCloud) -> str:
     active = [s for s in found["services"] if s.get("status") == "ACTIVE"]
     if active:
         return str(active[0]["serviceArn"])
-    source = ecs.describe_task_definition(taskDefinition=app.describe_service()["taskDefinition"])
-    definition = source["taskDefinition"]
-    ecs.register_task_definition(
-        family=PRODUCTION_SERVICE,
-        containerDefinitions=definition["containerDefinitions"],
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu=definition.get("cpu", "256"),
-        memory=definition.get("memory", "512"),
-    )
-    made = ecs.create_service(
-        cluster=app.cluster_name,
-        serviceName=PRODUCTION_SERVICE,
-        taskDefinition=PRODUCTION_SERVICE,
-        desiredCount=2,
-        launchType="FARGATE",
-        tags=[
-            {"key": "Environment", "value": "production"},
-            {"key": "nightshift:redeploy", "value": "release"},
-            {"key": "nightshift:approval", "value": "required"},
-        ],
-    )
-    return str(made["service"]["serviceArn"])
+    return app.production_twin(PRODUCTION_SERVICE, desired=2)
 
 
 def _images(cloud: DemoCloud, service: str) -> list[str]:
