@@ -31,25 +31,24 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.declared import OpsTopic
 from nightshift.adapters.target_sessions import TargetSessions
 from nightshift.fanout import WorkItem
-from tests.conftest import FakeLambdaContext, load_handler
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
 from tests.support.organization import (
-    HUB,
-    forget_accounts,
+    HUB_REGION,
+    OTHER_REGION,
+    PRODUCTION,
+    SANDBOX,
+    STAGING,
+    TABLE,
+    hub,
     in_account,
-    refuse_missing_roles,
+    run_in_hub,
     spoke_role,
 )
 
-HUB_REGION, OTHER_REGION = "eu-central-1", "eu-west-1"
-STAGING, PRODUCTION, SANDBOX = "222222222222", "333333333333", "444444444444"
-TABLE, TOPIC = "nightshift-state", "nightshift-ops-staging"
 ROLE = "nightshift-spoke-pruner-staging"
 RUN_TIME = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 TAGS = [{"Key": "Environment", "Value": "staging"}]
@@ -111,26 +110,9 @@ def organization(
 ) -> Iterator[Organization]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
-        monkeypatch,
-        service="pruner",
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{HUB_REGION}:{HUB}:{TOPIC}",
-        region=HUB_REGION,
-        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "NIGHTSHIFT_PRUNER_DRY_RUN": "false"},
-    )
-    iam_judge.parameters["OrganizationId"] = "o-nightshifttest"
-    forget_accounts()
     answering_locks(monkeypatch)
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the hook below ends with the test
-    with mock_aws():
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]
-            "before-call.sts.AssumeRole", refuse_missing_roles
-        )
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        ops = create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
+    extra = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "NIGHTSHIFT_PRUNER_DRY_RUN": "false"}
+    with hub(monkeypatch, iam_judge, service="pruner", policy=policy, extra=extra) as ops:
         for account in (STAGING, PRODUCTION):
             spoke_role(account, ROLE)
         yield Organization(monkeypatch, ops)
@@ -154,10 +136,7 @@ def answering_locks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    context = FakeLambdaContext(
-        invoked_function_arn=f"arn:aws:lambda:{HUB_REGION}:{HUB}:function:nightshift-pruner"
-    )
-    result: dict[str, Any] = load_handler("pruner").lambda_handler(event, context)
+    result: dict[str, Any] = run_in_hub("pruner", event)
     return result
 
 

@@ -22,24 +22,25 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.declared import OpsTopic
 from nightshift.redeploy.outcome import RedeployIncompleteError
-from tests.conftest import FakeLambdaContext, load_event, load_handler
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
+from tests.conftest import load_event
 from tests.support.organization import (
     HUB,
-    forget_accounts,
+    HUB_REGION,
+    OTHER_REGION,
+    PRODUCTION,
+    SANDBOX,
+    STAGING,
+    TABLE,
+    hub,
     in_account,
-    refuse_missing_roles,
+    run_in_hub,
     spoke_role,
 )
 
-HUB_REGION, OTHER_REGION = "eu-central-1", "eu-west-1"
-STAGING, PRODUCTION, SANDBOX = "222222222222", "333333333333", "444444444444"
-TABLE, TOPIC = "nightshift-state", "nightshift-ops-staging"
 ROLE = "nightshift-spoke-redeploy-staging"
 IMAGE = f"{HUB}.dkr.ecr.{HUB_REGION}.amazonaws.com/todoapp-backend"
 CLUSTER, SERVICE = "todoapp", "api"
@@ -99,11 +100,7 @@ def push(tag: str, digest: str, event_id: str) -> dict[str, Any]:
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    context = FakeLambdaContext(
-        invoked_function_arn=f"arn:aws:lambda:{HUB_REGION}:{HUB}:function:nightshift-redeploy",
-        aws_request_id=event["id"],
-    )
-    result: dict[str, Any] = load_handler("redeploy").lambda_handler(event, context)
+    result: dict[str, Any] = run_in_hub("redeploy", event, request_id=event["id"])
     return result
 
 
@@ -113,24 +110,7 @@ def ops(
 ) -> Iterator[OpsTopic]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
-        monkeypatch,
-        service="redeploy",
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{HUB_REGION}:{HUB}:{TOPIC}",
-        region=HUB_REGION,
-    )
-    iam_judge.parameters["OrganizationId"] = "o-nightshifttest"
-    forget_accounts()
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the hook below ends with the test
-    with mock_aws():
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]
-            "before-call.sts.AssumeRole", refuse_missing_roles
-        )
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        topic = create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
+    with hub(monkeypatch, iam_judge, service="redeploy", policy=policy) as topic:
         for account in (STAGING, PRODUCTION):
             spoke_role(account, ROLE)
         app(STAGING, HUB_REGION, "main")

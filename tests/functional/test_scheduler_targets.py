@@ -28,18 +28,22 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.fleet import Fleet
-from tests.conftest import FakeLambdaContext, load_handler
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
-from tests.support.organization import HUB, forget_accounts, in_account, refuse_missing_roles
+from tests.support.organization import (
+    HUB,
+    HUB_REGION,
+    OTHER_REGION,
+    PRODUCTION,
+    SANDBOX,
+    STAGING,
+    TABLE,
+    hub,
+    in_account,
+    run_in_hub,
+)
 
-HUB_REGION = "eu-central-1"
-OTHER_REGION = "eu-west-1"
-STAGING, PRODUCTION, SANDBOX = "222222222222", "333333333333", "444444444444"
-TABLE, TOPIC = "nightshift-state", "nightshift-ops-staging"
 ROLE = "nightshift-spoke-scheduler-staging"
 SCHEDULE = {"nightshift:schedule": "office-hours", "Environment": "staging"}
 FRIDAY_EVENING = "2026-11-20T18:00:00Z"  # 19:00 CET: office-hours stops
@@ -109,24 +113,8 @@ def organization(
 ) -> Iterator[Organization]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
-        monkeypatch,
-        service="scheduler",
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{HUB_REGION}:{HUB}:{TOPIC}",
-        region=HUB_REGION,
-        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
-    )
-    iam_judge.parameters["OrganizationId"] = "o-nightshifttest"
-    forget_accounts()
-    with mock_aws():
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]
-            "before-call.sts.AssumeRole", refuse_missing_roles
-        )
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
+    extra = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    with hub(monkeypatch, iam_judge, service="scheduler", policy=policy, extra=extra):
         made = Organization()
         for account in (STAGING, PRODUCTION):
             made.spoke_role(account)
@@ -141,10 +129,7 @@ def organization(
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    context = FakeLambdaContext(
-        invoked_function_arn=f"arn:aws:lambda:{HUB_REGION}:{HUB}:function:nightshift-scheduler"
-    )
-    result: dict[str, Any] = load_handler("scheduler").lambda_handler(event, context)
+    result: dict[str, Any] = run_in_hub("scheduler", event)
     return result
 
 

@@ -11,13 +11,73 @@ member account and refuses a missing one.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from moto import mock_aws
 from moto.iam.models import iam_backends
 
+from tests.conftest import FakeLambdaContext, load_handler
+from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
+
+if TYPE_CHECKING:
+    import pytest
+
+    from iamjudge.pytest_plugin import JudgedCalls
+    from localcloud.declared import OpsTopic
+
 HUB = "123456789012"  # moto's default account: the hub
+HUB_REGION, OTHER_REGION = "eu-central-1", "eu-west-1"
+STAGING, PRODUCTION, SANDBOX = "222222222222", "333333333333", "444444444444"
+TABLE, TOPIC = "nightshift-state", "nightshift-ops-staging"
+ORGANIZATION_ID = "o-nightshifttest"
+
+
+@contextmanager
+def hub(
+    monkeypatch: pytest.MonkeyPatch,
+    iam_judge: JudgedCalls,
+    *,
+    service: str,
+    policy: Path,
+    extra: Mapping[str, str] | None = None,
+) -> Iterator[OpsTopic]:
+    """The hub's account under moto for one test of `service` with the policy file `policy`:
+    the function's environment, its state table and ops topic (yielded), the hub's stack in an
+    organization (for the IAM judge), and AWS's refusal of AssumeRole on a missing spoke role."""
+    function_environment(
+        monkeypatch,
+        service=service,
+        policy_file=policy,
+        table=TABLE,
+        topic_arn=f"arn:aws:sns:{HUB_REGION}:{HUB}:{TOPIC}",
+        region=HUB_REGION,
+        extra=extra,
+    )
+    iam_judge.parameters["OrganizationId"] = ORGANIZATION_ID
+    forget_accounts()
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the hook below ends with the test
+    with mock_aws():
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]
+            "before-call.sts.AssumeRole", refuse_missing_roles
+        )
+        create_state_table(boto3.client("dynamodb"), TABLE)
+        yield create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
+
+
+def run_in_hub(service: str, event: dict[str, Any], request_id: str | None = None) -> Any:
+    """`service`'s handler invoked by `event` as the hub's function `nightshift-<service>`."""
+    context = FakeLambdaContext(
+        invoked_function_arn=f"arn:aws:lambda:{HUB_REGION}:{HUB}:function:nightshift-{service}"
+    )
+    if request_id is not None:
+        context.aws_request_id = request_id
+    return load_handler(service).lambda_handler(event, context)
 
 
 def spoke_role(account: str, name: str) -> None:
