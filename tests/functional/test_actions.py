@@ -22,27 +22,17 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from localcloud.fleet import Fleet, SessionClients
 from nightshift.actions.slack import signature
 from nightshift.actions.token import ActionKind, new_token, sign
 from tests.conftest import FakeLambdaContext, load_event, load_handler
-from tests.support.nightshift import (
-    OpsTopic,
-    actions_environment,
-    create_ops_topic,
-    create_state_table,
-)
+from tests.support.nightshift import ACTIONS_KEY as KEY
+from tests.support.nightshift import ACTIONS_SLACK_SECRET as SLACK_SECRET
+from tests.support.nightshift import ACTIONS_TABLE as TABLE
+from tests.support.nightshift import OpsTopic, actions_account
 
 REGION = "eu-central-1"
-ACCOUNT = "123456789012"
-TABLE = "nightshift-state"
-TOPIC = "nightshift-ops-staging"
-KEY = "k3y" * 20
-SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-KEY_NAME = "nightshift/actions-staging-signing-key"
-SLACK_NAME = "nightshift/actions-staging-slack-signing-secret"
 SCHEDULE = {"nightshift:schedule": "office-hours", "nightshift:redeploy": "todoapp:main"}
 POLICY = "version: 1\nprotect: {tag: Environment, values: [production, prod]}\n"
 
@@ -80,22 +70,8 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cloud]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    actions_environment(
-        monkeypatch,
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}",
-        key_secret=KEY_NAME,
-        slack_secret=SLACK_NAME,
-        region=REGION,
-        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
-    )
-    with mock_aws():
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        ops = create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
-        secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name=KEY_NAME, SecretString=KEY)
-        secrets.create_secret(Name=SLACK_NAME, SecretString=SLACK_SECRET)
+    extra = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    with actions_account(monkeypatch, policy, extra=extra) as ops:
         fleet = Fleet(SessionClients(REGION))
         web = fleet.ecs_service("todoapp", "web", 2, None, SCHEDULE)
         prod = fleet.ecs_service(

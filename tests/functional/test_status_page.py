@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from localcloud.fleet import Fleet, SessionClients
 from nightshift.actions.token import ActionKind, new_token, sign
@@ -29,14 +28,11 @@ from nightshift.adapters.parking import ParkingStore
 from nightshift.canary.status import CheckState, StatusBoard
 from nightshift.schedule.resources import ParkedRecord, ResourceKind
 from tests.conftest import FakeLambdaContext, load_event, load_handler
-from tests.support.nightshift import actions_environment, create_ops_topic, create_state_table
+from tests.support.nightshift import ACTIONS_KEY as KEY
+from tests.support.nightshift import ACTIONS_TABLE as TABLE
+from tests.support.nightshift import actions_account
 
 REGION = "eu-central-1"
-TABLE = "nightshift-state"
-TOPIC = "nightshift-ops-staging"
-KEY = "k3y" * 20
-KEY_NAME = "nightshift/actions-staging-signing-key"
-SLACK_NAME = "nightshift/actions-staging-slack-signing-secret"
 TAGS = {"nightshift:schedule": "office-hours"}
 POLICY = """\
 version: 1
@@ -73,20 +69,8 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cloud]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    actions_environment(
-        monkeypatch,
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{REGION}:123456789012:{TOPIC}",
-        key_secret=KEY_NAME,
-        slack_secret=SLACK_NAME,
-        region=REGION,
-        extra={"POWERTOOLS_METRICS_NAMESPACE": "Nightshift"},
-    )
-    with mock_aws():
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
-        boto3.client("secretsmanager").create_secret(Name=KEY_NAME, SecretString=KEY)
+    extra = {"POWERTOOLS_METRICS_NAMESPACE": "Nightshift"}
+    with actions_account(monkeypatch, policy, slack=False, extra=extra):
         fleet = Fleet(SessionClients(REGION))
         web = fleet.ecs_service("todoapp", "web", 0, None, TAGS)
         until = (NOW + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")

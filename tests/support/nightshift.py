@@ -17,9 +17,13 @@ only tests need, the environment set for one test through pytest's monkeypatch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import boto3
+from moto import mock_aws
 
 from localcloud.declared import (
     FAKE_CREDENTIALS,
@@ -126,3 +130,40 @@ def actions_environment(
             **(extra or {}),
         },
     )
+
+
+ACTIONS_TABLE, ACTIONS_TOPIC = "nightshift-state", "nightshift-ops-staging"
+ACTIONS_KEY = "k3y" * 20
+ACTIONS_KEY_NAME = "nightshift/actions-staging-signing-key"
+ACTIONS_SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ACTIONS_SLACK_NAME = "nightshift/actions-staging-slack-signing-secret"
+
+
+@contextmanager
+def actions_account(
+    monkeypatch: pytest.MonkeyPatch,
+    policy_file: Path,
+    *,
+    slack: bool = True,
+    extra: Mapping[str, str] | None = None,
+) -> Iterator[OpsTopic]:
+    """The actions function's account under moto for one test: its environment
+    (`actions_environment`), the state table, the ops topic (yielded), the signing key's secret
+    and, with `slack`, the Slack signing secret's."""
+    actions_environment(
+        monkeypatch,
+        policy_file=policy_file,
+        table=ACTIONS_TABLE,
+        topic_arn=f"arn:aws:sns:{REGION}:123456789012:{ACTIONS_TOPIC}",
+        key_secret=ACTIONS_KEY_NAME,
+        slack_secret=ACTIONS_SLACK_NAME,
+        extra=extra,
+    )
+    with mock_aws():
+        create_state_table(boto3.client("dynamodb"), ACTIONS_TABLE)
+        ops = create_ops_topic(boto3.client("sns"), boto3.client("sqs"), ACTIONS_TOPIC)
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(Name=ACTIONS_KEY_NAME, SecretString=ACTIONS_KEY)
+        if slack:
+            secrets.create_secret(Name=ACTIONS_SLACK_NAME, SecretString=ACTIONS_SLACK_SECRET)
+        yield ops
