@@ -45,7 +45,7 @@ from bench.cloud import BenchCloud
 from bench.fleets import ACCOUNT, REGION, OrganizationFleet
 from bench.scale import LAMBDA_LIMIT_S, SCHEDULE_RATE, function_timeout, scheduled_fleet
 from bench.scheduler_vs_custodian import FULL_STOP, NIGHTSHIFT_POLICY, STEADY
-from bench.tools import run_nightshift
+from bench.tools import run_scheduler
 from nightshift.schedule.service import DEADLINE_RESERVE_MS
 
 ACCOUNTS = 50
@@ -230,18 +230,7 @@ def scheduler_run(
     policy: Path,
     budget: int,
 ) -> dict[str, Any]:
-    run = run_nightshift(
-        cloud,
-        label,
-        "scheduler",
-        {"time": moment.isoformat().replace("+00:00", "Z")},
-        {
-            "NIGHTSHIFT_POLICY_FILE": str(policy),
-            "NIGHTSHIFT_STATE_TABLE": nightshift["table"],
-            "NIGHTSHIFT_OPS_TOPIC_ARN": nightshift["topic"],
-        },
-        budget_seconds=budget,
-    )
+    run = run_scheduler(cloud, label, moment, nightshift, policy, budget_seconds=budget)
     report = run.outcome.pop("report") or {}
     inventory = cloud.organization_inventory(fleet)
     scopes = run.server.get("scopes", {})

@@ -48,7 +48,7 @@ from bench.cloud import BenchCloud
 from bench.fleets import PRODUCTION, STAGING, ScheduledFleet, SnapshotFleet
 from bench.pruner_vs_custodian import floor_seconds
 from bench.scheduler_vs_custodian import FULL_STOP, NIGHTSHIFT_POLICY, STEADY
-from bench.tools import ROOT, ToolRun, metered, run_nightshift
+from bench.tools import ROOT, ToolRun, metered, run_scheduler
 from localcloud.declared import template_resource
 
 SCHEDULER_SIZES = (1000, 3000, 10000)
@@ -137,18 +137,7 @@ def scheduler_run(
     budget: int,
     policy: Path,
 ) -> dict[str, Any]:
-    run = run_nightshift(
-        cloud,
-        label,
-        "scheduler",
-        {"time": moment.isoformat().replace("+00:00", "Z")},
-        {
-            "NIGHTSHIFT_POLICY_FILE": str(policy),
-            "NIGHTSHIFT_STATE_TABLE": nightshift["table"],
-            "NIGHTSHIFT_OPS_TOPIC_ARN": nightshift["topic"],
-        },
-        budget_seconds=budget,
-    )
+    run = run_scheduler(cloud, label, moment, nightshift, policy, budget_seconds=budget)
     report = run.outcome.pop("report") or {}
     after = cloud.fleet_inventory()
     return _run_json(run) | {

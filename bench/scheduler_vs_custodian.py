@@ -30,7 +30,7 @@ from typing import Any
 from bench import emit_results
 from bench.cloud import BenchCloud
 from bench.fleets import ScheduledFleet
-from bench.tools import CUSTODIAN, NIGHTSHIFT, ROOT, ToolRun, run_custodian, run_nightshift
+from bench.tools import CUSTODIAN, NIGHTSHIFT, ROOT, ToolRun, run_custodian, run_scheduler
 
 NIGHTSHIFT_POLICY = ROOT / "bench" / "policies" / "scheduler.yaml"
 CUSTODIAN_POLICY = ROOT / "bench" / "c7n" / "offhours.yml"
@@ -49,17 +49,7 @@ def tool_runs(cloud: BenchCloud, tool: str, fleet: ScheduledFleet, rep: int) -> 
     for name, moment in RUNS.items():
         label = f"{name} #{rep + 1}"
         if tool == NIGHTSHIFT:
-            run = run_nightshift(
-                cloud,
-                label,
-                "scheduler",
-                {"time": moment.isoformat().replace("+00:00", "Z")},
-                {
-                    "NIGHTSHIFT_POLICY_FILE": str(NIGHTSHIFT_POLICY),
-                    "NIGHTSHIFT_STATE_TABLE": nightshift["table"],
-                    "NIGHTSHIFT_OPS_TOPIC_ARN": nightshift["topic"],
-                },
-            )
+            run = run_scheduler(cloud, label, moment, nightshift, NIGHTSHIFT_POLICY)
             report = run.outcome.pop("report") or {}
             run.outcome["report_totals"] = report.get("totals", {})
             run.outcome["report_errors"] = report.get("errors", [])

@@ -117,6 +117,31 @@ def run_nightshift(
     )
 
 
+def run_scheduler(
+    cloud: BenchCloud,
+    label: str,
+    moment: dt.datetime,
+    nightshift: dict[str, str],
+    policy: Path,
+    *,
+    budget_seconds: float = 900,
+) -> ToolRun:
+    """The scheduler's run at `moment` (its EventBridge event's `time`) with `policy`, against
+    the Nightshift resources `nightshift` (`BenchCloud.create_nightshift`)."""
+    return run_nightshift(
+        cloud,
+        label,
+        "scheduler",
+        {"time": moment.isoformat().replace("+00:00", "Z")},
+        {
+            "NIGHTSHIFT_POLICY_FILE": str(policy),
+            "NIGHTSHIFT_STATE_TABLE": nightshift["table"],
+            "NIGHTSHIFT_OPS_TOPIC_ARN": nightshift["topic"],
+        },
+        budget_seconds=budget_seconds,
+    )
+
+
 def run_floor(
     cloud: BenchCloud, label: str, ebs: list[str], rds: list[str], *, threads: int
 ) -> ToolRun:
