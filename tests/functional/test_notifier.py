@@ -175,6 +175,24 @@ def test_a_member_accounts_alarm_event_pages_with_its_account_and_region_then_re
     assert "UNRECOGNISED" not in json.dumps([page, resolved])
 
 
+def test_the_policys_targets_name_the_member_account_an_alarm_event_comes_from(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    targets = """
+targets:
+  accounts:
+    - {account: "222222222222", name: staging, regions: [eu-central-1, eu-west-1]}
+    - {account: "333333333333", name: prod-eu, production: true}
+"""
+    (tmp_path / "nightshift.yaml").write_text(POLICY + targets, encoding="utf-8")
+
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-event-metric"))
+
+    (page,) = slack_requests(receiver)
+    fields = [f["text"] for block in page["blocks"] for f in block.get("fields", ())]
+    assert fields[0] == "*Account*\nstaging (222222222222)"
+
+
 def test_an_alarm_that_notifies_the_topic_and_sends_its_event_pages_once(
     notifier: ModuleType, receiver: WebhookReceiver
 ) -> None:
