@@ -13,6 +13,7 @@ from nightshift.notify.events import Inbound
 from nightshift.notify.model import Notification, Severity, Source, State
 from nightshift.notify.sources import parse
 from nightshift.notify.suppression import decide
+from tests.conftest import REFERENCE
 
 from .fixtures import envelope, notification
 
@@ -29,6 +30,16 @@ def parsed(document: dict[str, Any]) -> Notification:
 
 def facts(n: Notification) -> dict[str, str]:
     return {fact.label: fact.value for fact in n.facts}
+
+
+@pytest.mark.parametrize("kind", ["metric", "metric-math", "anomaly-band", "composite"])
+def test_each_fixture_carries_its_reference_event_as_eventbridge_publishes_it(kind: str) -> None:
+    reference = json.loads(
+        (REFERENCE / f"eventbridge-cloudwatch-alarm-{kind}.json").read_text(encoding="utf-8")
+    )
+
+    assert event(f"cloudwatch-alarm-event-{kind}") == reference
+    assert "Subject" not in envelope(f"cloudwatch-alarm-event-{kind}")  # EventBridge sets none
 
 
 @pytest.mark.parametrize(
