@@ -23,7 +23,12 @@ from nightshift.library_logs import quiet_library_loggers
 from nightshift.notify.events import QueuedMessage, check_sqs_batch
 from nightshift.notify.ports import ActionLinks
 from nightshift.notify.service import Notifier, Tally, counted
-from nightshift.notify.settings import NotifierSettings, notify_policy, schedule_zones
+from nightshift.notify.settings import (
+    NotifierSettings,
+    named_accounts,
+    notify_policy,
+    schedule_zones,
+)
 from nightshift.tracing import traced_handler, traced_method
 from nightshift.trigger import ScheduledTrigger
 
@@ -61,6 +66,7 @@ def notifier() -> Notifier:
         email.EmailTopic(),
         environment=settings.environment,
         action_links=links,
+        accounts=named_accounts(deployed),
     )
 
 

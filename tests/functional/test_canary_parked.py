@@ -252,3 +252,46 @@ def test_override_keeping_staging_up_makes_the_check_live_again(stack, staging, 
     assert backend(live)["details"]["phase"] == "live"
     assert backend(live)["details"]["time_to_healthy_s"] == 360
     assert values(stack)["Success"] == 1.0
+
+
+STAGING_ACCOUNT, STAGING_REGION = "222222222222", "eu-west-1"
+STAGING_SERVICE = f"arn:aws:ecs:{STAGING_REGION}:{STAGING_ACCOUNT}:service/todoapp/{SERVICE_NAME}"
+
+
+@pytest.mark.parametrize(
+    ("where", "phase"),
+    [
+        ({"account": STAGING_ACCOUNT, "region": STAGING_REGION}, "parked"),
+        ({"account": STAGING_ACCOUNT}, "parked"),
+        ({"account": "123456789012"}, "live"),  # the hub's own: staging's record is not its
+        ({"region": REGION}, "live"),
+    ],
+)
+def test_a_check_of_a_target_account_is_parked_by_that_targets_records_only(
+    stack, app, where, phase
+):
+    # Hub and spoke: the hub's scheduler parked staging's service in a member account and Region
+    # and keeps the record in the hub's table, keyed by the service's ARN.
+    depends_on = {"schedule": "office-hours", **where}
+    document = {
+        "version": 1,
+        "schedules": {"office-hours": OFFICE_HOURS},
+        "canaries": [check("backend", app.url(), depends_on=depends_on)],
+    }
+    stack.policy_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    parking = ParkingStore(stack.table, boto3.client("dynamodb", region_name=REGION))
+    record = ParkedRecord(
+        STAGING_SERVICE,
+        ResourceKind.ECS_SERVICE,
+        dt.datetime.fromisoformat(berlin(0, 19, 0)),
+        "office-hours",
+        Capacity(2, 1, 4),
+    )
+    with as_scheduler():
+        assert parking.park(record)
+    app.answer(app.server_error())
+
+    evening = stack.run_at(berlin(0, 19, 1))
+
+    assert backend(evening)["details"].get("phase") == phase
+    assert evening["totals"]["checks_down_count"] == (0 if phase == "parked" else 1)

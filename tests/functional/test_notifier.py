@@ -78,9 +78,13 @@ def slack_requests(receiver: WebhookReceiver) -> list[dict[str, Any]]:
     return [r.json for r in receiver.requests if r.destination == "oncall"]
 
 
-# A new alarm's first verdict is remembered and not posted (docs/notifications.md).
+# A new alarm's first verdict is remembered and not posted (docs/notifications.md), whether it
+# comes as the alarm's SNS message or as EventBridge's state change event (a member account's).
 FIRST_VERDICT = "cloudwatch-alarm-metric-first-verdict"
-POSTED = [name for name in event_names("notifier") if name != FIRST_VERDICT]
+EVENT_FIRST_VERDICT = "cloudwatch-alarm-event-first-verdict"
+POSTED = [
+    name for name in event_names("notifier") if name not in (FIRST_VERDICT, EVENT_FIRST_VERDICT)
+]
 
 
 @pytest.mark.parametrize("name", POSTED)
@@ -136,6 +140,86 @@ def test_a_new_alarms_first_verdict_is_acknowledged_remembered_and_not_posted(
         ":red_circle: ALARM: todoapp-backend-high-cpu",
         ":large_green_circle: RESOLVED: todoapp-backend-high-cpu",
     ]
+
+
+def test_a_member_accounts_alarm_event_pages_with_its_account_and_region_then_resolves(
+    notifier: ModuleType, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The spoke's EventBridge rule in staging (222222222222, eu-west-1) sends the hub's topic
+    # the alarm's state changes: its first verdict, then ALARM, then OK.
+    first = invoke(notifier, load_event("notifier", EVENT_FIRST_VERDICT))
+    assert first == {"batchItemFailures": []}
+    assert receiver.requests == []
+    assert '"NotificationsSuppressed"' in capsys.readouterr().out
+
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-event-metric"))
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-event-metric-ok"))
+
+    page, resolved = slack_requests(receiver)
+    assert page["blocks"][0]["text"]["text"] == ":red_circle: ALARM: todoapp-backend-high-cpu"
+    text = json.dumps(page, ensure_ascii=False)
+    for expected in (
+        "account 222222222222",
+        "eu-west-1",
+        "OK → ALARM",
+        "91.4 vs threshold &gt; 80",
+        "ServiceName=todoapp-backend-service",
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/todoapp-backend-high-cpu",
+    ):
+        assert expected in text
+    assert [r.destination for r in receiver.requests].count("ops") == 2  # critical: Teams too
+    assert resolved["blocks"][0]["text"]["text"] == (
+        ":large_green_circle: RESOLVED: todoapp-backend-high-cpu"
+    )
+    assert "Resolved after" in json.dumps(resolved, ensure_ascii=False)
+    assert "UNRECOGNISED" not in json.dumps([page, resolved])
+
+
+def test_the_policys_targets_name_the_member_account_an_alarm_event_comes_from(
+    notifier: ModuleType, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    targets = """
+targets:
+  accounts:
+    - {account: "222222222222", name: staging, regions: [eu-central-1, eu-west-1]}
+    - {account: "333333333333", name: prod-eu, production: true}
+"""
+    (tmp_path / "nightshift.yaml").write_text(POLICY + targets, encoding="utf-8")
+
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-event-metric"))
+
+    (page,) = slack_requests(receiver)
+    fields = [f["text"] for block in page["blocks"] for f in block.get("fields", ())]
+    assert fields[0] == "*Account*\nstaging (222222222222)"
+
+
+def test_an_alarm_that_notifies_the_topic_and_sends_its_event_pages_once(
+    notifier: ModuleType, receiver: WebhookReceiver
+) -> None:
+    # The same alarm's SNS message (its action is the hub's topic) and its EventBridge event (the
+    # spoke's rule in the hub's own account): one memory, one page.
+    invoke(notifier, load_event("notifier", "cloudwatch-alarm-metric"))
+    sns_alarm = json.loads(
+        json.loads(load_event("notifier", "cloudwatch-alarm-metric")["Records"][0]["body"])[
+            "Message"
+        ]
+    )
+    event = load_event("notifier", "cloudwatch-alarm-event-metric")
+    record = event["Records"][0]
+    envelope = json.loads(record["body"])
+    state_change = json.loads(envelope["Message"])
+    state_change.update(
+        account=sns_alarm["AWSAccountId"],
+        region="eu-central-1",
+        resources=[sns_alarm["AlarmArn"]],
+    )
+    envelope["Message"] = json.dumps(state_change)
+    record["body"] = json.dumps(envelope)
+
+    result = invoke(notifier, event)
+
+    assert result == {"batchItemFailures": []}
+    assert len(slack_requests(receiver)) == 1
 
 
 def test_critical_alarm_also_reaches_teams_as_an_adaptive_card(

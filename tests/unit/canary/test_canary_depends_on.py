@@ -53,6 +53,16 @@ def test_schedule_dependency_is_read_with_its_bound_and_the_policys_schedules():
     assert set(loaded.schedules) == {"office-hours"}
 
 
+def test_schedule_dependency_in_a_target_account_and_region():
+    spec = {"schedule": "office-hours", "account": "222222222222", "region": "eu-west-1"}
+
+    [check] = canary_policy(parse_policy(policy_text(spec))).checks
+
+    assert check.depends_on == Dependency(
+        schedule="office-hours", account="222222222222", region="eu-west-1"
+    )
+
+
 def test_tag_dependency_defaults_to_fifteen_minutes():
     [check] = canary_policy(parse_policy(policy_text({"tags": {"app": "todoapp"}}))).checks
 
@@ -68,6 +78,9 @@ def test_tag_dependency_defaults_to_fifteen_minutes():
         ({"healthy_within_minutes": 10}, "needs exactly one of"),
         ({"schedule": "office-hours", "healthy_within_minutes": 0}, "healthy_within_minutes"),
         ("nothing", "depends_on"),
+        ({"tags": {"app": "x"}, "account": "222222222222"}, "go with `schedule` only"),
+        ({"schedule": "office-hours", "account": "2222"}, "depends_on.account"),
+        ({"schedule": "office-hours", "region": "Ireland"}, "depends_on.region"),
     ],
 )
 def test_a_wrong_dependency_is_a_policy_error_naming_the_field(depends_on, problem):

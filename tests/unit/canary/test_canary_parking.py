@@ -285,6 +285,28 @@ def test_dependency_by_tags_counts_only_the_records_of_its_resources():
     assert (decision.phase, parked.phase) == (Phase.LIVE, Phase.PARKED)
 
 
+def test_a_dependency_in_a_target_account_and_region_counts_only_the_records_parked_there():
+    # Hub and spoke: the hub's table holds every target's parked records, keyed by ARN.
+    staging_west = "arn:aws:ecs:eu-west-1:222222222222:service/todoapp/todoapp-backend"
+    staging_central = "arn:aws:ecs:eu-central-1:222222222222:service/todoapp/todoapp-backend"
+    in_staging_west = Dependency(
+        schedule="office-hours", account="222222222222", region="eu-west-1"
+    )
+    in_staging = Dependency(schedule="office-hours", account="222222222222")
+
+    hub_only = judge(berlin(7, 20), records=(record(),), dependency=in_staging_west)
+    other_region = judge(
+        berlin(7, 20), records=(record(staging_central),), dependency=in_staging_west
+    )
+    parked = judge(berlin(7, 20), records=(record(staging_west),), dependency=in_staging_west)
+    any_region = judge(berlin(7, 20), records=(record(staging_central),), dependency=in_staging)
+    anywhere = judge(berlin(7, 20), records=(record(staging_west),))  # no account: every one's
+
+    assert (hub_only.phase, other_region.phase) == (Phase.LIVE, Phase.LIVE)
+    assert (parked.phase, any_region.phase, anywhere.phase) == (Phase.PARKED,) * 3
+    assert parked.reason.startswith("parked: todoapp-backend (office-hours: outside its periods")
+
+
 def test_unreadable_facts_keep_a_parked_check_parked_and_a_live_one_live():
     parked = judge(berlin(7, 22), facts=None, previous=parked_since(berlin(7, 19), berlin(7, 21)))
     live = judge(berlin(7, 12), facts=None, previous=Watch(Phase.LIVE, berlin(7, 8), berlin(7, 11)))

@@ -204,16 +204,29 @@ def _headers(spec: Mapping[str, Any], source: str, path: str) -> Iterable[Header
 
 
 def _dependency(spec: Any, source: str, path: str) -> Dependency | None:
-    """`depends_on`: {schedule: <name>} or {tags: {...}}, with `healthy_within_minutes`;
+    """`depends_on`: {schedule: <name>} (with the `account` and `region` it parks in, in hub and
+    spoke) or {tags: {...}}, with `healthy_within_minutes`;
     `none` says the check probes nothing a schedule parks. The schema checks the shape, the
     loader that the schedule exists (`reference_mistakes`)."""
     if not isinstance(spec, Mapping):
         return None
     if ("schedule" in spec) == ("tags" in spec):
         raise PolicyError(source, path, "needs exactly one of `schedule` or `tags`")
+    if "tags" in spec and ("account" in spec or "region" in spec):
+        raise PolicyError(
+            source,
+            path,
+            "`account` and `region` go with `schedule` only: resources by tag are looked up in "
+            "the hub's own account and Region",
+        )
     within = dt.timedelta(minutes=int(spec.get("healthy_within_minutes", DEFAULT_MINUTES)))
     if "schedule" in spec:
-        return Dependency(schedule=str(spec["schedule"]), healthy_within=within)
+        return Dependency(
+            schedule=str(spec["schedule"]),
+            healthy_within=within,
+            account=spec.get("account"),
+            region=spec.get("region"),
+        )
     tags = tuple(sorted((str(k), str(v)) for k, v in spec["tags"].items()))
     return Dependency(tags=tags, healthy_within=within)
 

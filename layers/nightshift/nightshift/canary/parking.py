@@ -61,11 +61,36 @@ class Dependency:
     schedule: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     healthy_within: dt.timedelta = DEFAULT_HEALTHY_WITHIN
+    # Hub and spoke: where the schedule's parked resources are (a target's account and Region);
+    # None: every account's, every Region's (the hub's state table holds every target's records).
+    account: str | None = None
+    region: str | None = None
 
     def describe(self) -> str:
+        """>>> Dependency(schedule="office-hours", account="222222222222").describe()
+        'schedule office-hours in account 222222222222'
+        """
         if self.schedule is not None:
-            return f"schedule {self.schedule}"
+            where = [f"account {self.account}"] if self.account else []
+            where += [f"Region {self.region}"] if self.region else []
+            return f"schedule {self.schedule}" + (" in " + ", ".join(where) if where else "")
         return "resources tagged " + ", ".join(f"{k}={v}" for k, v in self.tags)
+
+    def holds(self, arn: str) -> bool:
+        """Whether a resource's ARN is in this dependency's account and Region.
+
+        >>> staging = Dependency(schedule="office-hours", account="222222222222",
+        ...                      region="eu-west-1")
+        >>> staging.holds("arn:aws:ecs:eu-west-1:222222222222:service/todoapp/backend")
+        True
+        >>> staging.holds("arn:aws:ecs:eu-central-1:222222222222:service/todoapp/backend")
+        False
+        """
+        parts = arn.split(":", 5)
+        region, account = (parts[3], parts[4]) if len(parts) == 6 else ("", "")
+        return (self.account is None or account == self.account) and (
+            self.region is None or region == self.region
+        )
 
     @property
     def tag_filter(self) -> tuple[tuple[str, str], ...]:
@@ -231,7 +256,11 @@ def _parked(check: str, now: dt.datetime, previous: Watch | None, reason: str) -
 
 def _records_of(dependency: Dependency, facts: ParkingFacts) -> list[ParkedRecord]:
     if dependency.schedule is not None:
-        return [r for r in facts.records if r.schedule == dependency.schedule]
+        return [
+            r
+            for r in facts.records
+            if r.schedule == dependency.schedule and dependency.holds(r.arn)
+        ]
     tagged = {r.arn for r in facts.resources if dependency.covers(r.tags)}
     return [r for r in facts.records if r.arn in tagged]
 

@@ -14,6 +14,8 @@ Pure (no boto3, no clock, no environment) except `settings` (read by the handler
 - `suppression`: `decide(...)`, repeats within the window and OK after ALARM;
 - `routing`: `NotifyPolicy`, the policy's `notify` section and its routes;
 - `render`: `slack`, `teams`, `email`, each `render(n, details_url=None)`;
+- `accounts`: `named(n, names)`, the member account a message comes from, named by the policy's
+  `targets` (hub and spoke);
 - `console`: AWS console links;
 - `model`: Notification, Fact, Link, Source, State (Severity is `nightshift.report.Severity`).
 """

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from nightshift.errors import DeliveryError, NightshiftError
 from nightshift.notify import actions
+from nightshift.notify.accounts import AccountName, named
 from nightshift.notify.digest import DigestEntry, compose, next_due, plan_digests
 from nightshift.notify.events import QueuedMessage
 from nightshift.notify.model import Notification, Source
@@ -125,12 +126,14 @@ class Notifier:
     email: EmailPublisher
     environment: str = "this environment"  # named in the digest's title
     action_links: ActionLinks | None = None  # None: the actions function is not enabled
+    # The member accounts the policy's targets name (notify.accounts); empty: none named.
+    accounts: Mapping[str, AccountName] = field(default_factory=dict)
 
     def handle(self, message: QueuedMessage) -> Delivery:
         """Deliver one queued message; UndeliveredError when a destination failed, UnroutedError
         when it has none (both leave the record in the queue)."""
         inbound, arrived = message.inbound, message.arrived
-        notification = parse(inbound)
+        notification = named(parse(inbound), self.accounts)
         logger.info(
             "message parsed",
             source=notification.source.value,

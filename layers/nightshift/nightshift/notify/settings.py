@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from nightshift.notify.accounts import AccountName, account_names
 from nightshift.notify.routing import NotifyPolicy
 from nightshift.policy.model import Policy
 from nightshift.settings import CommonSettings
@@ -51,3 +52,13 @@ def schedule_zones(policy: Policy) -> Mapping[str, ZoneInfo]:
     from nightshift.schedule.policy import SchedulerPolicy  # only when actions are enabled
 
     return {name: s.zone for name, s in SchedulerPolicy.from_policy(policy).schedules.items()}
+
+
+def named_accounts(policy: Policy) -> Mapping[str, AccountName]:
+    """The accounts the policy's `targets` name, for the messages of member accounts (their
+    alarms and deployments, sent by the spoke); a policy without `targets` names none and
+    builds none of the targets' classes."""
+    if policy.section("targets") is None:
+        return {}
+    targets = policy.targets
+    return account_names(targets.entries if targets is not None else ())

@@ -2,7 +2,9 @@
 
 Its own module, apart from the policy model, so that a function without targets (the canary,
 the notifier, the actions) builds none of these classes at a cold start
-(tests/unit/test_cold_start.py); `Policy.targets` imports it when asked.
+(tests/unit/test_cold_start.py); `Policy.targets` imports it when asked (the notifier asks at
+its first message when the policy has `targets`, to name the member accounts its messages
+come from: notify.accounts).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from nightshift.notify.model import Notification
 from nightshift.notify.sources import (
     budgets,
     cloudwatch,
+    cloudwatch_event,
     cost_anomaly,
     ecs_deployment,
     nightshift_report,
@@ -27,6 +28,7 @@ __all__ = ["RECOGNISERS", "Message", "Recogniser", "parse"]
 RECOGNISERS: tuple[Recogniser, ...] = (
     nightshift_report.RECOGNISER,
     cloudwatch.RECOGNISER,
+    cloudwatch_event.RECOGNISER,
     ecs_deployment.RECOGNISER,
     cost_anomaly.RECOGNISER,
     budgets.RECOGNISER,
@@ -77,4 +79,6 @@ non-empty string, got int
 
 
 def _known() -> str:
-    return "understood: " + ", ".join(recogniser.source.value for recogniser in RECOGNISERS)
+    # An alarm's SNS message and its EventBridge event are both the source cloudwatch-alarm.
+    sources = dict.fromkeys(recogniser.source.value for recogniser in RECOGNISERS)
+    return "understood: " + ", ".join(sources)

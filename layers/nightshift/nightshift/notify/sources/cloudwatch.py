@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from nightshift.notify.console import Graph, alarm_url, metrics_url
+from nightshift.notify.events import Inbound
 from nightshift.notify.model import Fact, Link, Notification, Severity, Source, State
 from nightshift.notify.render.presentation import shown_time
 from nightshift.notify.sources.message import Message, Recogniser
@@ -118,6 +119,16 @@ def read(message: Message) -> Notification:
     document = message.json_object
     if document is None:
         raise UnreadableMessage("the message is not a JSON object")
+    return alarm_notification(document, message.inbound)
+
+
+def alarm_notification(
+    document: Mapping[str, Any], inbound: Inbound, region: str | None = None
+) -> Notification:
+    """The Notification of an alarm's state change in the SNS message's fields: the one reading
+    of an alarm, which EventBridge's *CloudWatch Alarm State Change* event reaches too
+    (sources.cloudwatch_event turns its fields into these). `region` is where the alarm is when
+    its ARN does not say; without either, the Region of the topic that delivered it."""
     name = required_text(document, "AlarmName")
     new_state = required_text(document, "NewStateValue")
     state = _STATES.get(new_state)
@@ -126,7 +137,7 @@ def read(message: Message) -> Notification:
     old_state = optional_text(document, "OldStateValue")
     reason = optional_text(document, "NewStateReason")
     arn = optional_text(document, "AlarmArn")
-    region = arn_region(arn) or arn_region(message.inbound.topic_arn)
+    region = arn_region(arn) or region or arn_region(inbound.topic_arn)
     partition = arn_partition(arn)
     trigger = optional_mapping(document, "Trigger")
     kind = _kind(document, trigger)
@@ -167,8 +178,8 @@ def read(message: Message) -> Notification:
         facts=tuple(facts),
         links=tuple(links),
         dedup_key=f"cloudwatch-alarm:{arn}" if arn else f"cloudwatch-alarm:{region}:{name}",
-        raw=message.inbound.body,
-        occurred_at=iso_instant(changed) or message.inbound.timestamp,
+        raw=inbound.body,
+        occurred_at=iso_instant(changed) or inbound.timestamp,
         region=region,
         account=optional_text(document, "AWSAccountId") or arn_account(arn),
         previous_state=_STATES.get(old_state or ""),
