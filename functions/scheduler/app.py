@@ -3,8 +3,9 @@
 EventBridge Scheduler invokes it with `{"time": "<aws.scheduler.scheduled-time>"}`; with
 `"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md.
 Its own target queue invokes it with one queued target per message (the SQS engine beyond the
-in-invocation bound, docs/organization.md): a message whose target could not be worked and
-recorded is returned in batchItemFailures, retried, then kept in the dead-letter queue."""
+in-invocation bound, docs/organization.md): a target's failure is its outcome, recorded and
+reported once; a message that could not be worked and recorded fails (the batch of one fails
+the invocation), is retried, then kept in the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -125,8 +126,11 @@ def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str
         message = TargetMessage.from_body(record.body)
         checked_message(message, env, partition)
         logger.append_keys(target=message.item.label, run=message.run)
-        result = work_message(message, scheduler_for, env, context.get_remaining_time_in_millis)
-        combined = record_and_gather(message, result, env, ledger, publisher().publish)
+        try:
+            result = work_message(message, scheduler_for, env, context.get_remaining_time_in_millis)
+            combined = record_and_gather(message, result, env, ledger, publisher().publish)
+        finally:
+            logger.remove_keys(["target", "run"])
         if combined is not None:  # this worker gathered the run: its metrics, once
             for metric in combined.metrics:
                 metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)

@@ -6,8 +6,10 @@ The ledger, under pk `<function>#fanout` (the template's IAM names it):
   and the targets left out; `recorded`, the string set of the target indices whose outcome is
   recorded (added once each, conditionally: a redelivered message never counts twice);
   `published`, set by the one worker that publishes the report;
-- `target#<run id>#<index>`: one target's outcome (JSON), written once.
-Both expire two days later (TTL `expiration`).
+- `target#<run id>#<index>`: one target's outcome (JSON), written once;
+- `open`: the string set of the runs queued and not yet published (the next runs publish one
+  that is overdue, with the targets that never recorded an outcome named).
+The runs and outcomes expire two days later (TTL `expiration`).
 """
 
 from __future__ import annotations
@@ -138,6 +140,29 @@ class FanOutLedger:
             )
         except ConditionFailed:
             logger.info("run already queued: its ledger kept", run=run)
+        self._open_set("ADD", run)
+
+    def _open_set(self, verb: str, run: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": self._pk}, "sk": {"S": "open"}},
+                UpdateExpression=f"{verb} runs :run",
+                ExpressionAttributeValues={":run": {"SS": [run]}},
+            )
+        except ClientError as exc:
+            raise AwsError.from_client_error("UpdateItem", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("UpdateItem", exc) from exc
+
+    def open_runs(self) -> frozenset[str]:
+        """The runs queued and not yet published."""
+        item = self._state.get(self._pk, "open")
+        return frozenset() if item is None else frozenset(item.get("runs", {}).get("SS", []))
+
+    def close_run(self, run: str) -> None:
+        """The run's report is published: no longer open."""
+        self._open_set("DELETE", run)
 
     def record(self, run: str, index: int, outcome: dict[str, Any], at: dt.datetime) -> Recorded:
         """Record target `index`'s outcome (the first one recorded is kept) and count it once."""

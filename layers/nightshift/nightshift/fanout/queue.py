@@ -187,6 +187,28 @@ def gather_due(total: int, recorded: int, counted_now: bool, published: bool) ->
     )
 
 
+OVERDUE = dt.timedelta(hours=1)  # beyond a message's retries: 3 receives x 720 s, and queueing
+
+
+def overdue_runs(
+    open_runs: Iterable[str], now: dt.datetime, after: dt.timedelta = OVERDUE
+) -> tuple[str, ...]:
+    """The queued runs (their ids, which end in their scheduled time) still waiting for a
+    target's outcome `after` their scheduled time: their report is published with what was
+    recorded, the targets without an outcome named.
+
+    >>> now = dt.datetime(2026, 11, 20, 19, 5, tzinfo=dt.UTC)
+    >>> overdue_runs(["scheduler-2026-11-20T18:00:00Z", "scheduler-2026-11-20T19:00:00Z"], now)
+    ('scheduler-2026-11-20T18:00:00Z',)
+    """
+    late = []
+    for run in sorted(open_runs):
+        at = dt.datetime.strptime(run[-20:], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        if now - at >= after:
+            late.append(run)
+    return tuple(late)
+
+
 def outstanding(total: int, recorded: Iterable[int]) -> tuple[int, ...]:
     """The indices of the targets without a recorded outcome.
 

@@ -20,7 +20,13 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from nightshift.fanout import FanOutRun, TargetResult, WorkItem, work_targets
-from nightshift.fanout.queue import TargetMessage, gather_due, outstanding, run_messages
+from nightshift.fanout.queue import (
+    TargetMessage,
+    gather_due,
+    outstanding,
+    overdue_runs,
+    run_messages,
+)
 from nightshift.report import Report
 from nightshift.schedule.events import ScheduledTrigger
 from nightshift.schedule.report import COUNT, FUNCTION, STALE_EVENT, RunMetric, stale_event_report
@@ -69,6 +75,9 @@ class Ledger(Protocol):
         self, run: str, index: int, outcome: dict[str, Any], at: dt.datetime
     ) -> RecordedView: ...
     def claim_publication(self, run: str, at: dt.datetime) -> bool: ...
+    def run(self, run: str) -> RunRecordView | None: ...
+    def open_runs(self) -> frozenset[str]: ...
+    def close_run(self, run: str) -> None: ...
     def release_publication(self, run: str) -> None: ...
     def outcomes(self, run: str) -> dict[int, dict[str, Any]]: ...
 
@@ -144,6 +153,7 @@ class QueuedRun:
             refusal = stale_event_report(trigger.time, last, environment, trigger.dry_run)
             return SchedulerOutcome(refusal, None, (STALE_EVENT,))
         self.last_run.record_run(trigger.time)
+        self.publish_overdue(trigger, environment)
         messages = run_messages(FUNCTION, items, trigger.time, last)
         run = messages[0].run
         self.ledger.open_run(run, [item.label for item in items], excluded, trigger.time)
@@ -170,6 +180,33 @@ class QueuedRun:
         return SchedulerOutcome(
             report, None, (RunMetric(TARGETS_QUEUED_METRIC, COUNT, len(items) - len(unsent)),)
         )
+
+    def publish_overdue(self, trigger: ScheduledTrigger, environment: str) -> None:
+        """Publish the report of each earlier queued run still missing a target's outcome an
+        hour after its time, with what was recorded; the missing targets are named as failed
+        (their messages are being retried or are in the dead-letter queue)."""
+        for run in overdue_runs(self.ledger.open_runs(), trigger.time):
+            state = self.ledger.run(run)
+            if state is None or state.published:
+                self.ledger.close_run(run)
+                continue
+            if not self.ledger.claim_publication(run, trigger.time):
+                continue
+            at = dt.datetime.strptime(run[-20:], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+            combined = gathered_outcome(
+                state.labels,
+                state.excluded,
+                self.ledger.outcomes(run),
+                ScheduledTrigger(at),
+                environment,
+            )
+            logger.warning(
+                "overdue run published",
+                run=run,
+                outstanding=len(outstanding(state.total, state.recorded)),
+            )
+            self.publish(combined.report)
+            self.ledger.close_run(run)
 
 
 def work_message(
@@ -212,6 +249,7 @@ def gather(
     except Exception:
         ledger.release_publication(run)  # a redelivered message publishes it
         raise
+    ledger.close_run(run)
     return combined
 
 
