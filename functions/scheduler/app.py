@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.parking import HeadsUpTable, ParkingStore
@@ -52,13 +47,15 @@ from nightshift.schedule.settings import (
 )
 from nightshift.tracing import traced_handler
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger, metrics = Logger(), Metrics()
 settings, clients = cache(settings_from_environ), cache(SchedulerClients.create)
 publisher = cache(lambda: ReportPublisher(settings().ops_topic_arn, clients().sns))
 policy = cache(lambda: load_deployed_policy(settings()))  # an error is not cached: read again
 sqs = cache(lambda: boto3.client("sqs", config=RETRIES))
-fifo = SqsFifoPartialProcessor()
 
 
 @cache
@@ -116,7 +113,13 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
 
 def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One queued target per message: worked as in one invocation (isolated: its failure is
-    its outcome), recorded once under its run; the last recorded publishes the run's report."""
+    its outcome), recorded once under its run; the last recorded publishes the run's report.
+    Powertools' batch utility is imported here: a scheduled run's cold start does not load it."""
+    from aws_lambda_powertools.utilities.batch import (
+        SqsFifoPartialProcessor,
+        process_partial_response,
+    )
+
     env = settings().environment
     partition = context.invoked_function_arn.split(":")[1]
     scheduler_for = queued_scheduler(policy(), settings(), clients())
@@ -135,4 +138,4 @@ def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str
             for metric in combined.metrics:
                 metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
 
-    return process_partial_response(dict(event), work, fifo, context)  # type: ignore[return-value]
+    return process_partial_response(dict(event), work, SqsFifoPartialProcessor(), context)  # type: ignore[return-value]
