@@ -196,6 +196,22 @@ def test_a_run_beyond_the_bound_queues_each_target_and_publishes_one_report(hub:
     }
 
 
+def test_monday_mornings_queued_run_restores_what_fridays_parked(hub: Hub) -> None:
+    for time in (FRIDAY_EVENING, "2026-11-23T06:35:00Z"):  # 19:00 Friday, 07:35 Monday CET
+        scheduled_run(time)
+        while (record := hub.receive()) is not None:
+            assert hub.deliver(record) == ()
+
+    # Each target's worker found its own parked records (read by its ARN prefix) and restored them.
+    for account, region in [(STAGING, HUB_REGION), (STAGING, OTHER_REGION), (QA, HUB_REGION)]:
+        assert hub.organization.desired(account, region) == 2
+    friday, monday = hub.ops.reports()
+    assert monday["run_id"] == "scheduler-2026-11-23T06:35:00Z"
+    started = {item["resource"] for item in monday["items"] if item["action"] == "start"}
+    assert started == {item["resource"] for item in friday["items"] if item["action"] == "stop"}
+    assert len(started) == 3
+
+
 def test_a_redelivered_message_is_counted_once(hub: Hub) -> None:
     scheduled_run()
     first = hub.receive()

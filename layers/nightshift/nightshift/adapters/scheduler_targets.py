@@ -36,12 +36,16 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from nightshift.policy import Policy, Targets
+    from nightshift.schedule import ParkedRecord
     from nightshift.settings import CommonSettings
 
 # The IAM actions this module needs: none of its own (the adapters it uses declare theirs).
 IAM_ACTIONS = frozenset[str]()
 
 FUNCTION = "scheduler"
+# The services whose resources the scheduler parks: ECS services, RDS instances and Aurora
+# clusters, EC2 instances, Auto Scaling groups (the first part of their ARNs).
+PARKING_SERVICES = ("ecs", "rds", "ec2", "autoscaling")
 
 
 def scheduler_expansion(
@@ -145,6 +149,17 @@ class QueuedParkingStore(TargetParkingStore):
     ) -> None:
         super().__init__(table, item.account, item.region, client)
         self._last_run = last_run
+
+        partition = (item.role_arn or "arn:aws:").split(":")[1]
+        # The target's own records only, read by ARN prefix (one Query per service that parks):
+        # a queued target does not read the records of every other target of the organization.
+        self._prefixes = tuple(
+            f"arn:{partition}:{service}:{item.region}:{item.account}:"
+            for service in PARKING_SERVICES
+        )
+
+    def parked(self) -> dict[str, ParkedRecord]:
+        return self.parked_under(self._prefixes)
 
     def last_record(self) -> tuple[dt.datetime | None, str | None]:
         return self._last_run, None
