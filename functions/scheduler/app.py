@@ -1,13 +1,19 @@
 """Scheduler: every 5 minutes, bring each tagged resource to the state its schedule wants.
 
 EventBridge Scheduler invokes it with `{"time": "<aws.scheduler.scheduled-time>"}`; with
-`"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md."""
+`"dry_run": true` it returns the plan, changing and publishing nothing. See docs/scheduler.md.
+Its own target queue invokes it with one queued target per message (the SQS engine beyond the
+in-invocation bound, docs/organization.md): a target's failure is its outcome, recorded and
+reported once; a message that could not be worked and recorded fails (the batch of one fails
+the invocation), is retried, then kept in the dead-letter queue."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,22 +23,39 @@ from nightshift.adapters.policy_parameter import load_deployed_policy
 from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.scheduled_resources import ScheduledResources
-from nightshift.adapters.scheduler_clients import SchedulerClients
-from nightshift.adapters.scheduler_targets import targeted_scheduler
+from nightshift.adapters.scheduler_clients import RETRIES, SchedulerClients
+from nightshift.adapters.scheduler_targets import (
+    QueueWiring,
+    checked_message,
+    queued_scheduler,
+    targeted_scheduler,
+)
+from nightshift.adapters.target_queue import FanOutLedger
 from nightshift.adapters.task_sizes import TaskDefinitionSizes
 from nightshift.errors import PolicyError
+from nightshift.fanout.queue import TargetMessage
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.schedule.events import ScheduledTrigger
+from nightshift.schedule.queued import record_and_gather, work_message
 from nightshift.schedule.report import policy_failure_report
 from nightshift.schedule.service import Scheduler
-from nightshift.schedule.settings import SchedulerConfig, schedule_rate, settings_from_environ
+from nightshift.schedule.settings import (
+    SchedulerConfig,
+    schedule_rate,
+    settings_from_environ,
+    target_queue_url,
+)
 from nightshift.tracing import traced_handler
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger, metrics = Logger(), Metrics()
 settings, clients = cache(settings_from_environ), cache(SchedulerClients.create)
 publisher = cache(lambda: ReportPublisher(settings().ops_topic_arn, clients().sns))
 policy = cache(lambda: load_deployed_policy(settings()))  # an error is not cached: read again
+sqs = cache(lambda: boto3.client("sqs", config=RETRIES))
 
 
 @cache
@@ -48,10 +71,18 @@ def scheduler() -> Scheduler:
     return Scheduler(config.policy, config.protect, resources, parking, switch, sizes, heads_ups)
 
 
-@logger.inject_lambda_context(correlation_id_path="time")
+def queue_wiring() -> QueueWiring | None:
+    """The function's own target queue, when the template gives it one."""
+    url = target_queue_url()
+    return None if url is None else QueueWiring(url, sqs(), publisher().publish)
+
+
+@logger.inject_lambda_context(correlation_id_path="time || Records[0].messageId")
 @traced_handler
 @metrics.log_metrics
 def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, Mapping) and "Records" in event:
+        return queued_targets(event, context)
     trigger, env = ScheduledTrigger.from_event(event, "scheduler"), settings().environment
     failure = partial(policy_failure_report, trigger.time, env, dry_run=trigger.dry_run)
     try:  # nothing was read or changed; people hear why, and the errors alarm fires
@@ -66,6 +97,7 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
                     clients(),
                     context.invoked_function_arn,
                     schedule_rate(),
+                    queue_wiring(),
                 )
             )
     except PolicyError:
@@ -77,3 +109,33 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     for metric in outcome.metrics:
         metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
     return outcome.report.to_json()
+
+
+def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One queued target per message: worked as in one invocation (isolated: its failure is
+    its outcome), recorded once under its run; the last recorded publishes the run's report.
+    Powertools' batch utility is imported here: a scheduled run's cold start does not load it."""
+    from aws_lambda_powertools.utilities.batch import (
+        SqsFifoPartialProcessor,
+        process_partial_response,
+    )
+
+    env = settings().environment
+    partition = context.invoked_function_arn.split(":")[1]
+    scheduler_for = queued_scheduler(policy(), settings(), clients())
+    ledger = FanOutLedger(settings().state_table, "scheduler", clients().dynamodb)
+
+    def work(record: SQSRecord) -> None:
+        message = TargetMessage.from_body(record.body)
+        checked_message(message, env, partition)
+        logger.append_keys(target=message.item.label, run=message.run)
+        try:
+            result = work_message(message, scheduler_for, env, context.get_remaining_time_in_millis)
+            combined = record_and_gather(message, result, env, ledger, publisher().publish)
+        finally:
+            logger.remove_keys(["target", "run"])
+        if combined is not None:  # this worker gathered the run: its metrics, once
+            for metric in combined.metrics:
+                metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
+
+    return process_partial_response(dict(event), work, SqsFifoPartialProcessor(), context)  # type: ignore[return-value]

@@ -41,6 +41,8 @@ HUB_ONLY = {
     "AssumeSpokePrunerRoles": "only the hub assumes spoke roles",
     "AssumeSpokeRedeployRoles": "only the hub assumes spoke roles",
     "ListTargetOrganizationUnits": "only the hub resolves OUs",
+    "QueueTargetsBeyondTheBound": "the scheduler's target queue is the hub's",
+    "GatherQueuedTargets": "the state table is the hub's",
 }
 SPOKE_ONLY = {"OnlyTargetRegions"}
 

@@ -87,6 +87,7 @@ class JudgedCalls:
                 "NIGHTSHIFT_OPS_TOPIC_ARN", f"arn:aws:sns:{region}:{account}:ops"
             ),
             parameters=self.parameters,
+            target_queue_url=os.environ.get("NIGHTSHIFT_TARGET_QUEUE_URL"),
         )
         if not self.removed:
             return role

@@ -541,6 +541,13 @@ def sns_publish(call: Call) -> None:
         call.authorize(action, key_arn, resource_policy=policy, implied_by="sns:Publish")
 
 
+def sqs_send(call: Call) -> None:
+    """SendMessage and SendMessageBatch are both authorised as sqs:SendMessage on the queue,
+    whose ARN the URL names (`.../<account>/<queue>`; a queue under SSE-SQS needs no KMS)."""
+    account, name = call.params["QueueUrl"].rstrip("/").split("/")[-2:]
+    call.authorize("sqs:SendMessage", f"arn:aws:sqs:{call.region}:{account}:{name}")
+
+
 def secret_value(call: Call) -> None:
     secret = call.params["SecretId"]
     try:
@@ -686,6 +693,8 @@ OPERATIONS: dict[tuple[str, str], Callable[[Call], None]] = {
     ("dynamodb", "Query"): dynamodb_item("dynamodb:Query"),
     ("dynamodb", "BatchWriteItem"): dynamodb_batch_write,
     ("sns", "Publish"): sns_publish,
+    ("sqs", "SendMessage"): sqs_send,
+    ("sqs", "SendMessageBatch"): sqs_send,
     ("secretsmanager", "GetSecretValue"): secret_value,
     ("ssm", "GetParameter"): ssm_get_parameter,
     ("cloudwatch", "DescribeAlarms"): describe_alarms,

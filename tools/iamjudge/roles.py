@@ -202,11 +202,17 @@ def role_in_test_stack(
     table: str,
     topic_arn: str,
     parameters: Mapping[str, Any] | None = None,
+    target_queue_url: str | None = None,
 ) -> Role:
-    """The role of `function` in a stack made by a test: its state table `table` and ops topic
-    `topic_arn`; any other resource is given a name no real resource has."""
+    """The role of `function` in a stack made by a test: its state table `table`, ops topic
+    `topic_arn` and (the scheduler's SQS engine) target queue `target_queue_url`; any other
+    resource is given a name no real resource has."""
     refs = {"StateTable": table, "OpsTopic": topic_arn}
     attributes = {("StateTable", "Arn"): f"arn:aws:dynamodb:{region}:{account}:table/{table}"}
+    if target_queue_url:
+        owner, name = target_queue_url.rstrip("/").split("/")[-2:]
+        refs["SchedulerTargetQueue"] = target_queue_url
+        attributes[("SchedulerTargetQueue", "Arn")] = f"arn:aws:sqs:{region}:{owner}:{name}"
 
     def ref(logical_id: str) -> Any:
         return refs.get(logical_id, f"{logical_id}-not-made-by-this-test")

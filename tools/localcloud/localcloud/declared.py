@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from samtranslator.yaml_helper import intrinsics_multi_constructor
 
+from localcloud.intrinsics import Resolver
 from localcloud.project import Project
 
 if TYPE_CHECKING:
@@ -183,6 +184,10 @@ def _declared_variables(service: str) -> dict[str, Any]:
     return {**shared, **functions[service]}
 
 
+def _unresolvable(name: str, logical_id: str) -> Any:
+    raise ValueError(f"{name}: names the resource {logical_id}; pass it in `extra`")
+
+
 def _resolved(name: str, value: Any, environment: str) -> str:
     """A variable's value as Lambda would see it with the template's parameter defaults (and
     `environment` for `Environment`): a `Ref` to a parameter, or a `Sub` of parameters only."""
@@ -193,6 +198,17 @@ def _resolved(name: str, value: Any, environment: str) -> str:
         for key, parameter in nightshift_template()["Parameters"].items()
     }
     parameters["Environment"] = environment
+    if isinstance(value, Mapping) and list(value) == ["Fn::If"]:
+        # A condition on parameters only (their defaults): the branch it takes.
+        condition, when_true, when_false = value["Fn::If"]
+        resolver = Resolver(
+            parameters=parameters,
+            ref=lambda logical_id: _unresolvable(name, logical_id),
+            get_att=lambda logical_id, _: _unresolvable(name, logical_id),
+            conditions=nightshift_template().get("Conditions", {}),
+        )
+        chosen = when_true if resolver.condition(condition) else when_false
+        return _resolved(name, chosen, environment)
     if isinstance(value, Mapping) and list(value) == ["Ref"] and value["Ref"] in parameters:
         return parameters[value["Ref"]]
     if (

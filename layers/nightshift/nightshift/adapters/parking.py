@@ -75,10 +75,25 @@ class ParkingStore:
 
     def parked(self) -> dict[str, ParkedRecord]:
         """Every parked record, by ARN."""
+        return self._query("pk = :pk", {":pk": {"S": PARKED_PK}})
+
+    def parked_under(self, prefixes: Sequence[str]) -> dict[str, ParkedRecord]:
+        """The parked records whose ARN begins with one of `prefixes` (one Query each)."""
+        records: dict[str, ParkedRecord] = {}
+        for prefix in prefixes:
+            records.update(
+                self._query(
+                    "pk = :pk AND begins_with(sk, :prefix)",
+                    {":pk": {"S": PARKED_PK}, ":prefix": {"S": prefix}},
+                )
+            )
+        return records
+
+    def _query(self, condition: str, values: dict[str, Any]) -> dict[str, ParkedRecord]:
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": PARKED_PK}},
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
             ConsistentRead=True,
         )
         records: dict[str, ParkedRecord] = {}

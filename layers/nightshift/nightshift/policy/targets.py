@@ -68,14 +68,15 @@ class Targets:
     works at once. A policy without it has no Targets: the hub's own account and Region.
 
     >>> targets = Targets.from_section({"accounts": [{"account": "111122223333"}]})
-    >>> targets.max_concurrency, targets.entries[0].regions
-    (8, ())
+    >>> targets.max_concurrency, targets.entries[0].regions, targets.queue_above
+    (8, (), None)
     >>> Targets.from_section(None) is None
     True
     """
 
     entries: tuple[Target, ...]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    queue_above: int | None = None  # the scheduler's SQS engine (docs/organization.md)
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any] | None) -> Targets | None:
@@ -84,4 +85,5 @@ class Targets:
         return cls(
             entries=tuple(Target.from_entry(entry) for entry in section["accounts"]),
             max_concurrency=section.get("max_concurrency", DEFAULT_MAX_CONCURRENCY),
+            queue_above=section.get("queue_above"),
         )

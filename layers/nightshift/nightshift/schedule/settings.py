@@ -19,6 +19,7 @@ from nightshift.schedule.policy import SchedulerPolicy
 from nightshift.settings import CommonSettings, optional
 
 RATE_VARIABLE = "NIGHTSHIFT_SCHEDULER_RATE"
+QUEUE_VARIABLE = "NIGHTSHIFT_TARGET_QUEUE_URL"
 DEFAULT_RATE = dt.timedelta(minutes=5)  # the template's SchedulerRate default
 _RATE = re.compile(r"rate\((\d{1,2}) minutes?\)")
 
@@ -53,6 +54,17 @@ def schedule_rate(environ: Mapping[str, str] | None = None) -> dt.timedelta:
             f"rate(5 minutes), got {text[:40]!r}"
         )
     return dt.timedelta(minutes=int(match[1]))
+
+
+def target_queue_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The scheduler's own target queue (the SQS engine beyond the in-invocation bound):
+    `NIGHTSHIFT_TARGET_QUEUE_URL`, absent when the function has none.
+
+    >>> target_queue_url({})
+    >>> target_queue_url({"NIGHTSHIFT_TARGET_QUEUE_URL": "https://sqs/q.fifo"})
+    'https://sqs/q.fifo'
+    """
+    return optional(QUEUE_VARIABLE, environ)
 
 
 @dataclass(frozen=True)

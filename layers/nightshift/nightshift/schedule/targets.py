@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -22,11 +23,15 @@ from nightshift.fanout import (
     working_order,
 )
 from nightshift.fanout.combine import TARGET_FAILED
+from nightshift.fanout.queue import queue_decision
 from nightshift.schedule.events import ScheduledTrigger
 from nightshift.schedule.ports import TimeLeft
 from nightshift.schedule.report import FUNCTION, RunMetric, run_id
 from nightshift.schedule.service import Scheduler, SchedulerOutcome
 from nightshift.schedule.settings import DEFAULT_RATE
+
+if TYPE_CHECKING:
+    from nightshift.schedule.queued import QueuedRun
 
 __all__ = ["TARGET_FAILED", "TargetedScheduler", "combined_outcome"]
 
@@ -44,10 +49,21 @@ class TargetedScheduler:
     max_workers: int
     excluded: Sequence[str] = ()
     rate: dt.timedelta = DEFAULT_RATE  # how often runs come: tells one run from the next
+    queue_above: int | None = None  # the policy's targets.queue_above
+    queued: QueuedRun | None = None  # the SQS engine, when the function has its queue
 
     def answer(
         self, trigger: ScheduledTrigger, environment: str, time_left_ms: TimeLeft
     ) -> SchedulerOutcome:
+        engine = queue_decision(
+            len(self.items), self.queue_above, trigger.dry_run, self.queued is not None
+        )
+        if self.queue_above is not None:
+            logger.info("engine chosen", queue=engine.queue, reason=engine.reason)
+        if engine.queue and self.queued is not None:
+            return self.queued.answer(
+                trigger, self.items, self.excluded, environment, engine.reason
+            )
         order = working_order(len(self.items), self.max_workers, trigger.time, self.rate)
         logger.info("targets ordered", start=order.start, reason=order.reason)
         run = work_targets(
