@@ -20,25 +20,21 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from moto import mock_aws
 
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.declared import OpsTopic
 from localcloud.lambda_events import batch_outcome, sqs_record
 from tests.conftest import FakeLambdaContext, load_handler
-from tests.functional.test_scheduler_targets import (
-    FRIDAY_EVENING,
+from tests.functional.test_scheduler_targets import FRIDAY_EVENING, Organization
+from tests.support import organization as hub_account
+from tests.support.organization import (
+    HUB,
     HUB_REGION,
     OTHER_REGION,
     PRODUCTION,
     SANDBOX,
     STAGING,
-    TABLE,
-    TOPIC,
-    Organization,
 )
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
-from tests.support.organization import HUB, forget_accounts, refuse_missing_roles
 
 QA = "555555555555"
 QUEUE = "nightshift-staging-scheduler-targets.fifo"
@@ -121,25 +117,11 @@ def context() -> FakeLambdaContext:
 def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, iam_judge: JudgedCalls) -> Iterator[Hub]:
     policy = tmp_path / "nightshift.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    function_environment(
-        monkeypatch,
-        service="scheduler",
-        policy_file=policy,
-        table=TABLE,
-        topic_arn=f"arn:aws:sns:{HUB_REGION}:{HUB}:{TOPIC}",
-        region=HUB_REGION,
-        extra={"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "NIGHTSHIFT_TARGET_QUEUE_URL": QUEUE_URL},
-    )
-    iam_judge.parameters["OrganizationId"] = "o-nightshifttest"
     iam_judge.parameters["SchedulerTargetWorkers"] = "10"
-    forget_accounts()
-    with mock_aws():
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION._session.register(  # type: ignore[union-attr]
-            "before-call.sts.AssumeRole", refuse_missing_roles
-        )
-        create_state_table(boto3.client("dynamodb"), TABLE)
-        ops = create_ops_topic(boto3.client("sns"), boto3.client("sqs"), TOPIC)
+    extra = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "NIGHTSHIFT_TARGET_QUEUE_URL": QUEUE_URL}
+    with hub_account.hub(
+        monkeypatch, iam_judge, service="scheduler", policy=policy, extra=extra
+    ) as ops:
         url = boto3.client("sqs").create_queue(
             QueueName=QUEUE, Attributes={"FifoQueue": "true", "VisibilityTimeout": "720"}
         )["QueueUrl"]
