@@ -238,3 +238,24 @@ def test_the_canarys_services_and_private_values_are_plain_classes(name: str) ->
 
     assert not dataclasses.is_dataclass(cls), PLAIN_CLASSES[name]
     assert "__init__" in vars(cls)
+
+
+# What the actions function's import does not load: a link (GET /, most actions' first request)
+# reads neither the policy nor AWS; acting (service()) and the status page (status_facts()) import
+# theirs when a request needs them.
+NOT_FOR_A_LINK = {
+    "nightshift.policy.loader": "the policy's loader and validator: read when acting",
+    "fastjsonschema": "the policy's validator: read when acting",
+    "nightshift.schedule.resources": "the scheduler's resources: the status page's",
+    "nightshift.adapters.policy_parameter": "the deployed policy: read when acting",
+    "nightshift.redeploy": "approving a held redeploy: when acting",
+}
+
+
+def test_the_actions_function_loads_for_a_link_only_what_a_link_needs(
+    built: dict[str, Path],
+) -> None:
+    result = first_run("actions", built)
+
+    assert {m: why for m, why in NOT_FOR_A_LINK.items() if loaded(result["at_import"], m)} == {}
+    assert loaded(result["at_import"], "nightshift.actions.http")

@@ -10,7 +10,7 @@ import inspect
 
 import pytest
 
-LAZY_PACKAGES = ["nightshift.canary", "nightshift.redeploy"]
+LAZY_PACKAGES = ["nightshift.canary", "nightshift.policy", "nightshift.redeploy", "nightshift.schedule"]
 
 
 def type_checking_imports(package: str) -> dict[str, str]:
