@@ -75,6 +75,12 @@ NOT_AT_IMPORT = {
         "the actions function's ECS adapters: built when an action is carried out (service())"
     ),
     "nightshift.adapters.status_metrics": "the status page's metrics: status_facts() only",
+    "nightshift.notify.render.slack": (
+        "the notifier's renderers: each imported when a message first goes to a destination of "
+        "its type (notify.service), so a notifier loads only its destinations' renderers"
+    ),
+    "nightshift.notify.render.teams": "as nightshift.notify.render.slack",
+    "nightshift.notify.render.email": "as nightshift.notify.render.slack",
 }
 # What a handler's first run does need, and why it is loaded at import.
 NEEDED = {
