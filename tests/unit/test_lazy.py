@@ -10,7 +10,12 @@ import inspect
 
 import pytest
 
-LAZY_PACKAGES = ["nightshift.canary", "nightshift.policy", "nightshift.redeploy", "nightshift.schedule"]
+LAZY_PACKAGES = [
+    "nightshift.canary",
+    "nightshift.policy",
+    "nightshift.redeploy",
+    "nightshift.schedule",
+]
 
 
 def type_checking_imports(package: str) -> dict[str, str]:
