@@ -255,6 +255,7 @@ NOT_FOR_A_LINK = {
     "nightshift.schedule.resources": "the scheduler's resources: the status page's",
     "nightshift.adapters.policy_parameter": "the deployed policy: read when acting",
     "nightshift.redeploy": "approving a held redeploy: when acting",
+    "nightshift.actions.service": "carrying an action out: service() imports it",
 }
 
 

@@ -13,17 +13,17 @@ from zoneinfo import ZoneInfo
 
 from nightshift.actions import page, slack
 from nightshift.actions.plan import describe, via_link, via_slack
-from nightshift.actions.service import ActionResult
 from nightshift.actions.token import ActionKind, ActionToken, Reason, Verification, verify
 from nightshift.schedule.timeline import format_local
 
-if TYPE_CHECKING:  # the status page: imported by the status route only (cold start)
+if TYPE_CHECKING:  # acting and the status page: imported by their routes only (cold start)
+    from nightshift.actions.service import ActionResult
     from nightshift.actions.status import StatusFacts
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
-Act = Callable[[ActionToken, str], ActionResult]
+Act = Callable[[ActionToken, str], "ActionResult"]
 Gather = Callable[[ActionToken], "StatusFacts"]
 STATUS_KINDS = frozenset({ActionKind.STATUS})
 
