@@ -21,11 +21,13 @@ Two ways of shipping, both measured:
 - precompiled: the same files, every one with its `__pycache__` (`python -m compileall`).
 One run with `-X importtime` per handler says which packages the time goes to.
 
-Three floors: the bare handler; for a handler that answers SQS batches with Powertools' batch
+Four floors: the bare handler; for a handler that answers SQS batches with Powertools' batch
 utility (a house rule: the notifier) a bare handler that also imports Powertools'
 BatchProcessor, which loads asyncio and all of Powertools' event data classes whichever public
-module it comes from; and for the canary a bare handler that also imports the canary's own pure
-code (`nightshift.canary`), which its first run uses. Those handlers are also shown against
+module it comes from; for the canary a bare handler that also imports the canary's own pure
+code (all of `nightshift.canary`), which its first run uses; and for the actions function a
+bare handler that also builds Powertools' function URL resolver, whose package loads asyncio
+and the data classes too. Those handlers are also shown against
 their own floor (`vs_own_floor`, OWN_FLOOR says why). The breakdown by package splits
 `nightshift` by subpackage, so that a handler's own code shows.
 """
@@ -86,26 +88,63 @@ def lambda_handler(event, context):
 # A third, for the canary: its own pure code, which its first run uses whole (the conditions
 # and checks it parses from the policy, the verdicts, the parked-environment decision and the
 # schedule modules it reads, the metrics, the alarm plan every run makes, the status, the
-# report). `nightshift.canary` is that code; importing it also loads what it builds on and every
-# handler loads too (the policy model, Powertools' Logger for the service's logs).
-CANARY_FLOOR = "bare + the canary's core (import boto3, nightshift.canary)"
+# report). `nightshift.canary` is that code; its package imports each module when a name is first
+# asked for (nightshift.lazy), so the floor asks for all of them (`import *`). That also loads what
+# it builds on and every handler loads too (the policy model, Powertools' Logger for the service's
+# logs).
+CANARY_FLOOR = "bare + the canary's core (import boto3, all of nightshift.canary)"
 CANARY_FLOOR_HANDLER = '''"""The floor of the canary: boto3 and the canary's own pure code."""
 
 import boto3  # noqa: F401
-import nightshift.canary  # noqa: F401
+from nightshift.canary import *  # noqa: F403 (every module the package re-exports)
 
 
 def lambda_handler(event, context):
     return {}
 '''
+# A fourth, for the actions function, whose every request Powertools' function URL resolver
+# answers. Every import from `aws_lambda_powertools.event_handler` runs that package's `__init__`,
+# which imports every resolver: the API Gateway base loads the event data classes' package (every
+# event class), the AppSync resolver asyncio.
+URL_FLOOR = "bare + Powertools function URL resolver (import boto3, LambdaFunctionUrlResolver)"
+URL_FLOOR_HANDLER = '''"""The floor of a function URL handler: boto3 and Powertools' resolver."""
+
+import boto3  # noqa: F401
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
+
+app = LambdaFunctionUrlResolver()
+
+
+def lambda_handler(event, context):
+    return app.resolve(event, context)
+'''
 FLOORS = {
     BARE: BARE_HANDLER,
     BATCH_FLOOR: BATCH_FLOOR_HANDLER,
     CANARY_FLOOR: CANARY_FLOOR_HANDLER,
+    URL_FLOOR: URL_FLOOR_HANDLER,
 }
 # Handler -> the floor it is also compared with, why (after "The <handler> "), and what the
 # floor is made of (bench/report.py prints both).
 OWN_FLOOR = {
+    "actions": (
+        URL_FLOOR,
+        (
+            "answers every request through Powertools' function URL resolver "
+            "(`LambdaFunctionUrlResolver`), whose import loads asyncio and every Powertools "
+            "event data class"
+        ),
+        (
+            "Every import from `aws_lambda_powertools.event_handler` runs that package's "
+            "`__init__`, which imports all of its resolvers: the API Gateway base imports the "
+            "event data classes' package (every event class) and the AppSync resolver asyncio. "
+            "Past that floor the function loads what a link (`GET /`, the first request of most "
+            "actions) needs: the token, the page, Slack's check and the action's description; "
+            "acting and the status page import their adapters, the policy and the canary's and "
+            "redeploy's code at the first request that needs them "
+            "(`tests/unit/test_cold_start.py`)."
+        ),
+    ),
     "notifier": (
         BATCH_FLOOR,
         (
@@ -134,8 +173,9 @@ OWN_FLOOR = {
             "(`nightshift.schedule`'s model, override, resources and timeline: {schedule}, "
             "and zoneinfo); every class is built at import, and building the data classes is "
             "most of the time. The scheduler's planner and price table are not loaded "
-            "(`tests/unit/test_cold_start.py`). `import nightshift.canary` also loads what every "
-            "handler loads (the policy model, Powertools' Logger), so the floor holds that too. "
+            "(`tests/unit/test_cold_start.py`). Importing all of `nightshift.canary` also loads "
+            "what every handler loads (the policy model, Powertools' Logger), so the floor holds "
+            "that too. "
             "The 1.3x goal against boto3 alone is out of the canary's reach while its first "
             "run keeps this work; the difference from its floor is the shell (the adapters, "
             "Powertools' Metrics, the handler)."

@@ -1029,11 +1029,15 @@ What no handler imports, because its first run does not use it (`tests/unit/test
 keeps the list and the reasons): the X-Ray SDK when tracing is off; PyYAML, since the policy is
 shipped as JSON (the policy layer's build and `scripts/publish-policy` convert the checked YAML;
 docs/decisions.md 16); Powertools' event data classes and asyncio, except in the notifier, whose
-`BatchProcessor` imports both (its floor while it uses Powertools' batch utility); Powertools
+`BatchProcessor` imports both (its floor while it uses Powertools' batch utility), and in the
+actions function, whose function URL resolver's package imports both (its floor); Powertools
 Parameters, loaded at the first read of a secret (a canary check's header, a notifier's webhook)
 or of a policy parameter; the scheduler's price table (`nightshift.pricing`), loaded only by a run
 that starts or stops something; the scheduler's planner, in the canary (which reads
-schedules and plans nothing). The policy's schema is
+schedules and plans nothing); the canary's run and checks, in redeploy (which reads the canary's
+last state only for a held push); the policy, the AWS adapters, the status page and the canary's
+and redeploy's code, in the actions function (a link needs none of them: acting and the status
+page import theirs at the first request that needs them). The policy's schema is
 compiled to Python when the layer is built, so loading the policy at the first run reads no
 schema file and generates no code: the last column is that load, JSON parsing and validation.
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -16,29 +16,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.actions.http import Request, request_time
 from nightshift.actions.http import answer as respond
-from nightshift.actions.service import ActionService
 from nightshift.actions.settings import settings_from_environ
-from nightshift.actions.status import CheckFacts, StatusFacts, hour_starts
-from nightshift.actions.token import ActionToken
-from nightshift.adapters.action_stores import SnoozeTable, UsedTokenTable
-from nightshift.adapters.canary_memory import CanaryMemory
-from nightshift.adapters.ecs_deploy import EcsDeployer
-from nightshift.adapters.held_redeploys import HeldRedeploys
-from nightshift.adapters.last_pushes import DeployedPushes
-from nightshift.adapters.overrides import OverrideTagger
-from nightshift.adapters.parked_environment import ParkedEnvironment
-from nightshift.adapters.policy_parameter import load_deployed_policy
-from nightshift.adapters.reporting import ReportPublisher
-from nightshift.adapters.rollback import EcsRollback
 from nightshift.adapters.secrets import SecretReader
-from nightshift.adapters.status_metrics import StatusMetrics
-from nightshift.canary.checks import canary_policy
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.redeploy.policy import RedeployPolicy
-from nightshift.redeploy.service import HeldRedeployApprover
-from nightshift.schedule.resources import SCHEDULE_TAG
 from nightshift.tracing import traced_handler
 
+if TYPE_CHECKING:
+    from nightshift.actions.service import ActionService
+    from nightshift.actions.status import StatusFacts
+    from nightshift.actions.token import ActionToken
+
+# A link (GET /, the first request of most actions) needs neither the policy nor an AWS adapter:
+# service() imports what acting needs and status_facts() what the status page reads, at the
+# first request that needs them, so a cold start loads neither (tests/unit/test_cold_start.py).
 quiet_library_loggers()  # before any client: no bodies or secrets at DEBUG
 logger, metrics, app = Logger(), Metrics(), LambdaFunctionUrlResolver()
 settings, secrets = cache(settings_from_environ), SecretReader()  # secrets cached 5 min
@@ -47,6 +37,18 @@ read = lambda name: secrets.value(name).encode()  # noqa: E731
 
 @cache
 def service() -> ActionService:
+    from nightshift.actions.service import ActionService
+    from nightshift.adapters.action_stores import SnoozeTable, UsedTokenTable
+    from nightshift.adapters.ecs_deploy import EcsDeployer
+    from nightshift.adapters.held_redeploys import HeldRedeploys
+    from nightshift.adapters.last_pushes import DeployedPushes
+    from nightshift.adapters.overrides import OverrideTagger
+    from nightshift.adapters.policy_parameter import load_deployed_policy
+    from nightshift.adapters.reporting import ReportPublisher
+    from nightshift.adapters.rollback import EcsRollback
+    from nightshift.redeploy.policy import RedeployPolicy
+    from nightshift.redeploy.service import HeldRedeployApprover
+
     s, table, publish = settings(), boto3.client("dynamodb"), boto3.client("sns")
     used, snoozes = UsedTokenTable(s.state_table, table), SnoozeTable(s.state_table, table)
     policy = load_deployed_policy(s)
@@ -65,6 +67,14 @@ def service() -> ActionService:
 
 def status_facts(token: ActionToken, now: dt.datetime) -> StatusFacts:
     """What the status page shows, read through the adapters (nothing is written)."""
+    from nightshift.actions.status import CheckFacts, StatusFacts, hour_starts
+    from nightshift.adapters.canary_memory import CanaryMemory
+    from nightshift.adapters.parked_environment import ParkedEnvironment
+    from nightshift.adapters.policy_parameter import load_deployed_policy
+    from nightshift.adapters.status_metrics import StatusMetrics
+    from nightshift.canary.checks import canary_policy
+    from nightshift.schedule.resources import SCHEDULE_TAG
+
     s, table = settings(), boto3.client("dynamodb")
     policy = canary_policy(load_deployed_policy(s))
     filters = [((SCHEDULE_TAG, name),) for name in sorted(policy.schedules)]

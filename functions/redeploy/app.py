@@ -13,7 +13,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nightshift.adapters.canary_memory import CanaryMemory
 from nightshift.adapters.deployed_pushes import DeployedPushes, PushIdempotency
 from nightshift.adapters.ecs import EcsServices
 from nightshift.adapters.held_redeploys import HeldRedeploys
@@ -38,6 +37,8 @@ idempotency = IdempotencyConfig(expires_after_seconds=PUSH_IDEMPOTENCY_SECONDS)
 def canary_state(table: str) -> str:
     """The canary's last reported state ('unknown' when it cannot be read: never a reason to
     not ask for an approval)."""
+    from nightshift.adapters.canary_memory import CanaryMemory  # a held push only (cold start)
+
     try:
         return canary_summary(CanaryMemory(table).last())
     except AwsError as exc:

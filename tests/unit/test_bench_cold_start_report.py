@@ -27,11 +27,14 @@ def results() -> dict[str, Any]:
         cold_start.BARE: 200.0,
         cold_start.BATCH_FLOOR: 250.0,
         cold_start.CANARY_FLOOR: 240.0,
+        cold_start.URL_FLOOR: 250.0,
     }
     mode = {
         cold_start.BARE: handler(200, floors) | {"policy_s": None},
         cold_start.BATCH_FLOOR: handler(250, floors) | {"policy_s": None},
         cold_start.CANARY_FLOOR: handler(240, floors) | {"policy_s": None},
+        cold_start.URL_FLOOR: handler(250, floors) | {"policy_s": None},
+        "actions": handler(270, floors, cold_start.URL_FLOOR),
         "canary": handler(276, floors, cold_start.CANARY_FLOOR),
         "notifier": handler(275, floors, cold_start.BATCH_FLOOR),
         "scheduler": handler(240, floors),
@@ -79,14 +82,26 @@ def test_the_canary_is_shown_against_its_own_code_with_what_makes_it_up() -> Non
     assert "Against it the canary is\n1.15x as built" in section
 
 
+def test_the_actions_function_is_shown_against_the_function_url_resolver_floor() -> None:
+    section = report.cold_start_section(results())
+    rows = {
+        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
+    }
+
+    assert rows["actions"].endswith("| 1.08x / 1.08x |")  # 270 ms / 250 ms
+    assert cold_start.URL_FLOOR in rows
+    assert "the AppSync resolver asyncio" in section
+    assert "Against it the actions is\n1.08x as built" in section
+
+
 def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
     summary = report.summary_section({"cold_start": results()})
     [row] = [line for line in summary.splitlines() if "4. cold start" in line]
 
     assert row == (
         "| 4. cold start (import, as built) | 240-276 ms | bare boto3 handler: 200 ms | "
-        "1.20x-1.38x the floor; notifier 1.10x its own floor; canary 1.15x its own floor "
-        "(section 4) |"
+        "1.20x-1.38x the floor; actions 1.08x its own floor; notifier 1.10x its own floor; "
+        "canary 1.15x its own floor (section 4) |"
     )
 
 

@@ -54,6 +54,33 @@ NOT_AT_IMPORT = {
         "the policy's targets (Target, Targets): only the functions that act in other accounts "
         "read them (Policy.targets and nightshift.policy import the module when asked)"
     ),
+    "nightshift.canary.service": (
+        "the canary's run: nightshift.canary imports each module when a name is first asked "
+        "for (nightshift.lazy), so a function reading one canary module (redeploy's held "
+        "pushes, the status page) does not load the canary's service, settings or report"
+    ),
+    "nightshift.canary.status": (
+        "the canary's last state: redeploy reads it for a held push only (canary_state), the "
+        "actions function for the status page only (status_facts)"
+    ),
+    "nightshift.canary.checks": (
+        "the canary's checks and condition language: the status page's, not a link's"
+    ),
+    "nightshift.redeploy.plan": (
+        "the redeploy planner: nightshift.redeploy imports each module when a name is first "
+        "asked for; the actions function approves a held redeploy through it only when acting"
+    ),
+    "nightshift.actions.status": "the status page: imported by the status route only",
+    "nightshift.adapters.ecs_deploy": (
+        "the actions function's ECS adapters: built when an action is carried out (service())"
+    ),
+    "nightshift.adapters.status_metrics": "the status page's metrics: status_facts() only",
+    "nightshift.notify.render.slack": (
+        "the notifier's renderers: each imported when a message first goes to a destination of "
+        "its type (notify.service), so a notifier loads only its destinations' renderers"
+    ),
+    "nightshift.notify.render.teams": "as nightshift.notify.render.slack",
+    "nightshift.notify.render.email": "as nightshift.notify.render.slack",
 }
 # What a handler's first run does need, and why it is loaded at import.
 NEEDED = {
@@ -64,9 +91,6 @@ NEEDED = {
         "asyncio",
         # The signing key and the Slack signing secret through Powertools' SecretsProvider.
         "aws_lambda_powertools.utilities.parameters",
-        # Approving a held redeploy reads the redeploy policy, which holds its targets
-        # (redeploy.policy imports them with the redeploy package).
-        "nightshift.policy.targets",
     },
     "notifier": {
         # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
@@ -78,7 +102,19 @@ NEEDED = {
         "asyncio",
     },
     # Pushes go to the policy's targets (fanout).
-    "redeploy": {"aws_lambda_powertools.utilities.idempotency", "nightshift.policy.targets"},
+    # Pushes go to the policy's targets (fanout) and are planned, and deployed through ECS.
+    "redeploy": {
+        "aws_lambda_powertools.utilities.idempotency",
+        "nightshift.policy.targets",
+        "nightshift.redeploy.plan",
+        "nightshift.adapters.ecs_deploy",
+    },
+    # Every run is the canary's whole core (bench/cold_start.py's floor).
+    "canary": {
+        "nightshift.canary.service",
+        "nightshift.canary.status",
+        "nightshift.canary.checks",
+    },
     # Every run plans, over the policy's targets (fanout).
     "scheduler": {
         "nightshift.schedule.plan",
@@ -208,3 +244,25 @@ def test_the_canarys_services_and_private_values_are_plain_classes(name: str) ->
 
     assert not dataclasses.is_dataclass(cls), PLAIN_CLASSES[name]
     assert "__init__" in vars(cls)
+
+
+# What the actions function's import does not load: a link (GET /, most actions' first request)
+# reads neither the policy nor AWS; acting (service()) and the status page (status_facts()) import
+# theirs when a request needs them.
+NOT_FOR_A_LINK = {
+    "nightshift.policy.loader": "the policy's loader and validator: read when acting",
+    "fastjsonschema": "the policy's validator: read when acting",
+    "nightshift.schedule.resources": "the scheduler's resources: the status page's",
+    "nightshift.adapters.policy_parameter": "the deployed policy: read when acting",
+    "nightshift.redeploy": "approving a held redeploy: when acting",
+    "nightshift.actions.service": "carrying an action out: service() imports it",
+}
+
+
+def test_the_actions_function_loads_for_a_link_only_what_a_link_needs(
+    built: dict[str, Path],
+) -> None:
+    result = first_run("actions", built)
+
+    assert {m: why for m, why in NOT_FOR_A_LINK.items() if loaded(result["at_import"], m)} == {}
+    assert loaded(result["at_import"], "nightshift.actions.http")

@@ -7,20 +7,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from nightshift.actions import page, slack, status
+from nightshift.actions import page, slack
 from nightshift.actions.plan import describe, via_link, via_slack
-from nightshift.actions.service import ActionResult
 from nightshift.actions.token import ActionKind, ActionToken, Reason, Verification, verify
 from nightshift.schedule.timeline import format_local
+
+if TYPE_CHECKING:  # acting and the status page: imported by their routes only (cold start)
+    from nightshift.actions.service import ActionResult
+    from nightshift.actions.status import StatusFacts
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
-Act = Callable[[ActionToken, str], ActionResult]
-Gather = Callable[[ActionToken], status.StatusFacts]
+Act = Callable[[ActionToken, str], "ActionResult"]
+Gather = Callable[[ActionToken], "StatusFacts"]
 STATUS_KINDS = frozenset({ActionKind.STATUS})
 
 
@@ -72,7 +76,9 @@ def show_status(
     )
     if not checked.ok or checked.token is None:
         return _refusal(checked.reason)
-    return Answer(200, HTML, status.render(status.status_page(gather(checked.token))), "status")
+    from nightshift.actions.status import render, status_page  # this route only (cold start)
+
+    return Answer(200, HTML, render(status_page(gather(checked.token))), "status")
 
 
 def follow_link(body: bytes, key: bytes, now: dt.datetime, act: Act) -> Answer:

@@ -9,34 +9,101 @@ report), `parking` (whether a check's environment is intentionally parked). The 
 is an adapter: `nightshift.adapters.http_probe`. Reference: docs/canary.md.
 """
 
-from nightshift.canary.checks import (
-    CanaryPolicy,
-    Check,
-    Header,
-    canary_policy,
-    from_policy,
-    from_section,
-)
-from nightshift.canary.conditions import (
-    Condition,
-    ConditionError,
-    ConditionResult,
-    evaluate,
-    parse_condition,
-    parse_duration_ms,
-)
-from nightshift.canary.events import canary_trigger
-from nightshift.canary.metrics import MetricPoint, Unit, dependencies_of, metric_points
-from nightshift.canary.parking import Dependency, ParkingFacts, Phase, Watch, WatchDecision, decide
-from nightshift.canary.report import report_items, run_summary, unprobed_report
-from nightshift.canary.service import Canary
-from nightshift.canary.settings import CanarySettings
-from nightshift.canary.verdict import (
-    CheckResult,
-    CheckVerdict,
-    Observation,
-    ProbeResults,
-    assess,
+from typing import TYPE_CHECKING
+
+from nightshift.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from nightshift.canary.checks import (
+        CanaryPolicy,
+        Check,
+        Header,
+        canary_policy,
+        from_policy,
+        from_section,
+    )
+    from nightshift.canary.conditions import (
+        Condition,
+        ConditionError,
+        ConditionResult,
+        evaluate,
+        parse_condition,
+        parse_duration_ms,
+    )
+    from nightshift.canary.events import canary_trigger
+    from nightshift.canary.metrics import MetricPoint, Unit, dependencies_of, metric_points
+    from nightshift.canary.parking import (
+        Dependency,
+        ParkingFacts,
+        Phase,
+        Watch,
+        WatchDecision,
+        decide,
+    )
+    from nightshift.canary.report import report_items, run_summary, unprobed_report
+    from nightshift.canary.service import Canary
+    from nightshift.canary.settings import CanarySettings
+    from nightshift.canary.verdict import (
+        CheckResult,
+        CheckVerdict,
+        Observation,
+        ProbeResults,
+        assess,
+    )
+
+# Each name is imported from its module when first asked for (nightshift.lazy): importing one
+# module of the package (the redeploy and actions functions read `status` and `parking`) loads that
+# module, not the whole canary.
+__getattr__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "checks": (
+            "CanaryPolicy",
+            "Check",
+            "Header",
+            "canary_policy",
+            "from_policy",
+            "from_section",
+        ),
+        "conditions": (
+            "Condition",
+            "ConditionError",
+            "ConditionResult",
+            "evaluate",
+            "parse_condition",
+            "parse_duration_ms",
+        ),
+        "events": ("canary_trigger",),
+        "metrics": (
+            "MetricPoint",
+            "Unit",
+            "dependencies_of",
+            "metric_points",
+        ),
+        "parking": (
+            "Dependency",
+            "ParkingFacts",
+            "Phase",
+            "Watch",
+            "WatchDecision",
+            "decide",
+        ),
+        "report": (
+            "report_items",
+            "run_summary",
+            "unprobed_report",
+        ),
+        "service": ("Canary",),
+        "settings": ("CanarySettings",),
+        "verdict": (
+            "CheckResult",
+            "CheckVerdict",
+            "Observation",
+            "ProbeResults",
+            "assess",
+        ),
+    },
 )
 
 __all__ = [

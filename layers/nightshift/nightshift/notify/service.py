@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -31,7 +32,6 @@ from nightshift.notify.ports import (
     WebhookPost,
     WebhookUrls,
 )
-from nightshift.notify.render import email, slack, teams
 from nightshift.notify.routing import DestinationType, NotifyPolicy
 from nightshift.notify.sources import parse
 from nightshift.notify.suppression import event_time
@@ -291,14 +291,27 @@ class Notifier:
         destination = self.policy.destinations[name]
         details_url = notification.links[0].url if notification.links else None
         if destination.type is DestinationType.EMAIL:
+            from nightshift.notify.render import email  # each renderer at its first use
+
             message = email.render(notification, details_url)
             self.email.send(
                 destination.topic_arn or "", message.subject, message.text, destination=name
             )
             return
-        renderer = slack if destination.type is DestinationType.SLACK else teams
-        payload = renderer.render(notification, details_url)
+        payload = _webhook_renderer(destination.type)(notification, details_url)
         self.post(self.webhook_url(destination.secret or ""), payload, destination=name)
+
+
+def _webhook_renderer(kind: DestinationType) -> Callable[[Notification, str | None], Any]:
+    """Slack's or Teams' renderer, imported at its first use: a cold start loads no renderer,
+    and a notifier loads only those of the destinations its messages reach."""
+    if kind is DestinationType.SLACK:
+        from nightshift.notify.render import slack
+
+        return slack.render
+    from nightshift.notify.render import teams
+
+    return teams.render
 
 
 @dataclass(frozen=True)

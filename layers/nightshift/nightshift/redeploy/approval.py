@@ -16,16 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from nightshift.actions.token import ActionKind, new_token, sign
-from nightshift.canary.status import CheckState, StatusBoard
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.image import EcrRegistry, short_digest
 from nightshift.redeploy.plan import ServiceDecision
 from nightshift.redeploy.policy import APPROVAL_WINDOW_HOURS
 from nightshift.report import Outcome, Report, ReportItem
+
+if TYPE_CHECKING:  # the canary's status: read only when a push is held (canary_summary)
+    from nightshift.canary.status import StatusBoard
 
 APPROVAL_WINDOW = dt.timedelta(hours=APPROVAL_WINDOW_HOURS)
 KIND = "ecs-service"
@@ -163,11 +165,14 @@ def approval_decision(
 def canary_summary(board: StatusBoard | None) -> str:
     """The canary's last reported state in a few words; 'unknown' when nothing is remembered.
 
+    >>> from nightshift.canary.status import CheckState, StatusBoard
     >>> canary_summary(StatusBoard(checks=(("api", CheckState.UP), ("web", CheckState.DOWN))))
     'down: web (1 of 2 checks up)'
     >>> canary_summary(None)
     'unknown'
     """
+    from nightshift.canary.status import CheckState  # only a held push asks (cold start)
+
     if board is None or not board.checks:
         return UNKNOWN
     up = [

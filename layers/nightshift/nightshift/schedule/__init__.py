@@ -7,50 +7,95 @@ resources and reads the parked records through its ports (`ports`), describes on
 the scheduler's part of the policy in `settings`.
 
 This package re-exports only the schedules and the resources (`model`, `override`, `resources`,
-`timeline`), which the canary reads too, and the scheduler's view of the policy (`policy`,
-imported when asked for). The planner (`plan`) and the pricing of a run that
+`timeline`), which the canary reads too, and the scheduler's view of the policy (`policy`), each
+imported from its module when first asked for. The planner (`plan`) and the pricing of a run that
 starts or stops something (`savings`) are imported from their own modules, so that a cold
 start loads them only where its first run needs them: the canary plans nothing, and the
 scheduler prices only when it switches (tests/unit/test_cold_start.py).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nightshift.schedule.model import Period, Schedule, parse_days
-from nightshift.schedule.override import InvalidOverride, Override, parse_override
-from nightshift.schedule.resources import (
-    OVERRIDE_TAG,
-    SCHEDULE_TAG,
-    Capacity,
-    ParkedRecord,
-    ParkState,
-    PowerState,
-    ResourceKind,
-    ScheduledResource,
-)
-from nightshift.schedule.timeline import (
-    ScheduleState,
-    Transition,
-    is_running_at,
-    next_start,
-    next_transition,
-    previous_transition,
-    transitions,
-)
+from nightshift.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from nightshift.schedule.policy import SchedulerPolicy, SchedulerSettings
+    from nightshift.schedule.model import (
+        Period,
+        Schedule,
+        parse_days,
+    )
+    from nightshift.schedule.override import (
+        InvalidOverride,
+        Override,
+        parse_override,
+    )
+    from nightshift.schedule.policy import (
+        SchedulerPolicy,
+        SchedulerSettings,
+    )
+    from nightshift.schedule.resources import (
+        OVERRIDE_TAG,
+        SCHEDULE_TAG,
+        Capacity,
+        ParkedRecord,
+        ParkState,
+        PowerState,
+        ResourceKind,
+        ScheduledResource,
+    )
+    from nightshift.schedule.timeline import (
+        ScheduleState,
+        Transition,
+        is_running_at,
+        next_start,
+        next_transition,
+        previous_transition,
+        transitions,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    """`SchedulerPolicy` and `SchedulerSettings` (`policy`), imported when first asked for: the
-    canary reads the schedules only (tests/unit/test_cold_start.py)."""
-    if name in {"SchedulerPolicy", "SchedulerSettings"}:
-        from nightshift.schedule import policy
-
-        return getattr(policy, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Each name is imported from its module when first asked for (nightshift.lazy): a function that
+# reads one module (the actions function formats times with `timeline`) loads that module and
+# what it imports, and the scheduler's view of the policy (`policy`) is built only where asked
+# for: the canary reads the schedules only (tests/unit/test_cold_start.py).
+__getattr__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "model": (
+            "Period",
+            "Schedule",
+            "parse_days",
+        ),
+        "override": (
+            "InvalidOverride",
+            "Override",
+            "parse_override",
+        ),
+        "resources": (
+            "OVERRIDE_TAG",
+            "SCHEDULE_TAG",
+            "Capacity",
+            "ParkedRecord",
+            "ParkState",
+            "PowerState",
+            "ResourceKind",
+            "ScheduledResource",
+        ),
+        "timeline": (
+            "ScheduleState",
+            "Transition",
+            "is_running_at",
+            "next_start",
+            "next_transition",
+            "previous_transition",
+            "transitions",
+        ),
+        "policy": (
+            "SchedulerPolicy",
+            "SchedulerSettings",
+        ),
+    },
+)
 
 __all__ = [
     "OVERRIDE_TAG",
