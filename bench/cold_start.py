@@ -130,7 +130,7 @@ OWN_FLOOR = {
     "actions": (
         URL_FLOOR,
         (
-            "answers every request through Powertools' function URL resolver "
+            "function answers every request through Powertools' function URL resolver "
             "(`LambdaFunctionUrlResolver`), whose import loads asyncio and every Powertools "
             "event data class"
         ),
