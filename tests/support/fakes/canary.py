@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
 from nightshift.canary.alarms import AlarmSpec
 from nightshift.canary.parking import ParkingFacts, Watch
+from nightshift.canary.ports import Remembered
 from nightshift.canary.status import StatusBoard
 from nightshift.errors import AwsError
 from nightshift.report import Report
@@ -70,19 +71,17 @@ class FakeMemory:
     writes: int = 0
     phases: dict[str, Watch] = field(default_factory=dict)
 
-    def last(self) -> StatusBoard | None:
+    reads: int = 0
+
+    def recall(self) -> Remembered:
+        self.reads += 1
         if self.refuse:
-            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
-        return self.board
+            raise AwsError("Query", "ProvisionedThroughputExceededException", "slow down")
+        return Remembered(self.board, dict(self.phases))
 
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
         self.board = board
         self.writes += 1
-
-    def watches(self) -> dict[str, Watch]:
-        if self.refuse:
-            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
-        return dict(self.phases)
 
     def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None:
         self.phases = dict(watches)

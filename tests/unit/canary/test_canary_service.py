@@ -132,7 +132,7 @@ def test_unreadable_memory_reports_anyway_with_the_error(world, trigger):
     assert outcome.decision.publish
     assert outcome.report.errors == (
         (
-            "last report unknown, reporting anyway: GetItem failed with "
+            "last report unknown, reporting anyway: Query failed with "
             "ProvisionedThroughputExceededException: slow down"
         ),
     )
@@ -223,6 +223,8 @@ def test_parked_check_publishes_no_success_point_and_reports_parked_once(world):
     assert nights[0].counts["ChecksDown"] == 0
     assert world.memory.phases["backend"].phase is Phase.PARKED
     assert world.parking.asked[-1] == ((("nightshift:schedule", "office-hours"),),)
+    # The last report and the phases are read together: one read a run, not one each.
+    assert world.memory.reads == 4
 
 
 def test_morning_start_reports_time_to_healthy_once_and_success_resumes(world):

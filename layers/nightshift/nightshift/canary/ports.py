@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from nightshift.canary.alarms import AlarmSpec
@@ -37,12 +38,21 @@ class AlarmStore(Protocol):
     def delete(self, names: Sequence[str]) -> None: ...
 
 
-class StatusMemory(Protocol):
-    """The picture last reported (adapters.canary_memory.CanaryMemory)."""
+@dataclass(frozen=True)
+class Remembered:
+    """What earlier runs left: the board last reported (None: nothing yet, or unreadable) and
+    the phase of each check with `depends_on`, by check name."""
 
-    def last(self) -> StatusBoard | None: ...
+    board: StatusBoard | None = None
+    watches: Mapping[str, Watch] = field(default_factory=dict)
+
+
+class StatusMemory(Protocol):
+    """The picture last reported and the checks' phases (adapters.canary_memory.CanaryMemory):
+    read together, once a run."""
+
+    def recall(self) -> Remembered: ...
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None: ...
-    def watches(self) -> dict[str, Watch]: ...
     def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None: ...
 
 
