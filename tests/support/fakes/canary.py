@@ -4,7 +4,7 @@ service without AWS or HTTP: each records what it was given and can be told to r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
@@ -14,6 +14,7 @@ from nightshift.canary.ports import Remembered
 from nightshift.canary.status import StatusBoard
 from nightshift.errors import AwsError
 from nightshift.report import Report
+from nightshift.schedule.resources import ParkedRecord
 
 DENIED = AwsError("PutMetricAlarm", "AccessDenied", "not allowed")
 
@@ -95,10 +96,17 @@ class FakeParking:
     refuse: bool = False
     asked: list[tuple[tuple[tuple[str, str], ...], ...]] = field(default_factory=list)
 
-    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts:
-        self.asked.append(tuple(tag_filters))
+    def facts(
+        self,
+        tag_filters: Sequence[tuple[tuple[str, str], ...]],
+        *,
+        resources_if: Callable[[tuple[ParkedRecord, ...]], bool] | None = None,
+    ) -> ParkingFacts:
         if self.refuse:
             raise AwsError("Query", "ProvisionedThroughputExceededException", "slow down")
+        if resources_if is not None and not resources_if(self.found.records):
+            return ParkingFacts(records=self.found.records)
+        self.asked.append(tuple(tag_filters))  # the tagged resources were read
         return self.found
 
 

@@ -6,7 +6,7 @@ ops topic is the shared `nightshift.ports.ReportSink`; the in-memory fakes live 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from nightshift.canary.metrics import MetricPoint
 from nightshift.canary.parking import ParkingFacts, Watch
 from nightshift.canary.status import StatusBoard
 from nightshift.canary.verdict import ProbeResults
+from nightshift.schedule.resources import ParkedRecord
 
 
 class Prober(Protocol):
@@ -60,7 +61,12 @@ class ParkingFactsSource(Protocol):
     """The scheduler's parked records and the resources carrying each of `tag_filters` (read
     only: adapters.parked_environment.ParkedEnvironment)."""
 
-    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts: ...
+    def facts(
+        self,
+        tag_filters: Sequence[tuple[tuple[str, str], ...]],
+        *,
+        resources_if: Callable[[tuple[ParkedRecord, ...]], bool] | None = None,
+    ) -> ParkingFacts: ...
 
 
 class SnoozeSource(Protocol):

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from nightshift.canary.alarms import AlarmAction, AlarmChange, AlarmRules, alarm_item
 from nightshift.canary.checks import Check
 from nightshift.canary.metrics import metric_points
-from nightshift.canary.parking import ParkingFacts, Watch, WatchDecision
+from nightshift.canary.parking import ParkingFacts, Watch, WatchDecision, resources_matter
 from nightshift.canary.plan import alarm_plan, report_decision, watch_plan
 from nightshift.canary.ports import (
     AlarmStore,
@@ -170,15 +170,22 @@ class Canary:
             return {}, ()
         errors: list[str] = []
         facts: ParkingFacts | None = None
-        filters = sorted({c.depends_on.tag_filter for c in dependent if c.depends_on})
-        try:
-            facts = self.parking.facts(filters)
-        except AwsError as exc:
-            logger.error("parked resources unknown", error=str(exc))
-            errors.append(f"parked resources unknown, parked checks kept parked: {exc}")
         previous: Mapping[str, Watch] = remembered.watches
         if unremembered is not None:
             errors.append(f"last phases unknown, decided from the facts alone: {unremembered}")
+        filters = sorted({c.depends_on.tag_filter for c in dependent if c.depends_on})
+        names = [c.name for c in dependent]
+        try:
+            facts = self.parking.facts(
+                filters,
+                # Unknown phases: read everything, as a first run does.
+                resources_if=None
+                if unremembered is not None
+                else lambda records: resources_matter(records, previous, names),
+            )
+        except AwsError as exc:
+            logger.error("parked resources unknown", error=str(exc))
+            errors.insert(0, f"parked resources unknown, parked checks kept parked: {exc}")
         watches = watch_plan(
             dependent,
             results,
