@@ -4,15 +4,17 @@ service without AWS or HTTP: each records what it was given and can be told to r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nightshift.canary import Check, CheckResult, MetricPoint, Observation, ProbeResults, assess
 from nightshift.canary.alarms import AlarmSpec
 from nightshift.canary.parking import ParkingFacts, Watch
+from nightshift.canary.ports import Remembered
 from nightshift.canary.status import StatusBoard
 from nightshift.errors import AwsError
 from nightshift.report import Report
+from nightshift.schedule.resources import ParkedRecord
 
 DENIED = AwsError("PutMetricAlarm", "AccessDenied", "not allowed")
 
@@ -70,19 +72,17 @@ class FakeMemory:
     writes: int = 0
     phases: dict[str, Watch] = field(default_factory=dict)
 
-    def last(self) -> StatusBoard | None:
+    reads: int = 0
+
+    def recall(self) -> Remembered:
+        self.reads += 1
         if self.refuse:
-            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
-        return self.board
+            raise AwsError("Query", "ProvisionedThroughputExceededException", "slow down")
+        return Remembered(self.board, dict(self.phases))
 
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
         self.board = board
         self.writes += 1
-
-    def watches(self) -> dict[str, Watch]:
-        if self.refuse:
-            raise AwsError("GetItem", "ProvisionedThroughputExceededException", "slow down")
-        return dict(self.phases)
 
     def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None:
         self.phases = dict(watches)
@@ -96,10 +96,17 @@ class FakeParking:
     refuse: bool = False
     asked: list[tuple[tuple[tuple[str, str], ...], ...]] = field(default_factory=list)
 
-    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts:
-        self.asked.append(tuple(tag_filters))
+    def facts(
+        self,
+        tag_filters: Sequence[tuple[tuple[str, str], ...]],
+        *,
+        resources_if: Callable[[tuple[ParkedRecord, ...]], bool] | None = None,
+    ) -> ParkingFacts:
         if self.refuse:
             raise AwsError("Query", "ProvisionedThroughputExceededException", "slow down")
+        if resources_if is not None and not resources_if(self.found.records):
+            return ParkingFacts(records=self.found.records)
+        self.asked.append(tuple(tag_filters))  # the tagged resources were read
         return self.found
 
 

@@ -132,7 +132,7 @@ def test_unreadable_memory_reports_anyway_with_the_error(world, trigger):
     assert outcome.decision.publish
     assert outcome.report.errors == (
         (
-            "last report unknown, reporting anyway: GetItem failed with "
+            "last report unknown, reporting anyway: Query failed with "
             "ProvisionedThroughputExceededException: slow down"
         ),
     )
@@ -223,6 +223,8 @@ def test_parked_check_publishes_no_success_point_and_reports_parked_once(world):
     assert nights[0].counts["ChecksDown"] == 0
     assert world.memory.phases["backend"].phase is Phase.PARKED
     assert world.parking.asked[-1] == ((("nightshift:schedule", "office-hours"),),)
+    # The last report and the phases are read together: one read a run, not one each.
+    assert world.memory.reads == 4
 
 
 def test_morning_start_reports_time_to_healthy_once_and_success_resumes(world):
@@ -253,6 +255,35 @@ def test_morning_start_reports_time_to_healthy_once_and_success_resumes(world):
         "TimeToHealthy": 240.0,
     }
     assert "Success" not in points(world, morning + dt.timedelta(minutes=2))
+
+
+def test_tagged_resources_are_read_only_while_they_can_change_a_phase(world):
+    canary = parked_world(world)
+    world.probe.statuses["backend"] = 503
+    world.parking.found = parked_service(EVENING)
+    morning = dt.datetime(2026, 12, 8, 6, 29, tzinfo=dt.UTC)  # 07:29 in Berlin
+    canary.run(ScheduledTrigger(morning), "r-parked")
+    world.parking.found = ParkingFacts()  # started at 07:30, the records released
+    world.probe.statuses["backend"] = 200
+    reads = len(world.parking.asked)
+
+    after_start = canary.run(ScheduledTrigger(morning + dt.timedelta(minutes=2)), "r-start")
+    live = [
+        canary.run(ScheduledTrigger(morning + dt.timedelta(minutes=m)), f"r-{m}") for m in (3, 4)
+    ]
+
+    # Leaving the parked phase the tags are read (an override's end may be the start); once
+    # live with nothing parked they cannot change the phase and are not read.
+    assert after_start.watches["backend"].phase is Phase.LIVE
+    assert len(world.parking.asked) == reads + 1
+    assert [o.watches["backend"].phase for o in live] == [Phase.LIVE, Phase.LIVE]
+    assert [o.watches["backend"].reason for o in live] == ["live", "live"]
+    # A parked record again (19:00): read again.
+    world.parking.found = parked_service(EVENING)
+    world.probe.statuses["backend"] = 503
+    night = canary.run(ScheduledTrigger(EVENING + dt.timedelta(minutes=1)), "r-night")
+    assert night.watches["backend"].phase is Phase.PARKED
+    assert len(world.parking.asked) == reads + 2
 
 
 def test_unreadable_parking_facts_keep_a_parked_check_parked_and_say_so(world):

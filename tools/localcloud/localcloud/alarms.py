@@ -580,9 +580,10 @@ class AlarmEvaluator:
     alarm was created, changed or deleted since it was last asked (the evaluator's own state
     changes included); while none was, the last DescribeAlarms answer is used again.
 
-    The datapoints of every alarm with the same period and evaluation range are read with one
-    GetMetricData (one query per alarm, the same StartTime, EndTime and Period each alone
-    would get), so an evaluation costs one request per such group, not one per alarm.
+    The datapoints of every alarm with the same period are read with one GetMetricData (one
+    query per alarm, the same EndTime and Period each alone would get, the StartTime of the
+    longest evaluation range among them), so an evaluation costs one request per period, not
+    one per alarm.
     """
 
     def __init__(
@@ -668,11 +669,15 @@ class AlarmEvaluator:
         # that has the asked dimensions (Success{Check} would include Success{Check,Dependency})
         # and starts its periods at the first datapoint; GetMetricData matches dimensions exactly
         # and starts its periods at StartTime, as CloudWatch does.
-        groups: dict[tuple[int, int], list[MetricAlarm]] = {}
+        # One read per period: the longest evaluation range of the alarms with that period.
+        # A shorter range's periods are the newest of the longest's (window_starts), and each
+        # alarm is evaluated on its own periods only, so the older datapoints are not used.
+        groups: dict[int, list[MetricAlarm]] = {}
         for alarm in alarms:
-            groups.setdefault((alarm.period, alarm.rule.evaluation_range), []).append(alarm)
+            groups.setdefault(alarm.period, []).append(alarm)
         values: dict[str, dict[dt.datetime, float]] = {alarm.name: {} for alarm in alarms}
-        for (period, periods), members in groups.items():
+        for period, members in groups.items():
+            periods = max(alarm.rule.evaluation_range for alarm in members)
             starts = window_starts(at, period, periods)
             for offset in range(0, len(members), MAX_QUERIES):
                 batch = members[offset : offset + MAX_QUERIES]

@@ -204,6 +204,12 @@ class ThrottleProxy:
         with self._lock:
             return sum(self._meter.requests[operation] for operation in operations)
 
+    def requests(self) -> dict[str, int]:
+        """Requests per operation ("service:Action") since the last `take_meter`, without
+        taking the meter."""
+        with self._lock:
+            return dict(self._meter.requests)
+
     def take_meter(self) -> Meter:
         """The counts since the last call; counting starts again from zero."""
         with self._lock:

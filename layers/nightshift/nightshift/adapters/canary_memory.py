@@ -1,9 +1,12 @@
 """The canary's memory in the shared DynamoDB table, under `pk` = `canary#status`:
 
-- the status board of its last published report (`sk` = `last-report`), read on every run and
-  written only after a report was published, so a report that failed to go out is tried again;
+- the status board of its last published report (`sk` = `last-report`), written only after a
+  report was published, so a report that failed to go out is tried again;
 - the phase of each check with `depends_on` (`sk` = `phases`: parked, starting, late, live, and
-  since when), read and written by every run that has such checks.
+  since when), written by every run that has such checks.
+
+A canary run reads both with one consistent `Query` on the partition (`recall`: one request, not
+a `GetItem` for each); the status page and the chat actions read the board alone (`last`).
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nightshift.adapters.state_table import StateTable
 from nightshift.canary.parking import Watch
+from nightshift.canary.ports import Remembered
 from nightshift.canary.status import StatusBoard
+from nightshift.errors import AwsError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,23 +37,35 @@ IAM_ACTIONS = frozenset(
     {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
     }
 )
 
 
 class CanaryMemory:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table
         self._state = StateTable(table, client)
 
-    def last(self) -> StatusBoard | None:
-        item = self._state.get(STATUS_PK, STATUS_SK)
-        if item is None:
-            return None
+    def recall(self) -> Remembered:
+        """The last reported board and the checks' phases, in one consistent Query."""
+        pages = self._state.client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": STATUS_PK}},
+            ConsistentRead=True,
+        )
         try:
-            return StatusBoard.from_json(json.loads(item["board"]["S"]))
-        except (KeyError, TypeError, ValueError):
-            # Written by another version: as if nothing were remembered, so this run reports.
-            return None
+            items = {item["sk"]["S"]: item for page in pages for item in page.get("Items", ())}
+        except ClientError as exc:
+            raise AwsError.from_client_error("Query", exc) from exc
+        except BotoCoreError as exc:
+            raise AwsError.from_botocore_error("Query", exc) from exc
+        return Remembered(_board(items.get(STATUS_SK)), _watches(items.get(PHASES_SK)))
+
+    def last(self) -> StatusBoard | None:
+        """The last reported board alone (one GetItem)."""
+        return _board(self._state.get(STATUS_PK, STATUS_SK))
 
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None:
         self._state.put(
@@ -59,17 +78,6 @@ class CanaryMemory:
             }
         )
 
-    def watches(self) -> dict[str, Watch]:
-        item = self._state.get(STATUS_PK, PHASES_SK)
-        if item is None:
-            return {}
-        try:
-            data = json.loads(item["phases"]["S"])
-            return {str(name): Watch.from_json(watch) for name, watch in data.items()}
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # Written by another version: decided from the facts alone, as on a first run.
-            return {}
-
     def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None:
         phases = {name: watch.to_json() for name, watch in watches.items()}
         self._state.put(
@@ -80,3 +88,24 @@ class CanaryMemory:
                 "written_at": {"S": at.isoformat()},
             }
         )
+
+
+def _board(item: Mapping[str, Any] | None) -> StatusBoard | None:
+    if item is None:
+        return None
+    try:
+        return StatusBoard.from_json(json.loads(item["board"]["S"]))
+    except (KeyError, TypeError, ValueError):
+        # Written by another version: as if nothing were remembered, so this run reports.
+        return None
+
+
+def _watches(item: Mapping[str, Any] | None) -> dict[str, Watch]:
+    if item is None:
+        return {}
+    try:
+        data = json.loads(item["phases"]["S"])
+        return {str(name): Watch.from_json(watch) for name, watch in data.items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # Written by another version: decided from the facts alone, as on a first run.
+        return {}

@@ -13,7 +13,7 @@ environment is intentionally parked" (`nightshift.canary.parking`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -58,12 +58,23 @@ class ParkedEnvironment:
         self._dynamodb = dynamodb or boto3.client("dynamodb")
         self._tagging = tagging or boto3.client("resourcegroupstaggingapi", config=RETRIES)
 
-    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts:
+    def facts(
+        self,
+        tag_filters: Sequence[tuple[tuple[str, str], ...]],
+        *,
+        resources_if: Callable[[tuple[ParkedRecord, ...]], bool] | None = None,
+    ) -> ParkingFacts:
+        """The parked records, then the resources of each tag filter; with `resources_if`, the
+        resources only when it says so for the records found (the canary skips them when they
+        cannot change a decision: `canary.parking.resources_matter`)."""
+        records = self._records()
+        if resources_if is not None and not resources_if(records):
+            return ParkingFacts(records=records)
         resources: dict[str, TaggedResource] = {}
         for tag_filter in tag_filters:
             for resource in self._tagged(tag_filter):
                 resources[resource.arn] = resource
-        return ParkingFacts(records=self._records(), resources=tuple(resources.values()))
+        return ParkingFacts(records=records, resources=tuple(resources.values()))
 
     def _records(self) -> tuple[ParkedRecord, ...]:
         pages = self._dynamodb.get_paginator("query").paginate(

@@ -171,6 +171,25 @@ class WatchDecision:
         return self.phase is Phase.LIVE
 
 
+def resources_matter(
+    records: Sequence[ParkedRecord], previous: Mapping[str, Watch], checks: Iterable[str]
+) -> bool:
+    """Whether the tagged resources (their override tags) can change any of `checks`' phases:
+    only when the scheduler holds a parked record, or a check was last found parked, starting or
+    late (its start may be an override's end). With no record and every check live, `decide`
+    finds each live whatever the tags say, so a run need not read them.
+
+    >>> resources_matter((), {}, ["backend"])
+    False
+    """
+    if records:
+        return True
+    return any(
+        (watch := previous.get(name)) is not None and watch.phase is not Phase.LIVE
+        for name in checks
+    )
+
+
 def decide(
     check: str,
     dependency: Dependency,

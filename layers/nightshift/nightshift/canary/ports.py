@@ -6,7 +6,8 @@ ops topic is the shared `nightshift.ports.ReportSink`; the in-memory fakes live 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from nightshift.canary.alarms import AlarmSpec
@@ -15,6 +16,7 @@ from nightshift.canary.metrics import MetricPoint
 from nightshift.canary.parking import ParkingFacts, Watch
 from nightshift.canary.status import StatusBoard
 from nightshift.canary.verdict import ProbeResults
+from nightshift.schedule.resources import ParkedRecord
 
 
 class Prober(Protocol):
@@ -37,12 +39,21 @@ class AlarmStore(Protocol):
     def delete(self, names: Sequence[str]) -> None: ...
 
 
-class StatusMemory(Protocol):
-    """The picture last reported (adapters.canary_memory.CanaryMemory)."""
+@dataclass(frozen=True)
+class Remembered:
+    """What earlier runs left: the board last reported (None: nothing yet, or unreadable) and
+    the phase of each check with `depends_on`, by check name."""
 
-    def last(self) -> StatusBoard | None: ...
+    board: StatusBoard | None = None
+    watches: Mapping[str, Watch] = field(default_factory=dict)
+
+
+class StatusMemory(Protocol):
+    """The picture last reported and the checks' phases (adapters.canary_memory.CanaryMemory):
+    read together, once a run."""
+
+    def recall(self) -> Remembered: ...
     def remember(self, board: StatusBoard, *, at: dt.datetime, run_id: str) -> None: ...
-    def watches(self) -> dict[str, Watch]: ...
     def remember_watches(self, watches: Mapping[str, Watch], *, at: dt.datetime) -> None: ...
 
 
@@ -50,7 +61,12 @@ class ParkingFactsSource(Protocol):
     """The scheduler's parked records and the resources carrying each of `tag_filters` (read
     only: adapters.parked_environment.ParkedEnvironment)."""
 
-    def facts(self, tag_filters: Sequence[tuple[tuple[str, str], ...]]) -> ParkingFacts: ...
+    def facts(
+        self,
+        tag_filters: Sequence[tuple[tuple[str, str], ...]],
+        *,
+        resources_if: Callable[[tuple[ParkedRecord, ...]], bool] | None = None,
+    ) -> ParkingFacts: ...
 
 
 class SnoozeSource(Protocol):

@@ -20,13 +20,14 @@ from aws_lambda_powertools import Logger
 from nightshift.canary.alarms import AlarmAction, AlarmChange, AlarmRules, alarm_item
 from nightshift.canary.checks import Check
 from nightshift.canary.metrics import metric_points
-from nightshift.canary.parking import ParkingFacts, Watch, WatchDecision
+from nightshift.canary.parking import ParkingFacts, Watch, WatchDecision, resources_matter
 from nightshift.canary.plan import alarm_plan, report_decision, watch_plan
 from nightshift.canary.ports import (
     AlarmStore,
     CheckMetricSink,
     ParkingFactsSource,
     Prober,
+    Remembered,
     SnoozeSource,
     StatusMemory,
 )
@@ -101,14 +102,15 @@ class Canary:
             down=len(results.failing),
             wall_time_ms=round(results.wall_time_ms),
         )
-        watches, watch_errors = self._watch(trigger, results)
+        remembered, unremembered = self._recall(trigger)
+        watches, watch_errors = self._watch(trigger, results, remembered, unremembered)
         documents = 0
         if not trigger.dry_run:
             points = metric_points(results, watches, snoozed)
             documents = self.metrics.emit(points, trigger.time)
         upkeep = self._keep_alarms(dry_run=trigger.dry_run)
         board = StatusBoard.of(results, upkeep.problem, watches)
-        previous, memory_errors = self._previous(trigger)
+        previous, memory_errors = self._previous(trigger, remembered, unremembered)
         decision = report_decision(
             previous, board, alarms_changed=upkeep.applied, dry_run=trigger.dry_run
         )
@@ -138,27 +140,52 @@ class Canary:
         )
         return CanaryOutcome(report, results, decision, documents, message_id, watches)
 
+    def _dependent(self) -> list[Check]:
+        """The checks with `depends_on` (none when there is no source of parking facts)."""
+        if self.parking is None:
+            return []
+        return [c for c in self.checks if c.depends_on is not None]
+
+    def _recall(self, trigger: ScheduledTrigger) -> tuple[Remembered, AwsError | None]:
+        """The memory of earlier runs, read once (when this run needs any of it: the last
+        report unless in a dry run, the phases when a check has `depends_on`)."""
+        if trigger.dry_run and not self._dependent():
+            return Remembered(), None
+        try:
+            return self.memory.recall(), None
+        except AwsError as exc:
+            logger.error("canary memory unknown", error=str(exc))
+            return Remembered(), exc
+
     def _watch(
-        self, trigger: ScheduledTrigger, results: ProbeResults
+        self,
+        trigger: ScheduledTrigger,
+        results: ProbeResults,
+        remembered: Remembered,
+        unremembered: AwsError | None,
     ) -> tuple[dict[str, WatchDecision], tuple[str, ...]]:
         """The phase of each check with `depends_on`, from facts read after the probe."""
-        dependent = [c for c in self.checks if c.depends_on is not None]
+        dependent = self._dependent()
         if not dependent or self.parking is None:
             return {}, ()
         errors: list[str] = []
         facts: ParkingFacts | None = None
+        previous: Mapping[str, Watch] = remembered.watches
+        if unremembered is not None:
+            errors.append(f"last phases unknown, decided from the facts alone: {unremembered}")
         filters = sorted({c.depends_on.tag_filter for c in dependent if c.depends_on})
+        names = [c.name for c in dependent]
         try:
-            facts = self.parking.facts(filters)
+            facts = self.parking.facts(
+                filters,
+                # Unknown phases: read everything, as a first run does.
+                resources_if=None
+                if unremembered is not None
+                else lambda records: resources_matter(records, previous, names),
+            )
         except AwsError as exc:
             logger.error("parked resources unknown", error=str(exc))
-            errors.append(f"parked resources unknown, parked checks kept parked: {exc}")
-        previous: dict[str, Watch] = {}
-        try:
-            previous = self.memory.watches()
-        except AwsError as exc:
-            logger.error("check phases unknown", error=str(exc))
-            errors.append(f"last phases unknown, decided from the facts alone: {exc}")
+            errors.insert(0, f"parked resources unknown, parked checks kept parked: {exc}")
         watches = watch_plan(
             dependent,
             results,
@@ -232,14 +259,15 @@ class Canary:
         elif change.spec is not None:
             self.alarms.put(change.spec)
 
-    def _previous(self, trigger: ScheduledTrigger) -> tuple[StatusBoard | None, tuple[str, ...]]:
+    @staticmethod
+    def _previous(
+        trigger: ScheduledTrigger, remembered: Remembered, unremembered: AwsError | None
+    ) -> tuple[StatusBoard | None, tuple[str, ...]]:
         if trigger.dry_run:
             return None, ()
-        try:
-            return self.memory.last(), ()
-        except AwsError as exc:
-            logger.error("last report unknown", error=str(exc))
-            return None, (f"last report unknown, reporting anyway: {exc}",)
+        if unremembered is not None:
+            return None, (f"last report unknown, reporting anyway: {unremembered}",)
+        return remembered.board, ()
 
     def _remember(self, board: StatusBoard, trigger: ScheduledTrigger, run_id: str) -> None:
         try:

@@ -13,6 +13,7 @@ available: 503 with `database: down`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -21,7 +22,7 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,12 +189,24 @@ class WeekPlay:
     healthy_after_start: list[dt.datetime | None] = field(default_factory=list)
     production_before: dict[str, str] = field(default_factory=dict)
     setup_seconds: float = 0.0
+    # Wall time by part of the minute (the functions' runs by function, under "run ..."),
+    # seconds: where the week's time goes.
+    spent: dict[str, float] = field(default_factory=dict)
+    hours: list[float] = field(default_factory=list)  # wall seconds of each simulated hour
     played_until: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         self.invoker = WarmInvoker(self.stack, WARM, clock=lambda: self.now)
         self.router = CachedRouter(self.stack, invoker=self.invoker, retry_now=True)
         self.queue_writes = Writes(self.proxy, QUEUE_WRITES)
+
+    @contextlib.contextmanager
+    def timed(self, part: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.spent[part] = self.spent.get(part, 0.0) + time.monotonic() - started
 
     def record(self, began: float) -> tuple[list[Message], list[Run], FleetFacts, dict[str, Any]]:
         """What was played so far: the transcript, the runs, the facts, the figures."""
@@ -216,6 +229,14 @@ class WeekPlay:
             "invocations": dict(self.invoker.counts),
             "cold": dict(self.invoker.cold),
             "median_ms": {f: round(statistics.median(d), 1) for f, d in self.durations.items()},
+            # Every request moto served (the functions', the IAM recorder's look-ups, the
+            # harness's own), per operation: where the week's time goes.
+            "requests": dict(sorted(self.proxy.requests().items())),
+            "hour_seconds": list(self.hours),
+            "spent_seconds": {
+                part: round(seconds, 1)
+                for part, seconds in sorted({**self.spent, **self.invoker.spent}.items())
+            },
         }
         return list(self.messages), list(self.runs), facts, figures
 
@@ -476,9 +497,11 @@ def play_week(
         play.setup_seconds = time.monotonic() - began
         progress(f"local cloud ready in {play.setup_seconds:.0f} s; playing from {start} ...")
         try:
-            _walk(play, progress, start, span, checkpoint, began)
+            with play.timed("the walk, in all"):
+                _walk(play, progress, start, span, checkpoint, began)
         finally:
-            play.invoker.close()
+            with play.timed("sandboxes closed, their calls judged"):
+                play.invoker.close()
         return play.record(began)
 
 
@@ -514,12 +537,16 @@ def _walk(
         alarms_unchanged=Writes(play.proxy, ALARM_WRITES).none_since,
     )
     tasks, _ = play.follow_fleet()
+    hour_began = time.monotonic()
     end = week.end if span is None else min(week.end, start + span)
     at = start
     while at < end:
         play.now = at
         elapsed = at - week.start
         if elapsed % dt.timedelta(hours=1) == dt.timedelta(0):
+            if at > start:
+                play.hours.append(round(time.monotonic() - hour_began, 1))
+            hour_began = time.monotonic()
             if elapsed % dt.timedelta(days=1) == dt.timedelta(0) or at == start:
                 progress(
                     f"  {week.local_label(at)}: {len(play.messages)} chat messages so far, "
@@ -527,21 +554,25 @@ def _walk(
                 )
             if checkpoint is not None and at > start:
                 checkpoint(*play.record(began))
-        while injections and injections[0][0] <= at:
-            play.inject(injections.pop(0)[1])
-        play.due_events()
-        evaluator.evaluate(at)  # CloudWatch's minute; a state change reaches the notifier
+        with play.timed("injections"):
+            while injections and injections[0][0] <= at:
+                play.inject(injections.pop(0)[1])
+            play.due_events()
+        with play.timed("alarm evaluation"):
+            evaluator.evaluate(at)  # CloudWatch's minute; a state change reaches the notifier
         for schedule, due, _ in schedules:
             if not due.fires(at, week.start):
                 continue
             results = play.fire(schedule)
             if "SchedulerFunction" in results:
-                tasks = play.after_scheduler(tasks)
+                with play.timed("/health follows the fleet"):
+                    tasks = play.after_scheduler(tasks)
             canary = results.get("CanaryFunction")
             waiting = play.started and play.healthy_after_start[-1] is None
             if canary is not None and waiting and _all_up(canary):
                 play.healthy_after_start[-1] = at
-        play.deliver_chat()
+        with play.timed("chat"):
+            play.deliver_chat()
         at += MINUTE
         play.played_until = at
 

@@ -89,6 +89,9 @@ class WarmInvoker:
     sandboxes: dict[str, _Sandbox] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     cold: dict[str, int] = field(default_factory=dict)
+    # Wall time in each function's runs ("run <logical id>") and in publishing their EMF
+    # metrics to moto ("metrics from logs"), seconds.
+    spent: dict[str, float] = field(default_factory=dict)
 
     def __call__(
         self,
@@ -103,10 +106,17 @@ class WarmInvoker:
             return invoke(stack, logical_id, event, env_overrides)
         sandbox = self.sandboxes.get(logical_id) or self._start(logical_id, env_overrides)
         at = self.clock()
+        started = time.monotonic()
         text, logs, duration_ms = sandbox.call(event, at)
         payload, error_type, error_message = interpret_response(text)
+        called = time.monotonic()
         publish_emf(stack.endpoint, logs, now=at)  # CloudWatch Logs, at the simulated time
+        self._spend(f"run {logical_id}", called - started)
+        self._spend("metrics from logs", time.monotonic() - called)
         return InvokeResult(logical_id, payload, logs, duration_ms, error_type, error_message)
+
+    def _spend(self, part: str, seconds: float) -> None:
+        self.spent[part] = self.spent.get(part, 0.0) + seconds
 
     def _start(self, logical_id: str, env_overrides: Mapping[str, str] | None) -> _Sandbox:
         configuration = self.stack.endpoint.client("lambda").get_function_configuration(
