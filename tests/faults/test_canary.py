@@ -34,7 +34,9 @@ from tests.support.nightshift import create_ops_topic, create_state_table, funct
 
 CHECKS = ("api", "web")
 RUNS = 2  # the faulted run, then one fault-free
-SNOOZES = "canary#snooze"  # the partition the canary reads before it probes
+# The partitions the canary reads (Query) before it probes: the snoozed checks and its memory of
+# earlier runs (its last report and the checks' phases).
+BEFORE_PROBE = ("canary#snooze", "canary#status")
 
 
 class Deployment:
@@ -77,9 +79,14 @@ def play(book: Ledger, injector: FaultInjector, deployment: Deployment, faults: 
             book, injector, faults.get(index, {}), lambda event=event: stack.invoke(event)
         )
         counts.append(len(calls))
-        # The snoozed checks are read before the probe (docs/actions.md): a run that ended
-        # there probed nothing, so it has no result to lose.
-        before_probe = ended is not None and bool(calls) and SNOOZES in calls[-1].body
+        # The snoozed checks (docs/actions.md) and the canary's memory are read before the
+        # probe: a run that ended there probed nothing, so it has no result to lose.
+        before_probe = (
+            ended is not None
+            and bool(calls)
+            and calls[-1].operation == "Query"
+            and any(partition in calls[-1].body for partition in BEFORE_PROBE)
+        )
         lost = [
             name
             for name in CHECKS

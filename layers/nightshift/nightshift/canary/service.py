@@ -93,8 +93,11 @@ class Canary:
         self.snoozes = snoozes
 
     def run(self, trigger: ScheduledTrigger, run_id: str) -> CanaryOutcome:
-        # Read before the probe: nothing between the probe and its metrics may lose them.
+        # Read before the probe: nothing between the probe and its metrics may lose them (the
+        # snoozes and the memory of earlier runs do not change with what the probe finds; the
+        # parked resources are read after it, so that a check's phase is the probe's).
         snoozed, snooze_errors = self._snoozed(trigger)
+        remembered, unremembered = self._recall(trigger)
         results = self.probe(self.checks, trigger.time)
         logger.info(
             "checks probed",
@@ -102,7 +105,6 @@ class Canary:
             down=len(results.failing),
             wall_time_ms=round(results.wall_time_ms),
         )
-        remembered, unremembered = self._recall(trigger)
         watches, watch_errors = self._watch(trigger, results, remembered, unremembered)
         documents = 0
         if not trigger.dry_run:
