@@ -205,6 +205,33 @@ def test_the_digest_says_the_night_in_one_sentence_with_dollars() -> None:
     assert digest.facts == ()  # the sentence says it all, once
 
 
+def test_a_start_over_two_runs_is_one_night_started_at_the_last_start() -> None:
+    database = ReportItem(
+        "db/todoapp",
+        "rds-instance",
+        "start",
+        Outcome.DONE,
+        "office-hours",
+        {"saved_usd": 1.0, "hours_parked": 12.5},
+    )
+    service = replace(START, details={"saved_usd": 2.1, "hours_parked": 12.6})
+    night = [
+        entry(report("scheduler", "2026-11-23T18:00:00Z", STOP)),
+        entry(report("scheduler", "2026-11-24T06:30:00Z", database)),
+        # healthy before the service started: not the environment's start
+        entry(report("canary", "2026-11-24T06:31:00Z", HEALTHY)),
+        entry(report("scheduler", "2026-11-24T06:35:00Z", service)),
+        entry(report("canary", "2026-11-24T06:36:00Z", HEALTHY)),
+    ]
+
+    digest = compose(night, "staging", BERLIN.zone, at("2026-11-24T07:00:00Z"))
+
+    assert digest.summary == (
+        "Last night: staging parked 19:00\N{EN DASH}07:35 (12.6 h, ≈ $3.10 saved), started and "
+        "healthy at 07:36."
+    )
+
+
 def test_a_weekend_shows_weekdays_and_what_no_line_says_is_listed_not_lost() -> None:
     weekend = [
         entry(report("scheduler", "2026-11-20T18:00:00Z", STOP)),

@@ -231,19 +231,39 @@ def _done(report: Report, action: str) -> list[dict[str, Any]]:
 
 
 def _nights(reports: Sequence[tuple[dt.datetime, Report]]) -> list[_Night]:
-    """Each stop paired with the start after it, and the canary's first healthy probe after it."""
+    """Each stop paired with the start after it, and the canary's first healthy probe after it.
+    An environment parked or started over several of the scheduler's runs (a database first,
+    its service a run later, once the database is available) is one night: parked at the first
+    stop, started at the last start, its dollars summed."""
     nights: list[_Night] = []
     stopped: dt.datetime | None = None
+    starting = False  # the last night's start may go on in the next run (no stop since)
     for at, report in reports:
         when = instant(report.time) or at
         if report.function == "scheduler" and _done(report, "stop"):
-            stopped = when
+            stopped = stopped or when
+            starting = False
         starts = _done(report, "start") if report.function == "scheduler" else []
         if starts:
             hours = [float(d["hours_parked"]) for d in starts if "hours_parked" in d]
             saved = sum(float(d.get("saved_usd", 0) or 0) for d in starts)
-            nights.append(_Night(stopped, when, max(hours) if hours else None, saved))
-            stopped = None
+            if starting and nights:  # the rest of the last night's start
+                last = nights[-1]
+                known = [h for h in (last.hours, *hours) if h is not None]
+                # healthy before the last resource started is not the environment's
+                healthy = (
+                    last.healthy if last.healthy is not None and last.healthy >= when else None
+                )
+                nights[-1] = _Night(
+                    last.stopped,
+                    when,
+                    max(known) if known else None,
+                    last.saved_usd + saved,
+                    healthy,
+                )
+            else:
+                nights.append(_Night(stopped, when, max(hours) if hours else None, saved))
+            stopped, starting = None, True
         healthy = report.function == "canary" and any(
             item.outcome is Outcome.DONE and "time_to_healthy_s" in item.details
             for item in report.items
