@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from iamjudge.pytest_plugin import JudgedCalls
 from localcloud.declared import OpsTopic
 from localcloud.lambda_events import batch_outcome, sqs_record
+from nightshift.adapters.reporting import ReportPublisher
 from tests.conftest import FakeLambdaContext, load_handler
 from tests.functional.test_scheduler_targets import FRIDAY_EVENING, Organization
 from tests.support import organization as hub_account
@@ -250,6 +251,39 @@ def test_a_run_whose_target_never_records_is_published_an_hour_later_naming_it(
     # Its outcome arriving after all is recorded, and publishes nothing more.
     assert hub.deliver(sqs_record(stuck, QUEUE_ARN, HUB_REGION), delete=False) == ()
     assert hub.ops.reports() == []
+
+
+class Crash(BaseException):
+    """The worker's process dying (its Timeout, out of memory): nothing after it runs."""
+
+
+def test_a_report_claimed_by_a_worker_that_died_before_publishing_is_published_an_hour_later(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheduled_run()
+    for _ in range(3):
+        record = hub.receive()
+        assert record is not None
+        assert hub.deliver(record) == ()
+    last = hub.receive()
+    assert last is not None
+
+    def dies(*_: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as dying:
+        dying.setattr(ReportPublisher, "publish", dies)
+        with pytest.raises(Crash):
+            hub.deliver(last, delete=False)  # the last worker claimed the report, then died
+    assert hub.deliver(last) == ()  # redelivered: the claim is held, so it publishes nothing
+    assert hub.ops.reports() == []
+
+    scheduled_run("2026-11-20T19:00:00Z")
+
+    (late,) = hub.ops.reports()
+    assert late["run_id"] == "scheduler-2026-11-20T18:00:00Z"
+    assert late["summary"].startswith("4 targets: 3 worked, 1 failed")
+    assert not [error for error in late["errors"] if "no outcome recorded" in error]
 
 
 def test_a_message_no_run_of_this_scheduler_would_send_fails_and_acts_nowhere(hub: Hub) -> None:

@@ -182,15 +182,20 @@ class QueuedRun:
         )
 
     def publish_overdue(self, trigger: ScheduledTrigger, environment: str) -> None:
-        """Publish the report of each earlier queued run still missing a target's outcome an
-        hour after its time, with what was recorded; the missing targets are named as failed
-        (their messages are being retried or are in the dead-letter queue)."""
+        """Publish the report of each earlier queued run still open an hour after its time, with
+        what was recorded: one missing a target's outcome (named as failed: its message is
+        being retried or is in the dead-letter queue), or one whose report a worker claimed and
+        never published."""
         for run in overdue_runs(self.ledger.open_runs(), trigger.time):
             state = self.ledger.run(run)
-            if state is None or state.published:
+            if state is None:
                 self.ledger.close_run(run)
                 continue
-            if not self.ledger.claim_publication(run, trigger.time):
+            # A report claimed and still open an hour after its run: the worker that claimed it
+            # stopped before publishing it (a crash, its Timeout), so it is published now. At
+            # least once: had that worker published and died before closing the run, the report
+            # goes out twice, which is better than never.
+            if not state.published and not self.ledger.claim_publication(run, trigger.time):
                 continue
             at = dt.datetime.strptime(run[-20:], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
             combined = gathered_outcome(
