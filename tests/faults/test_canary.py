@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import load_event
@@ -27,10 +26,9 @@ from tests.faults.harness import (
     run_armed,
     targeted_plans,
 )
-from tests.functional.test_canary import ENVIRONMENT, REGION, Stack, check, recent_time
+from tests.functional.test_canary import check, deployed_stack, recent_time
 from tests.support.faults import FaultInjector, FaultKind
 from tests.support.health_server import HealthServer
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
 
 CHECKS = ("api", "web")
 RUNS = 2  # the faulted run, then one fault-free
@@ -49,24 +47,9 @@ class Deployment:
         capsys: pytest.CaptureFixture[str],
         server: HealthServer,
     ) -> None:
-        ops = create_ops_topic(
-            boto3.client("sns", region_name=REGION),
-            boto3.client("sqs", region_name=REGION),
-            f"nightshift-ops-{ENVIRONMENT}",
+        self.stack = deployed_stack(
+            monkeypatch, tmp_path, capsys, extra={"POWERTOOLS_LOG_LEVEL": "WARNING"}
         )
-        table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
-        policy = tmp_path / "nightshift.yaml"
-        function_environment(
-            monkeypatch,
-            service="canary",
-            policy_file=policy,
-            table=table,
-            topic_arn=ops.arn,
-            environment=ENVIRONMENT,
-            region=REGION,
-            extra={"POWERTOOLS_LOG_LEVEL": "WARNING"},
-        )
-        self.stack = Stack(tmp_path, capsys, ops, table, policy)
         self.stack.write_policy(*(check(name, server.url()) for name in CHECKS))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,28 +132,40 @@ class Stack:
         return {a["AlarmName"]: a for page in pages for a in page["MetricAlarms"]}
 
 
+def deployed_stack(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: Mapping[str, str] | None = None,
+) -> Stack:
+    """The canary's ops topic and state table in the account moto answers for, and the
+    function's environment (with `extra`); the policy file is written by `Stack.write_policy`."""
+    ops = create_ops_topic(
+        boto3.client("sns", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        f"nightshift-ops-{ENVIRONMENT}",
+    )
+    table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
+    policy_file = tmp_path / "nightshift.yaml"
+    function_environment(
+        monkeypatch,
+        service="canary",
+        policy_file=policy_file,
+        table=table,
+        topic_arn=ops.arn,
+        environment=ENVIRONMENT,
+        region=REGION,
+        extra=extra,
+    )
+    return Stack(tmp_path, capsys, ops, table, policy_file)
+
+
 @pytest.fixture
 def stack(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Stack]:
     with mock_aws():
-        ops = create_ops_topic(
-            boto3.client("sns", region_name=REGION),
-            boto3.client("sqs", region_name=REGION),
-            f"nightshift-ops-{ENVIRONMENT}",
-        )
-        table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
-        policy_file = tmp_path / "nightshift.yaml"
-        function_environment(
-            monkeypatch,
-            service="canary",
-            policy_file=policy_file,
-            table=table,
-            topic_arn=ops.arn,
-            environment=ENVIRONMENT,
-            region=REGION,
-        )
-        yield Stack(tmp_path, capsys, ops, table, policy_file)
+        yield deployed_stack(monkeypatch, tmp_path, capsys)
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ from moto import mock_aws
 
 from nightshift.adapters.parking import ParkingStore
 from nightshift.schedule import Capacity, ParkedRecord, ResourceKind
-from tests.functional.test_canary import ENVIRONMENT, REGION, Stack, check, item
+from tests.functional.test_canary import ENVIRONMENT, REGION, Stack, check, deployed_stack, item
 from tests.support.health_server import HealthServer
-from tests.support.nightshift import create_ops_topic, create_state_table, function_environment
 
 SERVICE_NAME = "todoapp-backend"
 OFFICE_HOURS = {
@@ -100,23 +99,7 @@ def stack(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Stack]:
     with mock_aws():
-        ops = create_ops_topic(
-            boto3.client("sns", region_name=REGION),
-            boto3.client("sqs", region_name=REGION),
-            f"nightshift-ops-{ENVIRONMENT}",
-        )
-        table = create_state_table(boto3.client("dynamodb", region_name=REGION), "nightshift-state")
-        policy_file = tmp_path / "nightshift.yaml"
-        function_environment(
-            monkeypatch,
-            service="canary",
-            policy_file=policy_file,
-            table=table,
-            topic_arn=ops.arn,
-            environment=ENVIRONMENT,
-            region=REGION,
-        )
-        yield Stack(tmp_path, capsys, ops, table, policy_file)
+        yield deployed_stack(monkeypatch, tmp_path, capsys)
 
 
 @pytest.fixture
