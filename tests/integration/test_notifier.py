@@ -95,10 +95,10 @@ def test_unrecognised_message_is_delivered_raw_never_dropped(
     assert "disk almost full on build agent 7" in json.dumps(body)
 
 
-# A new alarm's first verdict is remembered, not posted (docs/notifications.md).
-POSTED = [
-    name for name in event_names("notifier") if name != "cloudwatch-alarm-metric-first-verdict"
-]
+# A new alarm's first verdict is remembered, not posted (docs/notifications.md), whether it came
+# as the alarm's SNS message or as a member account's EventBridge event.
+FIRST_VERDICTS = ["cloudwatch-alarm-metric-first-verdict", "cloudwatch-alarm-event-first-verdict"]
+POSTED = [name for name in event_names("notifier") if name not in FIRST_VERDICTS]
 
 
 # The shipped policy (nightshift.yaml) routes the pruner's reports to the daily digest; of the
@@ -129,12 +129,13 @@ def test_every_fixture_published_to_the_ops_topic_reaches_the_receiver(
     assert ("staging digest" in body["text"]) is (name in DIGESTED)
 
 
+@pytest.mark.parametrize("name", FIRST_VERDICTS)
 def test_a_new_alarms_first_verdict_is_drained_without_a_post(
-    stack: Stack, router: Router, receiver: WebhookReceiver
+    stack: Stack, router: Router, receiver: WebhookReceiver, name: str
 ) -> None:
     forget_alarm_memory(stack)
 
-    report = router.publish("OpsTopic", *sns_message("cloudwatch-alarm-metric-first-verdict"))
+    report = router.publish("OpsTopic", *sns_message(name))
 
     (drain,) = report.drains
     assert drain.failed == ()
