@@ -251,7 +251,7 @@ def _nights(reports: Sequence[tuple[dt.datetime, Report]]) -> list[_Night]:
                 last = nights[-1]
                 known = [h for h in (last.hours, *hours) if h is not None]
                 # healthy before the last resource started is not the environment's
-                healthy = (
+                healthy_at = (
                     last.healthy if last.healthy is not None and last.healthy >= when else None
                 )
                 nights[-1] = _Night(
@@ -259,7 +259,7 @@ def _nights(reports: Sequence[tuple[dt.datetime, Report]]) -> list[_Night]:
                     when,
                     max(known) if known else None,
                     last.saved_usd + saved,
-                    healthy,
+                    healthy_at,
                 )
             else:
                 nights.append(_Night(stopped, when, max(hours) if hours else None, saved))
