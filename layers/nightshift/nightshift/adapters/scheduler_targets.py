@@ -67,6 +67,21 @@ def scheduler_expansion(
     )
 
 
+def target_scheduler(
+    config: SchedulerConfig, aws: SchedulerClients, parking: TargetParkingStore
+) -> Scheduler:
+    """The single-target Scheduler on a target's clients (its spoke role's) with its view of
+    the hub's parked records: the same in one invocation and for a queued message."""
+    return Scheduler(
+        config.policy,
+        config.protect,
+        ScheduledResources(aws),
+        parking,
+        PowerSwitch(aws),
+        TaskDefinitionSizes(aws.ecs),
+    )
+
+
 def targeted_scheduler(
     loaded: Policy,
     settings: CommonSettings,
@@ -95,14 +110,7 @@ def targeted_scheduler(
         parking = TargetParkingStore(
             settings.state_table, item.account, item.region, hub.dynamodb, snapshot
         )
-        return Scheduler(
-            config.policy,
-            config.protect,
-            ScheduledResources(aws),
-            parking,
-            PowerSwitch(aws),
-            TaskDefinitionSizes(aws.ecs),
-        )
+        return target_scheduler(config, aws, parking)
 
     queued = (
         None
@@ -194,13 +202,6 @@ def queued_scheduler(
         parking = QueuedParkingStore(
             settings.state_table, message.item, message.last_run, hub.dynamodb
         )
-        return Scheduler(
-            config.policy,
-            config.protect,
-            ScheduledResources(aws),
-            parking,
-            PowerSwitch(aws),
-            TaskDefinitionSizes(aws.ecs),
-        )
+        return target_scheduler(config, aws, parking)
 
     return scheduler_for
