@@ -1037,7 +1037,10 @@ that starts or stops something; the scheduler's planner, in the canary (which re
 schedules and plans nothing); the canary's run and checks, in redeploy (which reads the canary's
 last state only for a held push); the policy, the AWS adapters, the status page and the canary's
 and redeploy's code, in the actions function (a link needs none of them: acting and the status
-page import theirs at the first request that needs them). The policy's schema is
+page import theirs at the first request that needs them); hub and spoke (the fan-out, the spoke
+roles' sessions and the scheduler's target queue), in the scheduler, pruner and redeploy, which
+import it at the first run of a policy with `targets`; the action links' signing, in redeploy,
+which signs a link for a held push only. The policy's schema is
 compiled to Python when the layer is built, so loading the policy at the first run reads no
 schema file and generates no code: the last column is that load, JSON parsing and validation.
 

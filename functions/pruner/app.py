@@ -9,22 +9,24 @@ from __future__ import annotations
 import random
 import time
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nightshift.adapters.invocation import InvocationClock
 from nightshift.adapters.policy_parameter import load_deployed_policy
-from nightshift.adapters.pruner_targets import pruner_targets
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.snapshots import CursorStore, SnapshotDeleter, SnapshotInventory
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.retention.events import pruner_trigger
 from nightshift.retention.service import RESERVE_SECONDS, Invocation, Pruner
 from nightshift.retention.settings import PrunerEnvironment, PrunerPolicy
-from nightshift.retention.targets import PrunerRun, PrunerTargets
+from nightshift.retention.targets import PrunerRun
 from nightshift.tracing import traced_handler
+
+if TYPE_CHECKING:
+    from nightshift.retention.targets import PrunerTargets
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -62,6 +64,8 @@ def pruner_run(function_arn: str) -> PrunerRun:
     common = env().common
 
     def targets() -> PrunerTargets:
+        from nightshift.adapters.pruner_targets import pruner_targets  # targets only (cold start)
+
         found = policy().targets
         assert found is not None, "a run across targets needs targets"
         return pruner_targets(

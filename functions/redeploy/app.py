@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -17,7 +17,6 @@ from nightshift.adapters.deployed_pushes import DeployedPushes, PushIdempotency
 from nightshift.adapters.ecs import EcsServices
 from nightshift.adapters.held_redeploys import HeldRedeploys
 from nightshift.adapters.policy_parameter import load_deployed_policy
-from nightshift.adapters.redeploy_targets import targeted_ecs
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.secrets import SecretReader
 from nightshift.errors import AwsError, ConfigurationError
@@ -27,6 +26,10 @@ from nightshift.redeploy.events import read_event
 from nightshift.redeploy.service import DeploymentOutcomes, PushRedeployer, Redeploy
 from nightshift.redeploy.settings import PUSH_IDEMPOTENCY_SECONDS, RedeployPolicy, RedeploySettings
 from nightshift.tracing import traced_handler
+
+if TYPE_CHECKING:
+    from nightshift.adapters.redeploy_targets import TargetedEcs
+    from nightshift.policy import Targets
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -44,6 +47,14 @@ def canary_state(table: str) -> str:
     except AwsError as exc:
         logger.warning("canary state not read", error=str(exc))
         return "unknown"
+
+
+def targeted_ecs(targets: Targets, *, environment: str, function_arn: str) -> TargetedEcs:
+    """The ECS side of a push across the policy's targets (hub and spoke), whose adapters and
+    fan-out are imported at the first push of a policy with targets (cold start)."""
+    from nightshift.adapters.redeploy_targets import targeted_ecs as across_targets
+
+    return across_targets(targets, environment=environment, function_arn=function_arn)
 
 
 def approve_links(

@@ -24,19 +24,10 @@ from nightshift.adapters.power import PowerSwitch
 from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.scheduled_resources import ScheduledResources
 from nightshift.adapters.scheduler_clients import RETRIES, SchedulerClients
-from nightshift.adapters.scheduler_targets import (
-    QueueWiring,
-    checked_message,
-    queued_scheduler,
-    targeted_scheduler,
-)
-from nightshift.adapters.target_queue import FanOutLedger
 from nightshift.adapters.task_sizes import TaskDefinitionSizes
 from nightshift.errors import PolicyError
-from nightshift.fanout.queue import TargetMessage
 from nightshift.library_logs import quiet_library_loggers
 from nightshift.schedule.events import ScheduledTrigger
-from nightshift.schedule.queued import record_and_gather, work_message
 from nightshift.schedule.report import policy_failure_report
 from nightshift.schedule.service import Scheduler
 from nightshift.schedule.settings import (
@@ -49,6 +40,8 @@ from nightshift.tracing import traced_handler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from nightshift.schedule.targets import TargetedScheduler
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger, metrics = Logger(), Metrics()
@@ -71,10 +64,16 @@ def scheduler() -> Scheduler:
     return Scheduler(config.policy, config.protect, resources, parking, switch, sizes, heads_ups)
 
 
-def queue_wiring() -> QueueWiring | None:
-    """The function's own target queue, when the template gives it one."""
+def targeted(function_arn: str) -> TargetedScheduler:
+    """Each of the policy's targets through its spoke role, queued on the function's own target
+    queue when the template gives it one. The hub-and-spoke adapters, fan-out and queue are
+    imported for a policy with targets only: a single account's cold start does not load them."""
+    from nightshift.adapters.scheduler_targets import QueueWiring, targeted_scheduler
+
     url = target_queue_url()
-    return None if url is None else QueueWiring(url, sqs(), publisher().publish)
+    wiring = None if url is None else QueueWiring(url, sqs(), publisher().publish)
+    aws = clients()
+    return targeted_scheduler(policy(), settings(), aws, function_arn, schedule_rate(), wiring)
 
 
 @logger.inject_lambda_context(correlation_id_path="time || Records[0].messageId")
@@ -88,18 +87,7 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
     try:  # nothing was read or changed; people hear why, and the errors alarm fires
         with failure_reported(publisher(), failure, logger):
             hub = policy().targets is None  # else each target, through its spoke role
-            runner = (
-                scheduler()
-                if hub
-                else targeted_scheduler(
-                    policy(),
-                    settings(),
-                    clients(),
-                    context.invoked_function_arn,
-                    schedule_rate(),
-                    queue_wiring(),
-                )
-            )
+            runner = scheduler() if hub else targeted(context.invoked_function_arn)
     except PolicyError:
         metrics.add_metric(name="PolicyErrors", unit=MetricUnit.Count, value=1)
         raise
@@ -114,11 +102,17 @@ def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
 def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One queued target per message: worked as in one invocation (isolated: its failure is
     its outcome), recorded once under its run; the last recorded publishes the run's report.
-    Powertools' batch utility is imported here: a scheduled run's cold start does not load it."""
+    Powertools' batch utility and the queue's modules are imported here: a scheduled run's cold
+    start does not load them."""
     from aws_lambda_powertools.utilities.batch import (
         SqsFifoPartialProcessor,
         process_partial_response,
     )
+
+    from nightshift.adapters.scheduler_targets import checked_message, queued_scheduler
+    from nightshift.adapters.target_queue import FanOutLedger
+    from nightshift.fanout.queue import TargetMessage
+    from nightshift.schedule.queued import record_and_gather, work_message
 
     env = settings().environment
     partition = context.invoked_function_arn.split(":")[1]

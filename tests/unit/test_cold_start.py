@@ -71,6 +71,17 @@ NOT_AT_IMPORT = {
         "asked for; the actions function approves a held redeploy through it only when acting"
     ),
     "nightshift.actions.status": "the status page: imported by the status route only",
+    "nightshift.actions.token": (
+        "the signed action links: the actions function's and the notifier's buttons; redeploy "
+        "signs one for a held push only (redeploy.approval.approve_link)"
+    ),
+    "nightshift.fanout": (
+        "hub and spoke: the scheduler, pruner and redeploy import the fan-out, the spoke "
+        "sessions and the target queue at the first run of a policy with targets"
+    ),
+    "nightshift.adapters.target_sessions": "the spoke roles' sessions: as nightshift.fanout",
+    "nightshift.adapters.target_queue": "the scheduler's SQS engine: as nightshift.fanout",
+    "nightshift.schedule.queued": "the scheduler's queued targets: as nightshift.fanout",
     "nightshift.adapters.ecs_deploy": (
         "the actions function's ECS adapters: built when an action is carried out (service())"
     ),
@@ -91,6 +102,8 @@ NEEDED = {
         "asyncio",
         # The signing key and the Slack signing secret through Powertools' SecretsProvider.
         "aws_lambda_powertools.utilities.parameters",
+        # Every request carries a signed token.
+        "nightshift.actions.token",
     },
     "notifier": {
         # Powertools' BatchProcessor answers every SQS batch; its base module imports asyncio
@@ -100,9 +113,10 @@ NEEDED = {
         "aws_lambda_powertools.utilities.batch",
         "aws_lambda_powertools.utilities.data_classes",
         "asyncio",
+        # A message's buttons are signed action links (notify.actions).
+        "nightshift.actions.token",
     },
-    # Pushes go to the policy's targets (fanout).
-    # Pushes go to the policy's targets (fanout) and are planned, and deployed through ECS.
+    # Pushes are planned and deployed through ECS; the policy says whether it has targets.
     "redeploy": {
         "aws_lambda_powertools.utilities.idempotency",
         "nightshift.policy.targets",
@@ -115,13 +129,13 @@ NEEDED = {
         "nightshift.canary.status",
         "nightshift.canary.checks",
     },
-    # Every run plans, over the policy's targets (fanout).
+    # Every run plans; the policy says whether it has targets.
     "scheduler": {
         "nightshift.schedule.plan",
         "nightshift.schedule.policy",
         "nightshift.policy.targets",
     },
-    # Every run prunes over the policy's targets (fanout).
+    # The policy says whether it has targets.
     "pruner": {"nightshift.policy.targets"},
 }
 # Classes the canary's import path defines as plain classes, not data classes: each would be

@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from nightshift.actions.token import ActionKind, new_token, sign
 from nightshift.redeploy.events import ImagePush
 from nightshift.redeploy.image import EcrRegistry, short_digest
 from nightshift.redeploy.plan import ServiceDecision
@@ -188,7 +187,10 @@ def canary_summary(board: StatusBoard | None) -> str:
 
 def approve_link(held: HeldRedeploy, base_url: str, key: bytes) -> str:
     """The signed link that approves `held` (the actions function's `approve` action), valid
-    until the held redeploy expires."""
+    until the held redeploy expires. The token's module is imported for a held push only: a
+    push that is not held does not load it at redeploy's cold start."""
+    from nightshift.actions.token import ActionKind, new_token, sign
+
     token = new_token(ActionKind.APPROVE, held.key, expires=held.expires)
     return f"{base_url.rstrip('/')}/?{urlencode({'token': sign(token, key), 'target': held.key})}"
 

@@ -16,18 +16,12 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from nightshift.fanout import (
-    CombinedMetric,
-    RunHeading,
-    WorkItem,
-    combine_outcomes,
-    work_targets,
-)
 from nightshift.report import Report
 from nightshift.retention.events import FUNCTION
 from nightshift.retention.report import RunHeader, failure_report
 
 if TYPE_CHECKING:
+    from nightshift.fanout import CombinedMetric, WorkItem
     from nightshift.ports import FailureGuard, MetricsSink, ReportSink
     from nightshift.retention.ports import PolicySource
     from nightshift.retention.service import Invocation, Pruner
@@ -49,6 +43,8 @@ class TargetSinks:
         return ""
 
     def add_metric(self, name: str, unit: str, value: float) -> None:
+        from nightshift.fanout import CombinedMetric
+
         self.metrics.append(CombinedMetric(name, unit, value))
 
 
@@ -113,6 +109,10 @@ class PrunerRun:
             policy = self.policy()
         if policy.targets is None:
             return self.single().run(trigger, invocation)
+        # The fan-out is imported by a policy with targets only: a single account's cold start
+        # does not load it.
+        from nightshift.fanout import RunHeading, combine_outcomes, work_targets
+
         with self.failures(partial(failure_report, header)):
             work = self.targets()
 
