@@ -253,6 +253,30 @@ def test_a_weekend_shows_weekdays_and_what_no_line_says_is_listed_not_lost() -> 
     ]
 
 
+def deployed(action: str, service: str = "api") -> ReportItem:
+    arn = f"arn:aws:ecs:eu-central-1:123456789012:service/todoapp/{service}"
+    return ReportItem(arn, "ecs-service", action, Outcome.DONE, "")
+
+
+def test_a_redeploy_and_the_completion_of_its_deployment_are_one_phrase() -> None:
+    day = [
+        entry(report("redeploy", "2026-11-24T09:00:00Z", deployed("redeploy"))),
+        entry(report("redeploy", "2026-11-24T09:00:30Z", deployed("redeploy", "worker"))),
+        entry(report("redeploy", "2026-11-24T09:04:00Z", deployed("deployment"))),
+        # a deployment Nightshift did not start: said on its own
+        entry(report("redeploy", "2026-11-24T13:00:00Z", deployed("deployment", "admin"))),
+        entry(report("redeploy", "2026-11-24T14:30:00Z", deployed("redeploy"))),
+    ]
+
+    digest = compose(day, "staging", BERLIN.zone, at("2026-11-25T07:00:00Z"))
+
+    assert digest.summary == (
+        "api redeployed at 10:00, completed 10:04; worker redeployed at 10:00; "
+        "admin deployment completed at 14:00; api redeployed at 15:30."
+    )
+    assert digest.facts == ()  # every report is said
+
+
 def test_a_night_still_parked_says_since_when() -> None:
     digest = compose(
         [entry(report("scheduler", "2026-11-23T18:00:00Z", STOP))],

@@ -335,19 +335,33 @@ def _pruned(reports: Sequence[Report]) -> str | None:
 
 
 def _deployed(reports: Sequence[tuple[DigestEntry, Report | None]], zone: dt.tzinfo) -> str | None:
-    said = [
-        f"{_short(item.resource)} redeployed at {_clock(entry.at, zone)}"
-        for entry, report in reports
-        if report is not None and report.function == "redeploy"
-        for item in report.items
-        if item.outcome is Outcome.DONE
-    ]
-    said += [
-        f"{entry.title} at {_clock(entry.at, zone)}"
-        for entry, report in reports
-        if report is None and entry.title.startswith("Deployment completed")
-    ]
-    return "; ".join(said) or None
+    """One phrase per redeploy, with the completion of the deployment it started: a push's
+    redeploy and ECS's word that its deployment completed are one redeploy ("api redeployed at
+    10:00, completed 10:04"), not two. A completion with no redeploy before it in the digest (a
+    deployment Nightshift did not start, or one started before the digest's window) is said on
+    its own ("api deployment completed at 13:00")."""
+    said: list[list[str]] = []
+    open_by_service: dict[str, list[str]] = {}  # a redeploy whose completion is not yet said
+    for entry, report in reports:
+        if report is None:
+            if entry.title.startswith("Deployment completed"):
+                said.append([f"{entry.title} at {_clock(entry.at, zone)}"])
+            continue
+        if report.function != "redeploy":
+            continue
+        for item in report.items:
+            if item.outcome is not Outcome.DONE:
+                continue
+            clock = _clock(entry.at, zone)
+            if item.action == "deployment" and item.resource in open_by_service:
+                open_by_service.pop(item.resource).append(f"completed {clock}")
+            elif item.action == "deployment":
+                said.append([f"{_short(item.resource)} deployment completed at {clock}"])
+            else:
+                phrase = [f"{_short(item.resource)} redeployed at {clock}"]
+                said.append(phrase)
+                open_by_service[item.resource] = phrase
+    return "; ".join(", ".join(phrase) for phrase in said) or None
 
 
 def _used(reports: Sequence[tuple[DigestEntry, Report | None]]) -> set[str]:
