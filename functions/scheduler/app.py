@@ -128,6 +128,9 @@ def queued_targets(event: Mapping[str, Any], context: LambdaContext) -> dict[str
             combined = record_and_gather(message, result, env, ledger, publisher().publish)
         finally:
             logger.remove_keys(["target", "run"])
+        # Every worked message, gathered or not (a redelivery counts again): the engine's
+        # throughput beside the scheduled invocations' TargetsQueued.
+        metrics.add_metric(name="TargetsWorked", unit=MetricUnit.Count, value=1)
         if combined is not None:  # this worker gathered the run: its metrics, once
             for metric in combined.metrics:
                 metrics.add_metric(name=metric.name, unit=metric.unit, value=metric.value)

@@ -13,6 +13,7 @@ made as its SchedulerTargetQueue) or, through a spoke role, against spoke.yaml's
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,26 @@ def test_a_run_beyond_the_bound_queues_each_target_and_publishes_one_report(hub:
         f"arn:aws:ecs:{OTHER_REGION}:{STAGING}:service/todoapp/api",
         f"arn:aws:ecs:{HUB_REGION}:{QA}:service/todoapp/api",
     }
+
+
+def test_each_worker_counts_its_target_and_the_one_that_gathers_adds_the_runs_metrics(
+    hub: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scheduled_run()
+    while (record := hub.receive()) is not None:
+        assert hub.deliver(record) == ()
+
+    # Summed over the invocations' EMF documents, as CloudWatch sums them.
+    emitted = Counter[str]()
+    for line in capsys.readouterr().out.splitlines():
+        document = json.loads(line) if line.startswith("{") else {}
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", ()):
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]  # a list when added more than once
+                emitted[metric["Name"]] += sum(value) if isinstance(value, list) else value
+    assert emitted["TargetsQueued"] == 4  # the scheduled invocation
+    assert emitted["TargetsWorked"] == 4  # one per worker, so no worker publishes nothing
+    assert emitted["Stopped"] == 3  # the run's, once: by the worker that gathered it
 
 
 def test_monday_mornings_queued_run_restores_what_fridays_parked(hub: Hub) -> None:

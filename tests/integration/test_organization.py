@@ -22,16 +22,14 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud import MotoServer, Project, Router, ensure_stack
+from localcloud import Project, Router
 from localcloud.fleet import Capacity, Fleet
 from localcloud.organization import (
     HUB,
-    HUB_PARAMETERS,
     HUB_REGION,
     OTHER_REGION,
     PRODUCTION,
@@ -39,54 +37,52 @@ from localcloud.organization import (
     STAGING,
     CentralRegistry,
     Organization,
-    deploy_organization,
     follower_service,
     service_image,
 )
 from localcloud.router import Delivery
+from tests.integration.organization import (
+    FRIDAY_EVENING,
+    MONDAY_MORNING,
+    SANDBOX,
+    SCHEDULES,
+    DeployedHub,
+    deployed_hub,
+)
 
 pytestmark = pytest.mark.integration
 
-SANDBOX = "444444444444"  # a target account without the spoke
-OFFICE_HOURS = {"nightshift:schedule": "office-hours"}
-FRIDAY_EVENING = "2026-11-20T18:05:00Z"  # 19:05 CET
-MONDAY_MORNING = "2026-11-23T06:35:00Z"  # 07:35 CET
 CLUSTER = "todoapp"
-POLICY = {
-    "version": 1,
-    "protect": {"tag": "Environment", "values": ["production", "prod"]},
-    "schedules": {
-        "office-hours": {
-            "timezone": "Europe/Berlin",
-            "periods": [{"days": "mon-fri", "start": "07:30", "stop": "19:00"}],
-        }
-    },
-    "redeploy": {"follow": {"main": "main-*"}},
-}
+POLICY = {**SCHEDULES, "redeploy": {"follow": {"main": "main-*"}}}
 
 
 @dataclass
 class Cloud:
-    organization: Organization
-    router: Router
-    schedule: str
+    deployed: DeployedHub
     fleets: dict[tuple[str, str], Fleet]
     registry: CentralRegistry
-    ledger: Path
+
+    @property
+    def organization(self) -> Organization:
+        return self.deployed.organization
+
+    @property
+    def router(self) -> Router:
+        return self.deployed.router
 
     def capacity(self, account: str, region: str) -> Capacity | None:
         (observed,) = self.fleets[(account, region)].observe().values()
         return observed.capacity
 
     def schedule_run(self, time: str) -> dict[str, Any]:
-        (delivery,) = self.router.fire_schedule(self.schedule, time).deliveries
+        (delivery,) = self.router.fire_schedule(self.deployed.schedule, time).deliveries
         assert delivery.result is not None, delivery.note
         assert not delivery.result.error, delivery.result.error_message + delivery.result.logs
         payload: dict[str, Any] = delivery.result.payload
         return payload
 
     def judged(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.ledger.read_text(encoding="utf-8").splitlines()]
+        return self.deployed.judged()
 
 
 def published_reports(delivery: Delivery, function: str) -> list[dict[str, Any]]:
@@ -108,48 +104,16 @@ def published_reports(delivery: Delivery, function: str) -> list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def cloud(project: Project, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    if not project.built_template.is_file():
-        pytest.skip(f"no `sam build` output ({project.built_template}): run `make build` first")
-    folder = tmp_path_factory.mktemp("organization")
-    ledger = folder / "iam-ledger.jsonl"
-    ledger.touch()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        MotoServer(organization=True, log_file=folder / "moto.log") as endpoint,
-    ):
-        patch.setenv("NIGHTSHIFT_IAM_LEDGER", str(ledger))  # every verdict, one JSON line
-        hub = ensure_stack(endpoint, project, parameters=HUB_PARAMETERS)
-        organization = deploy_organization(hub)
-        policy = folder / "nightshift.yaml"
-        targets = organization.policy_targets([{"account": SANDBOX, "name": "sandbox"}])
-        policy.write_text(json.dumps({**POLICY, "targets": targets}), encoding="utf-8")
-        router = Router(hub, env_overrides={"NIGHTSHIFT_POLICY_FILE": str(policy)})
-        function_arn = hub.attribute("SchedulerFunction", "Arn")
-        (schedule,) = [
-            logical_id
-            for logical_id in router.schedules()
-            if logical_id in hub.emulated
-            and hub.emulated[logical_id].properties["Target"]["Arn"] == function_arn
-        ]
-        fleets = {}
-        for account, region in [
-            (STAGING, HUB_REGION),
-            (STAGING, OTHER_REGION),
-            (PRODUCTION, HUB_REGION),
-        ]:
-            fleet = Fleet(organization.account(account, region))
-            fleet.ecs_service("office", "api", desired=3, target=(2, 10), tags=OFFICE_HOURS)
-            fleets[(account, region)] = fleet
+    with deployed_hub(project, tmp_path_factory.mktemp("organization"), POLICY) as deployed:
+        organization = deployed.organization
+        homes = [(STAGING, HUB_REGION), (STAGING, OTHER_REGION), (PRODUCTION, HUB_REGION)]
+        fleets = {home: deployed.office_api(*home) for home in homes}
         registry = CentralRegistry.create(organization.account(HUB, HUB_REGION), "todoapp-backend")
-        for account, region in [
-            (STAGING, HUB_REGION),
-            (STAGING, OTHER_REGION),
-            (PRODUCTION, HUB_REGION),
-        ]:
+        for account, region in homes:
             follower_service(
                 organization.account(account, region), registry, CLUSTER, "backend", "main"
             )
-        yield Cloud(organization, router, schedule, fleets, registry, ledger)
+        yield Cloud(deployed, fleets, registry)
 
 
 def test_the_spoke_is_deployed_in_each_member_account_and_region(cloud: Cloud) -> None:

@@ -19,34 +19,13 @@ from typing import Any
 
 import pytest
 
-from localcloud import MotoServer, Project, Router, ensure_stack
+from localcloud import Project, Router
 from localcloud.declared import OpsTopic, subscribe_queue
 from localcloud.fleet import Capacity, Fleet
-from localcloud.organization import (
-    HUB_PARAMETERS,
-    HUB_REGION,
-    OTHER_REGION,
-    PRODUCTION,
-    REGIONS,
-    STAGING,
-    deploy_organization,
-)
+from localcloud.organization import HUB_REGION, OTHER_REGION, PRODUCTION, REGIONS, STAGING
+from tests.integration.organization import FRIDAY_EVENING, SANDBOX, SCHEDULES, deployed_hub
 
 pytestmark = pytest.mark.integration
-
-SANDBOX = "444444444444"
-OFFICE_HOURS = {"nightshift:schedule": "office-hours"}
-FRIDAY_EVENING = "2026-11-20T18:05:00Z"  # 19:05 CET
-POLICY = {
-    "version": 1,
-    "protect": {"tag": "Environment", "values": ["production", "prod"]},
-    "schedules": {
-        "office-hours": {
-            "timezone": "Europe/Berlin",
-            "periods": [{"days": "mon-fri", "start": "07:30", "stop": "19:00"}],
-        }
-    },
-}
 
 
 @dataclass
@@ -64,42 +43,21 @@ class Cloud:
 
 @pytest.fixture(scope="module")
 def cloud(project: Project, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    if not project.built_template.is_file():
-        pytest.skip(f"no `sam build` output ({project.built_template}): run `make build` first")
-    folder = tmp_path_factory.mktemp("queued")
-    ledger = folder / "iam-ledger.jsonl"
-    ledger.touch()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        MotoServer(organization=True, log_file=folder / "moto.log") as endpoint,
-    ):
-        patch.setenv("NIGHTSHIFT_IAM_LEDGER", str(ledger))
-        hub = ensure_stack(
-            endpoint, project, parameters={**HUB_PARAMETERS, "SchedulerTargetWorkers": "2"}
-        )
-        organization = deploy_organization(hub)
-        targets = organization.policy_targets([{"account": SANDBOX, "name": "sandbox"}])
-        policy = folder / "nightshift.yaml"
-        policy.write_text(
-            json.dumps({**POLICY, "targets": {**targets, "queue_above": 1}}), encoding="utf-8"
-        )
-        router = Router(hub, env_overrides={"NIGHTSHIFT_POLICY_FILE": str(policy)})
-        function_arn = hub.attribute("SchedulerFunction", "Arn")
-        (schedule,) = [
-            logical_id
-            for logical_id in router.schedules()
-            if logical_id in hub.emulated
-            and hub.emulated[logical_id].properties["Target"]["Arn"] == function_arn
-        ]
-        sns, sqs = endpoint.client("sns"), endpoint.client("sqs")
-        topic = hub.outputs["OpsTopicArn"]
+    with deployed_hub(
+        project,
+        tmp_path_factory.mktemp("queued"),
+        SCHEDULES,
+        parameters={"SchedulerTargetWorkers": "2"},
+        targets={"queue_above": 1},
+    ) as deployed:
+        sns, sqs = deployed.endpoint.client("sns"), deployed.endpoint.client("sqs")
+        topic = deployed.hub.outputs["OpsTopicArn"]
         ops = OpsTopic(topic, subscribe_queue(sns, sqs, topic, "test-ops-reader"), sqs)
-        fleets = {}
-        for account, region in [(STAGING, HUB_REGION), (STAGING, OTHER_REGION)]:
-            fleet = Fleet(organization.account(account, region))
-            fleet.ecs_service("office", "api", desired=3, target=(2, 10), tags=OFFICE_HOURS)
-            fleets[(account, region)] = fleet
-        yield Cloud(router, schedule, fleets, ops, ledger)
+        fleets = {
+            (account, region): deployed.office_api(account, region)
+            for account, region in [(STAGING, HUB_REGION), (STAGING, OTHER_REGION)]
+        }
+        yield Cloud(deployed.router, deployed.schedule, fleets, ops, deployed.ledger)
 
 
 def test_a_queued_run_is_worked_target_by_target_and_reported_once(cloud: Cloud) -> None:
