@@ -21,6 +21,7 @@ import pytest
 from localcloud import Endpoint, MotoServer, Project, Router, Stack, ensure_stack
 from localcloud.fleet import Fleet
 from localcloud.organization import HUB_PARAMETERS, Organization, deploy_organization
+from tests.integration.test_scheduler import scheduler_schedule
 
 SANDBOX = "444444444444"  # a target account without the spoke
 OFFICE_HOURS = {"nightshift:schedule": "office-hours"}
@@ -86,11 +87,5 @@ def deployed_hub(
             json.dumps({**policy, "targets": {**listed, **(targets or {})}}), encoding="utf-8"
         )
         router = Router(hub, env_overrides={"NIGHTSHIFT_POLICY_FILE": str(written)})
-        function_arn = hub.attribute("SchedulerFunction", "Arn")
-        (schedule,) = [
-            logical_id
-            for logical_id in router.schedules()
-            if logical_id in hub.emulated
-            and hub.emulated[logical_id].properties["Target"]["Arn"] == function_arn
-        ]
+        schedule = scheduler_schedule(hub, router)
         yield DeployedHub(endpoint, hub, organization, router, schedule, ledger)
