@@ -27,6 +27,7 @@ from localcloud.declared import OpsTopic
 from localcloud.lambda_events import batch_outcome, sqs_record
 from nightshift.adapters.reporting import ReportPublisher
 from tests.conftest import FakeLambdaContext, load_handler
+from tests.functional.test_scheduler import emitted_metrics
 from tests.functional.test_scheduler_targets import FRIDAY_EVENING, Organization
 from tests.support import organization as hub_account
 from tests.support.organization import (
@@ -97,6 +98,17 @@ class Hub:
             self.sqs.delete_message(QueueUrl=QUEUE_URL, ReceiptHandle=record["receiptHandle"])
         return outcome.failed
 
+    def work(self, count: int | None = None) -> None:
+        """Deliver the next `count` messages (every one left when None), each worked without
+        failing."""
+        while count is None or count > 0:
+            record = self.receive()
+            if record is None:
+                assert count is None, f"{count} more message(s) expected"
+                return
+            assert self.deliver(record) == ()
+            count = None if count is None else count - 1
+
     def queued(self) -> int:
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=QUEUE_URL, AttributeNames=["ApproximateNumberOfMessages"]
@@ -156,11 +168,8 @@ def test_a_run_beyond_the_bound_queues_each_target_and_publishes_one_report(hub:
     assert hub.ops.reports() == []
     assert hub.organization.desired(STAGING, HUB_REGION) == 2
 
-    failed: list[str] = []
-    while (record := hub.receive()) is not None:
-        failed.extend(hub.deliver(record))
+    hub.work()  # the sandbox's failure is its outcome, not a failed message
 
-    assert failed == []  # the sandbox's failure is its outcome, not a failed message
     assert hub.queued() == 0
     assert hub.organization.desired(STAGING, HUB_REGION) == 0
     assert hub.organization.desired(STAGING, OTHER_REGION) == 0
@@ -184,17 +193,12 @@ def test_each_worker_counts_its_target_and_the_one_that_gathers_adds_the_runs_me
     hub: Hub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scheduled_run()
-    while (record := hub.receive()) is not None:
-        assert hub.deliver(record) == ()
+    hub.work()
 
     # Summed over the invocations' EMF documents, as CloudWatch sums them.
     emitted = Counter[str]()
     for line in capsys.readouterr().out.splitlines():
-        document = json.loads(line) if line.startswith("{") else {}
-        for directive in document.get("_aws", {}).get("CloudWatchMetrics", ()):
-            for metric in directive["Metrics"]:
-                value = document[metric["Name"]]  # a list when added more than once
-                emitted[metric["Name"]] += sum(value) if isinstance(value, list) else value
+        emitted.update(emitted_metrics(line))
     assert emitted["TargetsQueued"] == 4  # the scheduled invocation
     assert emitted["TargetsWorked"] == 4  # one per worker, so no worker publishes nothing
     assert emitted["Stopped"] == 3  # the run's, once: by the worker that gathered it
@@ -203,8 +207,7 @@ def test_each_worker_counts_its_target_and_the_one_that_gathers_adds_the_runs_me
 def test_monday_mornings_queued_run_restores_what_fridays_parked(hub: Hub) -> None:
     for time in (FRIDAY_EVENING, "2026-11-23T06:35:00Z"):  # 19:00 Friday, 07:35 Monday CET
         scheduled_run(time)
-        while (record := hub.receive()) is not None:
-            assert hub.deliver(record) == ()
+        hub.work()
 
     # Each target's worker found its own parked records (read by its ARN prefix) and restored them.
     for account, region in [(STAGING, HUB_REGION), (STAGING, OTHER_REGION), (QA, HUB_REGION)]:
@@ -223,8 +226,7 @@ def test_a_redelivered_message_is_counted_once(hub: Hub) -> None:
     assert hub.deliver(first, delete=False) == ()  # worked; its delete lost
     assert hub.deliver(first) == ()  # delivered again: recorded already, not counted again
 
-    while (record := hub.receive()) is not None:
-        assert hub.deliver(record) == ()
+    hub.work()
 
     (report,) = hub.ops.reports()
     assert report["summary"].startswith("4 targets: 3 worked, 1 failed")
@@ -249,10 +251,7 @@ def test_a_run_whose_target_never_records_is_published_an_hour_later_naming_it(
     hub: Hub,
 ) -> None:
     scheduled_run()
-    for _ in range(3):
-        record = hub.receive()
-        assert record is not None
-        assert hub.deliver(record) == ()
+    hub.work(3)
     # The fourth is taken and never comes back (its worker keeps failing, or it went to the
     # dead-letter queue): no report for the run yet.
     stuck = hub.sqs.receive_message(
@@ -282,10 +281,7 @@ def test_a_report_claimed_by_a_worker_that_died_before_publishing_is_published_a
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scheduled_run()
-    for _ in range(3):
-        record = hub.receive()
-        assert record is not None
-        assert hub.deliver(record) == ()
+    hub.work(3)
     last = hub.receive()
     assert last is not None
 
