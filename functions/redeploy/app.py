@@ -21,7 +21,6 @@ from nightshift.adapters.reporting import ReportPublisher, failure_reported
 from nightshift.adapters.secrets import SecretReader
 from nightshift.errors import AwsError, ConfigurationError
 from nightshift.library_logs import quiet_library_loggers
-from nightshift.redeploy.approval import HeldRedeploy, approve_link, canary_summary
 from nightshift.redeploy.events import read_event
 from nightshift.redeploy.service import DeploymentOutcomes, PushRedeployer, Redeploy
 from nightshift.redeploy.settings import PUSH_IDEMPOTENCY_SECONDS, RedeployPolicy, RedeploySettings
@@ -30,6 +29,7 @@ from nightshift.tracing import traced_handler
 if TYPE_CHECKING:
     from nightshift.adapters.redeploy_targets import TargetedEcs
     from nightshift.policy import Targets
+    from nightshift.redeploy.approval import HeldRedeploy
 
 quiet_library_loggers()  # before any client: no bodies or webhook paths at DEBUG
 logger = Logger()
@@ -41,6 +41,7 @@ def canary_state(table: str) -> str:
     """The canary's last reported state ('unknown' when it cannot be read: never a reason to
     not ask for an approval)."""
     from nightshift.adapters.canary_memory import CanaryMemory  # a held push only (cold start)
+    from nightshift.redeploy.approval import canary_summary
 
     try:
         return canary_summary(CanaryMemory(table).last())
@@ -61,6 +62,8 @@ def approve_links(
     settings: RedeploySettings, secrets: SecretReader
 ) -> Callable[[HeldRedeploy], str | None]:
     def link(held: HeldRedeploy) -> str | None:
+        from nightshift.redeploy.approval import approve_link  # a held push only (cold start)
+
         if not settings.actions_url or not settings.signing_key_secret:
             return None
         try:

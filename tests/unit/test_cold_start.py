@@ -70,6 +70,14 @@ NOT_AT_IMPORT = {
         "the redeploy planner: nightshift.redeploy imports each module when a name is first "
         "asked for; the actions function approves a held redeploy through it only when acting"
     ),
+    "nightshift.redeploy.approval": (
+        "held redeploys: redeploy imports the model when the policy holds a push (or to sign its "
+        "link), the actions function when a held redeploy is approved"
+    ),
+    "nightshift.redeploy.outcome": (
+        "a deployment's outcome: redeploy imports it at the first ECS deployment event (or for a "
+        "push some services missed), so a push's cold start does not build its data classes"
+    ),
     "nightshift.actions.status": "the status page: imported by the status route only",
     "nightshift.actions.token": (
         "the signed action links: the actions function's and the notifier's buttons; redeploy "

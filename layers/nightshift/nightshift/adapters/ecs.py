@@ -4,7 +4,9 @@ happened to a deployment.
 
 Discovery never scans task definitions or clusters: one Resource Groups Tagging API sweep for
 `nightshift:redeploy`, DescribeServices (10 per call) for those services only, and
-DescribeTaskDefinition once per distinct task definition they run.
+DescribeTaskDefinition once per distinct task definition they run. What happened to a
+deployment is read with `redeploy.outcome`'s model, imported at the first deployment event (a push
+does not load it: tests/unit/test_cold_start.py).
 """
 
 from __future__ import annotations
@@ -17,17 +19,11 @@ from nightshift.adapters.ecs_deploy import EcsDeployer
 from nightshift.adapters.tagging import TaggedResources
 from nightshift.errors import AwsError
 from nightshift.redeploy import REDEPLOY_TAG, ServiceFacts
-from nightshift.redeploy.outcome import (
-    LATEST_EVENTS,
-    STOPPED_TASKS,
-    ServiceEvent,
-    ServiceHistory,
-    StoppedTask,
-    latest_stopped,
-)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
+
+    from nightshift.redeploy.outcome import ServiceHistory, StoppedTask
 
 SERVICE_RESOURCE_TYPE = "ecs:service"
 
@@ -54,6 +50,8 @@ class EcsServices(EcsDeployer):
     # -------------------------------------------------------------------- deployment outcomes
     def history(self, service_arn: str) -> ServiceHistory | None:
         """The service with its tags and latest events; None if ECS does not know it."""
+        from nightshift.redeploy.outcome import LATEST_EVENTS, ServiceEvent, ServiceHistory
+
         described = list(self._described([service_arn]))
         if not described:
             return None
@@ -69,6 +67,8 @@ class EcsServices(EcsDeployer):
     def stopped_tasks(self, service: ServiceFacts) -> tuple[StoppedTask, ...]:
         """A few of the service's stopped tasks (ECS keeps them about an hour), newest first,
         with why they stopped."""
+        from nightshift.redeploy.outcome import STOPPED_TASKS, StoppedTask, latest_stopped
+
         paginator = self._client.get_paginator("list_tasks")
         pages = paginator.paginate(
             cluster=service.cluster,

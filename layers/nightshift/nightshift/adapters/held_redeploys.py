@@ -4,6 +4,8 @@
 Redeploy writes a record when the policy holds a push; the actions function moves it from held
 to approved with one conditional PutItem (still held, not expired), so an approval deploys at
 most once however many links or buttons are clicked. TTL removes records a day after expiry.
+Only a held push or an approval uses it, so the held record's model (`redeploy.approval`) is
+imported by each call, not at a cold start (tests/unit/test_cold_start.py).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from nightshift.adapters.state_table import ConditionFailed, StateTable
-from nightshift.redeploy.approval import HeldRedeploy, HeldState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from nightshift.redeploy.approval import HeldRedeploy, HeldState
 
 HELD_PK = "redeploy#held"  # the template's IAM conditions (dynamodb:LeadingKeys) name it
 RECORD_MARGIN = dt.timedelta(days=1)
@@ -32,6 +35,8 @@ class HeldRedeploys:
     def hold(self, held: HeldRedeploy) -> None:
         """Record (or renew, for a repeated delivery of the push) the held redeploy; an
         approved one is not put back on hold."""
+        from nightshift.redeploy.approval import HeldState
+
         try:
             self._state.put(
                 _item(held, HeldState.HELD),
@@ -42,6 +47,8 @@ class HeldRedeploys:
             return
 
     def get(self, key: str) -> tuple[HeldRedeploy, HeldState] | None:
+        from nightshift.redeploy.approval import HeldRedeploy, HeldState
+
         item = self._state.get(HELD_PK, key)
         if item is None:
             return None
@@ -52,6 +59,8 @@ class HeldRedeploys:
             return None  # written by another version: nothing this one can approve
 
     def approve(self, key: str, now: dt.datetime, by: str) -> bool:
+        from nightshift.redeploy.approval import HeldState
+
         found = self.get(key)
         if found is None:
             return False

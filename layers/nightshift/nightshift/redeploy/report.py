@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nightshift.redeploy.events import (
     DeploymentStateChange,
@@ -24,10 +24,12 @@ from nightshift.redeploy.events import (
     PushRun,
 )
 from nightshift.redeploy.image import short_digest
-from nightshift.redeploy.outcome import LATEST_EVENTS, STOPPED_TASKS, ServiceEvent, StoppedTask
 from nightshift.redeploy.plan import RedeployPlan, ServiceDecision, Verdict
 from nightshift.redeploy.settings import FUNCTION
 from nightshift.report import Outcome, Report, ReportItem
+
+if TYPE_CHECKING:
+    from nightshift.redeploy.outcome import ServiceEvent, StoppedTask
 
 KIND = "ecs-service"
 ACTION = "redeploy"
@@ -349,6 +351,8 @@ def deployment_item(
     `deployment ecs-svc/47… failed: ECS deployment circuit breaker: task failed to start.;
     stopped tasks: Essential container in task exited (2 times); latest events: (service …) …`.
     """
+    from nightshift.redeploy.outcome import LATEST_EVENTS, STOPPED_TASKS  # a deployment event's
+
     headline = _HEADLINE[change.status].format(
         id=change.deployment_id, reason=change.reason, to=change.rollback_to
     )

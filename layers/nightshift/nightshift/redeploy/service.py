@@ -1,6 +1,10 @@
 """Redeploy's work through its ports: a push is planned and carried out (one registration per
 source revision, then one UpdateService per service, each claimed first against newer pushes)
 at most once; a deployment's outcome is reported with why its tasks stopped. docs/redeploy.md.
+
+A push loads neither the held redeploys' model (`redeploy.approval`: a push the policy holds, an
+approval) nor the deployment outcomes' (`redeploy.outcome`: a deployment event, a push some
+services missed): each is imported where it is first needed (tests/unit/test_cold_start.py).
 """
 
 from __future__ import annotations
@@ -11,14 +15,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from nightshift.errors import AwsError, EventError
-from nightshift.redeploy.approval import (
-    ApprovalDecision,
-    HeldRedeploy,
-    HeldState,
-    approval_decision,
-    approval_report,
-    hold,
-)
 from nightshift.redeploy.events import (
     DeploymentStateChange,
     IgnoredEvent,
@@ -27,7 +23,6 @@ from nightshift.redeploy.events import (
     RedeployEvent,
     UnknownEvent,
 )
-from nightshift.redeploy.outcome import RedeployIncompleteError, reportable
 from nightshift.redeploy.plan import RedeployPlan, RevisionPlan, ServiceDecision, plan_redeploy
 from nightshift.redeploy.policy import RedeployPolicy
 from nightshift.redeploy.report import (
@@ -48,6 +43,7 @@ from nightshift.report import Outcome, ReportItem
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from nightshift.redeploy.approval import ApprovalDecision, HeldRedeploy
     from nightshift.redeploy.ports import (
         DeployedPushesPort,
         DeployPort,
@@ -221,6 +217,8 @@ class PushRedeployer:
         if failed and not run.dry_run:
             # The report is out; raising releases the idempotency record so Lambda's retry (or a
             # person re-sending the event) deploys what is missing.
+            from nightshift.redeploy.outcome import RedeployIncompleteError
+
             raise RedeployIncompleteError(failed)
         return report.to_json()
 
@@ -234,6 +232,8 @@ class PushRedeployer:
     def _hold(self, decision: ServiceDecision, push: ImagePush) -> ReportItem:
         """Record the held redeploy and ask for its approval; a service nothing can hold (no
         store configured) or whose record fails is reported as failed, never deployed."""
+        from nightshift.redeploy.approval import approval_report, hold
+
         if self._held is None:
             return failed_item(decision, "held for approval, but no store for held redeploys")
         held = hold(decision, push, self._clock())
@@ -268,6 +268,8 @@ class HeldRedeployApprover:
     def approve(self, key: str, now: dt.datetime, by: str) -> ReportItem:
         """The report line of approving `key`: DONE (deployed), SKIPPED (nothing held, or
         approved already), REFUSED (expired; a gate of the re-plan) or FAILED (AWS said no)."""
+        from nightshift.redeploy.approval import ApprovalDecision, HeldState, approval_decision
+
         found = self._held.get(key)
         held, state = found if found is not None else (None, None)
         decision = approval_decision(held, state, now)
@@ -327,6 +329,8 @@ class DeploymentOutcomes:
     def handle(self, change: DeploymentStateChange) -> dict[str, Any]:
         """Publish the outcome's report (a failure with the stopped tasks' reasons) and return
         its JSON; an event that is not an outcome of a following service is ignored."""
+        from nightshift.redeploy.outcome import reportable
+
         history = reportable(change, self._ecs.history(change.service_arn))
         if isinstance(history, IgnoredEvent):
             return ignored(history, self._metrics, self._logger)
