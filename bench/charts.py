@@ -130,7 +130,7 @@ def cold_start(results: dict[str, Any], path: Path) -> Path:
     """Median import time per handler, as built and precompiled, against the bare handler."""
     modes = list(results["modes"])
     subjects = list(results["modes"][modes[0]])
-    figure, axes = plt.subplots(figsize=(8, 4))
+    figure, axes = plt.subplots(figsize=(9.5, 4))
     width = 0.38
     shades = ("#2c5282", "#90cdf4")
     for index, mode in enumerate(modes):

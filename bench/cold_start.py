@@ -21,13 +21,15 @@ Two ways of shipping, both measured:
 - precompiled: the same files, every one with its `__pycache__` (`python -m compileall`).
 One run with `-X importtime` per handler says which packages the time goes to.
 
-Four floors: the bare handler; for a handler that answers SQS batches with Powertools' batch
+Five floors: the bare handler; for a handler that answers SQS batches with Powertools' batch
 utility (a house rule: the notifier) a bare handler that also imports Powertools'
 BatchProcessor, which loads asyncio and all of Powertools' event data classes whichever public
 module it comes from; for the canary a bare handler that also imports the canary's own pure
 code (all of `nightshift.canary`), which its first run uses; and for the actions function a
 bare handler that also builds Powertools' function URL resolver, whose package loads asyncio
-and the data classes too. Those handlers are also shown against
+and the data classes too; for redeploy, which deploys each push at most once through
+Powertools' idempotency utility (a house rule), a bare handler that also imports it. Those
+handlers are also shown against
 their own floor (`vs_own_floor`, OWN_FLOOR says why). The breakdown by package splits
 `nightshift` by subpackage, so that a handler's own code shows.
 """
@@ -118,11 +120,27 @@ app = LambdaFunctionUrlResolver()
 def lambda_handler(event, context):
     return app.resolve(event, context)
 '''
+# A fifth, for redeploy, which deploys each push at most once through Powertools' idempotency
+# utility (a house rule): its package's `__init__` imports the DynamoDB persistence layer, the
+# JMESPath helpers and the serializers whichever public name is imported.
+IDEMPOTENCY_FLOOR = "bare + Powertools idempotency (import boto3, IdempotencyConfig)"
+IDEMPOTENCY_FLOOR_HANDLER = '''"""The floor of an exactly-once handler: boto3 and idempotency."""
+
+import boto3  # noqa: F401
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+config = IdempotencyConfig()
+
+
+def lambda_handler(event, context):
+    return {}
+'''
 FLOORS = {
     BARE: BARE_HANDLER,
     BATCH_FLOOR: BATCH_FLOOR_HANDLER,
     CANARY_FLOOR: CANARY_FLOOR_HANDLER,
     URL_FLOOR: URL_FLOOR_HANDLER,
+    IDEMPOTENCY_FLOOR: IDEMPOTENCY_FLOOR_HANDLER,
 }
 # Handler -> the floor it is also compared with, why (after "The <handler> "), and what the
 # floor is made of (bench/report.py prints both).
@@ -157,6 +175,22 @@ OWN_FLOOR = {
             "`__init__` and its base module: no narrower public module avoids asyncio and the "
             "data classes. The 1.3x goal against boto3 alone is out of the notifier's reach "
             "while it keeps Powertools' batch utility (a house rule)."
+        ),
+    ),
+    "redeploy": (
+        IDEMPOTENCY_FLOOR,
+        (
+            "deploys each push at most once through Powertools' idempotency utility (house "
+            "rule), whose package loads its DynamoDB persistence layer, JMESPath helpers and "
+            "serializers"
+        ),
+        (
+            "Past that floor redeploy loads what a push needs: the event's model, the policy and "
+            "its planner, the task definition's lossless copy, the ECS and DynamoDB adapters and "
+            "the report. The held redeploys' model and the deployment outcomes' are imported at "
+            "the first held push and the first deployment event "
+            "(`tests/unit/test_cold_start.py`); building the data classes is most of what "
+            "remains."
         ),
     ),
     "canary": (
@@ -358,16 +392,18 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
         samples: dict[str, dict[str, list[dict[str, Any]]]] = {
             mode: {name: [] for name in subjects} for mode in modes
         }
-        for mode, compiled in modes.items():
+        for compiled in modes.values():
             for name in subjects:  # warm the file cache; not counted
                 sample(paths(name, compiled), write_bytecode=False, policy=policy(name))
-            for _ in range(repeat):
-                for name in subjects:  # round robin, so drift hits every subject alike
+        for round_number in range(1, repeat + 1):
+            # Round robin over modes and subjects, so drift hits every subject and mode alike.
+            for mode, compiled in modes.items():
+                for name in subjects:
                     samples[mode][name].append(
                         sample(paths(name, compiled), write_bytecode=False, policy=policy(name))
                     )
-            if progress:
-                progress(f"cold start {mode}: {repeat} samples each")
+            if progress and round_number % 5 == 0:
+                progress(f"cold start: {round_number} of {repeat} rounds")
         breakdown = {
             name: sample(paths(name, True), write_bytecode=False, importtime=True)["by_package"]
             for name in subjects
@@ -394,30 +430,30 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
         "layer": layer_size(built),
     }
     for mode in modes:
-        medians = {
-            name: statistics.median(s["import_s"] for s in samples[mode][name]) for name in FLOORS
-        }
-        floor = medians[BARE]
-        results["modes"][mode] = {
-            name: {
-                "import_s": statistics.median(s["import_s"] for s in found),
-                "import_s_min": min(s["import_s"] for s in found),
-                "import_s_max": max(s["import_s"] for s in found),
-                "max_rss_mib": statistics.median(s["max_rss_mib"] for s in found),
-                "vs_bare": statistics.median(s["import_s"] for s in found) / floor,
-                "policy_s": (
-                    statistics.median(s["policy_s"] for s in found) if name not in FLOORS else None
-                ),
-                # Against its own floor (OWN_FLOOR), for a handler that has one.
-                "vs_own_floor": (
-                    statistics.median(s["import_s"] for s in found) / medians[OWN_FLOOR[name][0]]
-                    if name in OWN_FLOOR
-                    else None
-                ),
-            }
-            for name, found in samples[mode].items()
-        }
+        results["modes"][mode] = {name: summary(samples[mode], name) for name in subjects}
     return results
+
+
+def summary(samples: dict[str, list[dict[str, Any]]], name: str) -> dict[str, Any]:
+    """One subject's medians in one mode, against the bare handler and, for a handler that has
+    one, against its own floor (OWN_FLOOR)."""
+
+    def median(subject: str, key: str) -> Any:
+        return statistics.median(sample[key] for sample in samples[subject])
+
+    def ratio(floor: str, key: str) -> float:
+        return float(median(name, key) / median(floor, key))
+
+    own = OWN_FLOOR[name][0] if name in OWN_FLOOR else None
+    return {
+        "import_s": median(name, "import_s"),
+        "import_s_min": min(sample["import_s"] for sample in samples[name]),
+        "import_s_max": max(sample["import_s"] for sample in samples[name]),
+        "max_rss_mib": median(name, "max_rss_mib"),
+        "vs_bare": ratio(BARE, "import_s"),
+        "policy_s": None if name in FLOORS else median(name, "policy_s"),
+        "vs_own_floor": None if own is None else ratio(own, "import_s"),
+    }
 
 
 def own_code() -> dict[str, str]:

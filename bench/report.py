@@ -1013,9 +1013,9 @@ folder, then the runtime's boto3 (`.bench/lambda-runtime`, boto3 and its depende
 precompiled from `bench/requirements-lambda-runtime.txt`), timing `import app`, then, in the same
 interpreter, the policy part of the handler's first run (loading the policy layer's
 `nightshift.yaml`, the last column). Artifacts: {source}, copied to a scratch folder.
-{results["repeat"]} samples per handler and mode, round robin, medians. Interpreter start-up
-alone (`python -I -S -c pass`) is {results["interpreter_startup_s"] * 1000:.0f} ms and is not
-included.
+{results["repeat"]} samples per handler and mode, round robin over both, medians. Interpreter
+start-up alone (`python -I -S -c pass`) is {results["interpreter_startup_s"] * 1000:.0f} ms and
+is not included.
 
 Two ways of shipping: **as built** (exactly what `sam build` ships: the layer's Makefile compiles
 its bytecode, since /opt is read-only and cannot cache it; the functions' folders are sources, so
@@ -1040,7 +1040,9 @@ and redeploy's code, in the actions function (a link needs none of them: acting 
 page import theirs at the first request that needs them); hub and spoke (the fan-out, the spoke
 roles' sessions and the scheduler's target queue), in the scheduler, pruner and redeploy, which
 import it at the first run of a policy with `targets`; the action links' signing, in redeploy,
-which signs a link for a held push only. The policy's schema is
+which signs a link for a held push only; the held redeploys' model and the deployment
+outcomes', in redeploy, which imports them at the first held push and the first deployment
+event. The policy's schema is
 compiled to Python when the layer is built, so loading the policy at the first run reads no
 schema file and generates no code: the last column is that load, JSON parsing and validation.
 

@@ -103,7 +103,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rate-scale", type=float, default=10.0, help="throttled pruner: refill rate factor"
     )
-    parser.add_argument("--cold-start-repeat", type=int, default=10)
+    parser.add_argument("--cold-start-repeat", type=int, default=15)
     parser.add_argument("--canary-repeat", type=int, default=5)
     parser.add_argument(
         "--quick", action="store_true", help="small fleets, one round; results in .bench/quick"

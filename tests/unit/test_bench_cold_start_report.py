@@ -1,6 +1,6 @@
 """How the benchmark page reports the cold start (bench/report.py) when a handler has a floor of
 its own (bench/cold_start.py's OWN_FLOOR: the notifier and Powertools' BatchProcessor, the canary
-and its own pure code), from
+and its own pure code, redeploy and Powertools' idempotency), and how the medians are taken, from
 made-up results: no interpreter is timed."""
 
 from __future__ import annotations
@@ -28,15 +28,18 @@ def results() -> dict[str, Any]:
         cold_start.BATCH_FLOOR: 250.0,
         cold_start.CANARY_FLOOR: 240.0,
         cold_start.URL_FLOOR: 250.0,
+        cold_start.IDEMPOTENCY_FLOOR: 215.0,
     }
     mode = {
         cold_start.BARE: handler(200, floors) | {"policy_s": None},
         cold_start.BATCH_FLOOR: handler(250, floors) | {"policy_s": None},
         cold_start.CANARY_FLOOR: handler(240, floors) | {"policy_s": None},
         cold_start.URL_FLOOR: handler(250, floors) | {"policy_s": None},
+        cold_start.IDEMPOTENCY_FLOOR: handler(215, floors) | {"policy_s": None},
         "actions": handler(270, floors, cold_start.URL_FLOOR),
         "canary": handler(276, floors, cold_start.CANARY_FLOOR),
         "notifier": handler(275, floors, cold_start.BATCH_FLOOR),
+        "redeploy": handler(258, floors, cold_start.IDEMPOTENCY_FLOOR),
         "scheduler": handler(240, floors),
     }
     return {
@@ -94,6 +97,46 @@ def test_the_actions_function_is_shown_against_the_function_url_resolver_floor()
     assert "Against it the actions is\n1.08x as built" in section
 
 
+def test_redeploy_is_shown_against_the_powertools_idempotency_floor() -> None:
+    section = report.cold_start_section(results())
+    rows = {
+        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
+    }
+
+    assert rows["redeploy"].endswith("| 1.20x / 1.20x |")  # 258 ms / 215 ms
+    assert cold_start.IDEMPOTENCY_FLOOR in rows
+    assert "at the first held push and the first deployment" in section
+    assert "Against it the redeploy is\n1.20x as built" in section
+
+
+def test_a_subjects_figures_are_medians_against_the_floors_of_the_same_mode() -> None:
+    samples = {
+        cold_start.BARE: [_sample(ms) for ms in (210, 190, 200)],
+        cold_start.IDEMPOTENCY_FLOOR: [_sample(ms) for ms in (215, 225, 220)],
+        "redeploy": [_sample(ms) for ms in (300, 264, 250)],
+        "scheduler": [_sample(ms) for ms in (250, 240, 260)],
+    }
+
+    redeploy = cold_start.summary(samples, "redeploy")
+    scheduler = cold_start.summary(samples, "scheduler")
+
+    assert (redeploy["import_s"], redeploy["import_s_min"], redeploy["import_s_max"]) == (
+        0.264,
+        0.25,
+        0.3,
+    )
+    assert round(redeploy["vs_bare"], 3) == 1.32  # 264 / 200
+    assert round(redeploy["vs_own_floor"], 3) == 1.2  # 264 / 220
+    assert redeploy["policy_s"] == 0.005
+    assert round(scheduler["vs_bare"], 3) == 1.25
+    assert scheduler["vs_own_floor"] is None
+    assert cold_start.summary(samples, cold_start.BARE)["policy_s"] is None
+
+
+def _sample(import_ms: float) -> dict[str, Any]:
+    return {"import_s": import_ms / 1000, "max_rss_mib": 40.0, "policy_s": 0.005}
+
+
 def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
     summary = report.summary_section({"cold_start": results()})
     [row] = [line for line in summary.splitlines() if "4. cold start" in line]
@@ -101,7 +144,7 @@ def test_the_summary_row_keeps_the_floors_out_of_the_handlers_range() -> None:
     assert row == (
         "| 4. cold start (import, as built) | 240-276 ms | bare boto3 handler: 200 ms | "
         "1.20x-1.38x the floor; actions 1.08x its own floor; notifier 1.10x its own floor; "
-        "canary 1.15x its own floor (section 4) |"
+        "redeploy 1.20x its own floor; canary 1.15x its own floor (section 4) |"
     )
 
 
