@@ -180,9 +180,9 @@ OWN_FLOOR = {
     "redeploy": (
         IDEMPOTENCY_FLOOR,
         (
-            "deploys each push at most once through Powertools' idempotency utility (house "
-            "rule), whose package loads its DynamoDB persistence layer, JMESPath helpers and "
-            "serializers"
+            "function deploys each push at most once through Powertools' idempotency utility "
+            "(house rule), whose package loads its DynamoDB persistence layer, JMESPath helpers "
+            "and serializers"
         ),
         (
             "Past that floor redeploy loads what a push needs: the event's model, the policy and "

@@ -1,6 +1,6 @@
-"""The server's floor for the pruner comparison: the same deletions, sent by the least a client
-can be, so that each tool's time can be read against what the bench's single moto process can
-answer at all.
+"""The server's floors for the pruner comparison: the same deletions, or the same listing, sent by
+the least a client can be, so that each tool's time can be read against what the bench's single
+moto process can answer at all.
 
     python -m bench.delete_floor REQUEST.json RESULT.json
 
@@ -9,13 +9,17 @@ snapshot identifiers the rule deletes (the bench cloud names them; listing is no
 floor) and the number of threads. Plain boto3: one EC2 and one RDS client shared by `threads`
 threads, botocore's defaults (its pool holds at least as many connections as there are threads),
 one DeleteSnapshot or DeleteDBSnapshot per snapshot, no pacing, no report, nothing kept.
+With `"list": true` the client first lists what the pruner lists to decide (`LISTINGS`: the
+same Describe calls and pages, one after another, the answers dropped) and times that apart.
 
-The result: seconds for the deletions alone (`delete_s`), the process's CPU seconds meanwhile,
-and the error codes AWS answered, if any.
+The result: seconds for the listing (`list_s`, 0 without one) and for the deletions
+(`delete_s`), the process's CPU seconds for the deletions, and the error codes AWS answered, if
+any.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -24,6 +28,38 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+# What the pruner lists before it decides (nightshift.adapters.snapshots): service, paginated
+# operation, arguments, page size. DescribeLockedSnapshots has no paginator and is called once.
+EC2_MINE = {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True}
+BACKUP = {"SnapshotType": "awsbackup"}
+LISTINGS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
+    ("ec2", "describe_images", EC2_MINE, 1000),
+    ("ec2", "describe_snapshots", {"OwnerIds": ["self"]}, 1000),
+    ("rds", "describe_db_snapshots", {}, 100),
+    ("rds", "describe_db_snapshots", BACKUP, 100),
+    ("rds", "describe_db_cluster_snapshots", {}, 100),
+    ("rds", "describe_db_cluster_snapshots", BACKUP, 100),
+)
+
+
+def list_all() -> tuple[int, float]:
+    """Every page of `LISTINGS` and the snapshot locks: the calls made and their seconds (the
+    clients are made before the clock starts)."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from botocore.parsers import ResponseParserError
+
+    clients = {name: boto3.client(name) for name in ("ec2", "rds")}
+    calls, started = 1, time.perf_counter()
+    # The pruner reads locks when the endpoint offers them (moto does not).
+    with contextlib.suppress(ClientError, ResponseParserError):
+        clients["ec2"].describe_locked_snapshots(MaxResults=1000)
+    for service, operation, arguments, page in LISTINGS:
+        paginator = clients[service].get_paginator(operation)
+        for _ in paginator.paginate(**arguments, PaginationConfig={"PageSize": page}):
+            calls += 1
+    return calls, time.perf_counter() - started
 
 
 def delete_all(ebs: list[str], rds: list[str], threads: int) -> dict[str, Any]:
@@ -62,7 +98,9 @@ def delete_all(ebs: list[str], rds: list[str], threads: int) -> dict[str, Any]:
 
 def main() -> None:
     request = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    listed, list_s = list_all() if request.get("list") else (0, 0.0)
     result = delete_all(request["ebs"], request["rds"], int(request["threads"]))
+    result.update(list_s=list_s, list_calls=listed)
     Path(sys.argv[2]).write_text(json.dumps(result), encoding="utf-8")
 
 

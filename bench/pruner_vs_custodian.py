@@ -18,7 +18,10 @@ two scenarios:
    same factor (they model the same buckets); Custodian needs no setting.
 
 The floor of a throttled run is the time the deletions alone need at those rates: past the
-burst, (deletions - burst) / rate, for the slower of the two buckets.
+burst, (deletions - burst) / rate, for the slower of the two buckets. A tool that lists before it
+deletes (both do) cannot end before its listing plus those deletions: after each throttled round
+the floor client (bench/delete_floor.py) makes the pruner's Describe calls on a freshly seeded
+account, deleting nothing, and the report reads the runs against that sum too.
 
 The floor of an unthrottled run is the server's: one moto process answers every request under one
 interpreter lock, whatever the client. It is measured, not computed: after each round of the
@@ -44,6 +47,7 @@ from bench.fleets import PRODUCTION, STAGING, SnapshotFleet
 from bench.tools import (
     CUSTODIAN,
     FLOOR,
+    LISTING,
     NIGHTSHIFT,
     ROOT,
     ToolRun,
@@ -124,6 +128,8 @@ def one_run(
     elif tool == FLOOR:
         doomed = cloud.staging_older_than(now, fleet.older_than_days)
         run = run_floor(cloud, label, doomed["ebs"], doomed["rds"], threads=threads)
+    elif tool == LISTING:
+        run = run_floor(cloud, label, [], [], threads=threads, listing=True)
     else:
         run = run_custodian(cloud, label, CUSTODIAN_POLICY)
     cloud.throttle(None)
@@ -167,7 +173,12 @@ def measure(
                 runs.append(run)
                 if progress:
                     progress(f"pruner {scenario.name} #{rep + 1} {tool}: {summary(run)}")
-            if scenario.rate_scale is None:
+            if scenario.rate_scale is not None:
+                run = one_run(cloud, LISTING, scenario, fleet, f"{scenario.name} #{rep + 1}")
+                runs.append(run)
+                if progress:
+                    progress(f"pruner {scenario.name} #{rep + 1} listing floor: {summary(run)}")
+            else:
                 sweep = FLOOR_SWEEP if rep == 0 else ()
                 for threads in (*sweep, FLOOR_THREADS):
                     label = f"{scenario.name} #{rep + 1}, {threads} threads"
@@ -197,7 +208,7 @@ def summary(run: ToolRun) -> str:
 def medians(runs: Sequence[ToolRun]) -> dict[str, dict[str, float]]:
     """Per tool: the median of each measure over its runs."""
     found: dict[str, dict[str, float]] = {}
-    for tool in (NIGHTSHIFT, CUSTODIAN, FLOOR):
+    for tool in (NIGHTSHIFT, CUSTODIAN, FLOOR, LISTING):
         mine = [run for run in runs if run.tool == tool]
         if not mine:
             continue

@@ -32,6 +32,7 @@ C7N_LAUNCHER = ROOT / "bench" / "c7n" / "launch.py"
 NIGHTSHIFT = "nightshift"
 CUSTODIAN = "custodian"
 FLOOR = "floor"
+LISTING = "listing"  # the floor client listing what the pruner lists, deleting nothing
 # What every Nightshift function reads (template.yaml's Globals), set for the bench.
 POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "Nightshift",
@@ -143,14 +144,22 @@ def run_scheduler(
 
 
 def run_floor(
-    cloud: BenchCloud, label: str, ebs: list[str], rds: list[str], *, threads: int
+    cloud: BenchCloud,
+    label: str,
+    ebs: list[str],
+    rds: list[str],
+    *,
+    threads: int,
+    listing: bool = False,
 ) -> ToolRun:
     """The server's floor: the same deletions by plain boto3 on `threads` threads
-    (bench/delete_floor.py), nothing listed, nothing reported. Its run time is the deletions
-    alone."""
+    (bench/delete_floor.py), nothing listed, nothing reported; its run time is the deletions
+    alone. With `listing`, the client lists what the pruner lists first (LISTING: no ids, so
+    its run time is that listing alone)."""
     with tempfile.TemporaryDirectory(prefix="floor-bench-") as scratch:
         request, result = Path(scratch, "request.json"), Path(scratch, "result.json")
-        request.write_text(json.dumps({"ebs": ebs, "rds": rds, "threads": threads}), "utf-8")
+        asked = {"ebs": ebs, "rds": rds, "threads": threads, "list": listing}
+        request.write_text(json.dumps(asked), "utf-8")
         _, wall, server = metered(
             cloud,
             [sys.executable, "-m", "bench.delete_floor", str(request), str(result)],
@@ -159,14 +168,15 @@ def run_floor(
         )
         measured = json.loads(result.read_text(encoding="utf-8"))
     return ToolRun(
-        tool=FLOOR,
+        tool=LISTING if listing else FLOOR,
         label=label,
         wall_s=wall,
-        run_s=measured["delete_s"],
+        run_s=measured["list_s"] + measured["delete_s"],
         server=server,
-        client_requests=measured["deletions"],
+        client_requests=measured["list_calls"] + measured["deletions"],
         outcome={
             "threads": threads,
+            "list_s": measured["list_s"],
             "cpu_s": measured["cpu_s"],
             "client_error_codes": measured["error_codes"],
         },
