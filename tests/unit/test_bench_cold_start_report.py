@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench import cold_start, report
 
 
@@ -59,54 +61,43 @@ def results() -> dict[str, Any]:
     }
 
 
-def test_the_notifier_is_shown_against_the_powertools_batch_floor_with_the_reason() -> None:
-    section = report.cold_start_section(results())
-    rows = {  # the import table (peak RSS in MiB), not the breakdown by package
+def import_rows(section: str) -> dict[str, str]:
+    """The import table's rows by subject (peak RSS in MiB), not the breakdown by package."""
+    return {
         line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
     }
 
-    assert rows["notifier"].endswith("| 1.10x / 1.10x |")  # 275 ms / 250 ms
-    assert rows["scheduler"].endswith("|  |")  # no floor of its own
-    assert cold_start.BATCH_FLOOR in rows
-    assert "no narrower public module avoids asyncio" in section
-    assert "Against it the notifier is\n1.10x as built" in section
 
-
-def test_the_canary_is_shown_against_its_own_code_with_what_makes_it_up() -> None:
+@pytest.mark.parametrize(
+    ("handler", "floor", "ratio", "reason"),
+    [
+        ("notifier", cold_start.BATCH_FLOOR, "1.10x", "no narrower public module avoids asyncio"),
+        ("canary", cold_start.CANARY_FLOOR, "1.15x", "the alarm plan (every run"),
+        ("actions", cold_start.URL_FLOOR, "1.08x", "the AppSync resolver asyncio"),
+        ("redeploy", cold_start.IDEMPOTENCY_FLOOR, "1.20x", "at the first held push and the"),
+    ],
+)
+def test_a_handler_is_shown_against_its_own_floor_with_the_reason(
+    handler: str, floor: str, ratio: str, reason: str
+) -> None:
+    # notifier 275 ms / 250, canary 276 / 240, actions 270 / 250, redeploy 258 / 215
     section = report.cold_start_section(results())
-    rows = {
-        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
-    }
+    rows = import_rows(section)
 
-    assert rows["canary"].endswith("| 1.15x / 1.15x |")  # 276 ms / 240 ms
-    assert cold_start.CANARY_FLOOR in rows
+    assert rows[handler].endswith(f"| {ratio} / {ratio} |")
+    assert floor in rows
+    assert reason in section
+    assert f"Against it the {handler} is\n{ratio} as built" in section
+
+
+def test_a_handler_without_a_floor_of_its_own_leaves_the_cell_empty() -> None:
+    assert import_rows(report.cold_start_section(results()))["scheduler"].endswith("|  |")
+
+
+def test_the_canary_floor_says_what_it_is_made_of() -> None:
+    section = report.cold_start_section(results())
+
     assert f"`nightshift.canary` ({cold_start.own_code()['canary']})" in section
-    assert "the alarm plan (every run" in section
-    assert "Against it the canary is\n1.15x as built" in section
-
-
-def test_the_actions_function_is_shown_against_the_function_url_resolver_floor() -> None:
-    section = report.cold_start_section(results())
-    rows = {
-        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
-    }
-
-    assert rows["actions"].endswith("| 1.08x / 1.08x |")  # 270 ms / 250 ms
-    assert cold_start.URL_FLOOR in rows
-    assert "the AppSync resolver asyncio" in section
-    assert "Against it the actions is\n1.08x as built" in section
-
-
-def test_redeploy_is_shown_against_the_powertools_idempotency_floor() -> None:
-    section = report.cold_start_section(results())
-    rows = {
-        line.split(" | ")[0].strip("| `"): line for line in section.splitlines() if "MiB" in line
-    }
-
-    assert rows["redeploy"].endswith("| 1.20x / 1.20x |")  # 258 ms / 215 ms
-    assert cold_start.IDEMPOTENCY_FLOOR in rows
-    assert "at the first held push and the first deployment" in section
-    assert "Against it the redeploy is\n1.20x as built" in section
 
 
 def test_a_subjects_figures_are_medians_against_the_floors_of_the_same_mode() -> None:
