@@ -222,8 +222,9 @@ def decision_floor(results: Mapping[str, Any]) -> str:
     if LISTING not in medians:
         return "(This run measured no listing floor.)"
     listing = medians[LISTING]["run_s"]
-    calls = [run["client_requests"] for run in throttled["runs"] if run["tool"] == LISTING]
+    calls = next(run["client_requests"] for run in throttled["runs"] if run["tool"] == LISTING)
     deletions = max(results["floor_s"].values())
+    deletions_real = max(results["floor_documented_rates_s"].values())
     floor = listing + deletions
     ns, c7n = medians[NS]["run_s"], medians[C7N]["run_s"]
     rows = [
@@ -238,14 +239,14 @@ ends: a snapshot's lineage (which of a volume's snapshots retention keeps) is kn
 page is in, and Nightshift's circuit breaker judges the whole plan. After each round the floor
 client (`bench/delete_floor.py`, plain boto3) made the Describe calls the pruner makes, one after
 another on a freshly seeded account through the same proxy, and did nothing with the answers:
-{calls[0]} calls in **{seconds(listing)}** (median). No tool that lists first can end before that
+{calls} calls in **{seconds(listing)}** (median). No tool that lists first can end before that
 listing plus the deletions at the rates:
 
 {table(["", "seconds (median)", "vs listing + deletions", "vs deletions"], rows)}
 
 The listing is a fixed cost, the deletions grow with the rates' factor: at AWS's own rates the
-deletions need {seconds(max(results["floor_documented_rates_s"].values()))} and a listing this
-long would be {listing / max(results["floor_documented_rates_s"].values()):.1%} of it."""
+deletions need {seconds(deletions_real)} and a listing this long
+would be {listing / deletions_real:.1%} of it."""
 
 
 def server_floor(results: Mapping[str, Any]) -> str:
