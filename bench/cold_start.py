@@ -19,7 +19,9 @@ Two ways of shipping, both measured:
   are sources, so each cold start compiles `app.py` (the runtime's own boto3 is precompiled).
   Without a build (sources), nothing is precompiled;
 - precompiled: the same files, every one with its `__pycache__` (`python -m compileall`).
-One run with `-X importtime` per handler says which packages the time goes to.
+One run with `-X importtime` per handler says which packages the time goes to, and five runs
+with `dataclasses.dataclass` wrapped time each data class built at import (STYLE.md makes every
+decision a frozen dataclass, and Python writes and compiles its methods when the class is built).
 
 Five floors: the bare handler; for a handler that answers SQS batches with Powertools' batch
 utility (a house rule: the notifier) a bare handler that also imports Powertools'
@@ -189,8 +191,8 @@ OWN_FLOOR = {
             "its planner, the task definition's lossless copy, the ECS and DynamoDB adapters and "
             "the report. The held redeploys' model and the deployment outcomes' are imported at "
             "the first held push and the first deployment event "
-            "(`tests/unit/test_cold_start.py`); building the data classes is most of what "
-            "remains."
+            "(`tests/unit/test_cold_start.py`); building its data classes is most of what "
+            "remains (the table of data classes below)."
         ),
     ),
     "canary": (
@@ -251,6 +253,9 @@ ENVIRONMENT = {
 }
 
 
+DATA_CLASS_RUNS = 5  # interpreters per subject timing its data classes (precompiled)
+
+
 def functions() -> dict[str, Path]:
     """Function name -> the folder holding its app.py (built if there is a build)."""
     found = {}
@@ -282,6 +287,55 @@ def stage(scratch: Path, built: bool) -> dict[str, Any]:
         (scratch / "floors" / str(index)).mkdir(parents=True)
         (scratch / "floors" / str(index) / "app.py").write_text(handler, encoding="utf-8")
     return folders
+
+
+# Times each data class built while `import app` runs: `dataclasses.dataclass` is wrapped before
+# the import, so every `@dataclass` (and `make_dataclass`) in the handler's modules and in the
+# libraries goes through the wrapper. The project's own (`nightshift`, `app`) are counted apart.
+DATA_CLASS_SAMPLE = """
+import dataclasses, json, sys, time
+sys.path[:0] = {paths!r}
+built = []
+make = dataclasses.dataclass
+
+
+def timed(cls=None, /, **options):
+    def build(cls):
+        started = time.perf_counter()
+        made = make(cls, **options)
+        built.append((cls.__module__, time.perf_counter() - started))
+        return made
+
+    return build if cls is None else build(cls)
+
+
+dataclasses.dataclass = timed
+import app
+own = [spent for module, spent in built if module == "app" or module.startswith("nightshift.")]
+print(json.dumps({{
+    "own": len(own),
+    "own_s": sum(own),
+    "libraries": len(built) - len(own),
+    "libraries_s": sum(spent for _, spent in built) - sum(own),
+}}))
+"""
+
+
+def data_classes(paths: list[str], repeat: int) -> dict[str, Any]:
+    """How many data classes `import app` builds and how long building them takes (medians of
+    `repeat` fresh interpreters), the project's own apart from the libraries'."""
+    runs = []
+    for _ in range(repeat):
+        process = subprocess.run(
+            [sys.executable, "-I", "-S", "-B", "-c", DATA_CLASS_SAMPLE.format(paths=paths)],
+            env={**_base_environment(), **ENVIRONMENT},
+            capture_output=True,
+            text=True,
+        )
+        if process.returncode != 0:
+            raise RuntimeError(f"import failed for {paths}:\n{process.stderr[-2000:]}")
+        runs.append(json.loads(process.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def sample(
@@ -408,6 +462,7 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
             name: sample(paths(name, True), write_bytecode=False, importtime=True)["by_package"]
             for name in subjects
         }
+        building = {name: data_classes(paths(name, True), DATA_CLASS_RUNS) for name in subjects}
         where = samples["as built"][subjects[-1]][0]
     startup = statistics.median(_interpreter_startup() for _ in range(repeat))
     results: dict[str, Any] = {
@@ -427,6 +482,8 @@ def measure(repeat: int, progress: Any = None) -> dict[str, Any]:
             for name, (floor, why, made_of) in OWN_FLOOR.items()
         },
         "by_package": breakdown,
+        "data_classes": building,
+        "data_class_runs": DATA_CLASS_RUNS,
         "layer": layer_size(built),
     }
     for mode in modes:

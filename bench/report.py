@@ -991,6 +991,50 @@ def runs_median(results: Mapping[str, Any]) -> str:
     return f"{results['full_stop'][0]['target_requests']['median']:g}"
 
 
+def data_classes_paragraph(results: Mapping[str, Any]) -> str:
+    """What building its data classes costs each subject at import, against the bare handler's
+    whole import (both precompiled); empty for results from before it was measured."""
+    building = results.get("data_classes")
+    if not building:
+        return ""
+    modes = list(results["modes"])
+    compiled = results["modes"][modes[-1]]
+    bare = compiled[results["floors"][0]]["import_s"]
+    rows = [
+        [
+            f"`{name}`" if " " not in name else name,
+            f"{found['own']:.0f}",
+            f"{found['own_s'] * 1000:.0f} ms",
+            times(found["own_s"] / bare),
+            f"{found['libraries']:.0f} in {found['libraries_s'] * 1000:.0f} ms",
+            times(compiled[name]["vs_bare"]),
+            times((compiled[name]["import_s"] - found["own_s"]) / bare),
+        ]
+        for name, found in building.items()
+        if found["own"] or name not in results.get("floors", ())
+    ]
+    header = [
+        "handler",
+        "its data classes",
+        "building them",
+        "of bare's import",
+        "the libraries'",
+        "import vs bare",
+        "less building its own",
+    ]
+    return f"""
+What building the data classes costs. STYLE.md makes every decision a frozen data class, and
+Python writes and compiles each one's methods (`__init__`, `__repr__`, `__eq__`, `__hash__`, and
+`__setattr__` and `__delattr__` that refuse changes) when the class is built, at import. So each
+handler pays for its model at every cold start. Timed in {results.get("data_class_runs", "")}
+fresh interpreters per handler with `dataclasses.dataclass` wrapped (precompiled, medians; the
+import figures are this section's precompiled medians, and the last column subtracts the one
+from the other, an estimate from two sets of runs):
+
+{table(header, rows)}
+"""
+
+
 def cold_start_section(results: Mapping[str, Any]) -> str:
     modes = list(results["modes"])
     subjects = list(results["modes"][modes[0]])
@@ -1020,6 +1064,7 @@ def cold_start_section(results: Mapping[str, Any]) -> str:
         packages.append(
             [name, ", ".join(f"{package} {value * 1000:.0f}" for package, value in top)]
         )
+    building = data_classes_paragraph(results)
     layer = results["layer"]
     unzipped, zipped = layer["unzipped_bytes"] / 2**20, layer["zipped_bytes"] / 2**20
     header = ["handler", "import, as built", "vs bare", "import, precompiled", "vs bare"]
@@ -1088,7 +1133,7 @@ Where the time goes (one `-X importtime` run per handler, precompiled; self time
 package, and per subpackage of `nightshift`, ms):
 
 {table(["handler", "largest importers, ms"], packages, "ll")}
-
+{building}
 The built layer: **{unzipped:.1f} MiB unzipped, {zipped:.1f} MiB zipped**
 (Lambda allows 250 MiB unzipped for a function and its layers, 50 MiB zipped for a direct
 upload). Largest packages (MiB): {largest}.

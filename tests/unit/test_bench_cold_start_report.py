@@ -1,10 +1,12 @@
 """How the benchmark page reports the cold start (bench/report.py) when a handler has a floor of
 its own (bench/cold_start.py's OWN_FLOOR: the notifier and Powertools' BatchProcessor, the canary
-and its own pure code, redeploy and Powertools' idempotency), and how the medians are taken, from
-made-up results: no interpreter is timed."""
+and its own pure code, redeploy and Powertools' idempotency), what building the data classes
+costs, and how the medians are taken, from made-up results. Only the data-class timer runs an
+interpreter, over a made-up package."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +157,47 @@ def _module_level(prefix: str, suffix: str = "") -> int:
         for path in canary.glob("*.py")
         for line in path.read_text(encoding="utf-8").splitlines()
     )
+
+
+def test_what_building_the_data_classes_costs_is_shown_against_the_bare_import() -> None:
+    found = results() | {
+        "data_class_runs": 5,
+        "data_classes": {
+            cold_start.BARE: {"own": 0, "own_s": 0.0, "libraries": 2, "libraries_s": 0.001},
+            "redeploy": {"own": 29, "own_s": 0.022, "libraries": 2, "libraries_s": 0.001},
+        },
+    }
+
+    section = report.cold_start_section(found)
+    [row] = [line for line in section.splitlines() if line.startswith("| `redeploy` | 29 |")]
+
+    # 22 ms of a 200 ms bare import; redeploy 258 ms, less 22 ms: 236 / 200
+    assert row == "| `redeploy` | 29 | 22 ms | 0.11x | 2 in 1 ms | 1.29x | 1.18x |"
+    assert "| bare (import boto3) | 0 |" not in section  # a floor that builds none of its own
+    assert "Timed in 5\nfresh interpreters" in section
+
+
+def test_results_from_before_the_data_classes_were_timed_leave_the_table_out() -> None:
+    assert "What building the data classes costs" not in report.cold_start_section(results())
+
+
+def test_the_data_class_timer_counts_the_projects_classes_apart_from_the_libraries(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "nightshift").mkdir()
+    (tmp_path / "nightshift" / "__init__.py").write_text("")
+    (tmp_path / "nightshift" / "model.py").write_text(
+        "from dataclasses import dataclass\n\n"
+        "@dataclass(frozen=True)\nclass Decision:\n    reason: str\n\n"
+        "@dataclass\nclass Row:\n    name: str\n"
+    )
+    (tmp_path / "library.py").write_text(
+        "import dataclasses\n\n@dataclasses.dataclass\nclass Options:\n    size: int = 0\n"
+    )
+    (tmp_path / "app.py").write_text("import library\nimport nightshift.model\n")
+
+    found = cold_start.data_classes([str(tmp_path)], repeat=2)
+
+    assert (found["own"], found["libraries"]) == (2, 1)
+    assert 0 < found["own_s"] < 1
+    assert 0 < found["libraries_s"] < 1
