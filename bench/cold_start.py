@@ -324,41 +324,38 @@ print(json.dumps({{
 def data_classes(paths: list[str], repeat: int) -> dict[str, Any]:
     """How many data classes `import app` builds and how long building them takes (medians of
     `repeat` fresh interpreters), the project's own apart from the libraries'."""
-    runs = []
-    for _ in range(repeat):
-        process = subprocess.run(
-            [sys.executable, "-I", "-S", "-B", "-c", DATA_CLASS_SAMPLE.format(paths=paths)],
-            env={**_base_environment(), **ENVIRONMENT},
-            capture_output=True,
-            text=True,
-        )
-        if process.returncode != 0:
-            raise RuntimeError(f"import failed for {paths}:\n{process.stderr[-2000:]}")
-        runs.append(json.loads(process.stdout.strip().splitlines()[-1]))
+    runs = [
+        _interpreter(["-B"], DATA_CLASS_SAMPLE.format(paths=paths), paths)[0] for _ in range(repeat)
+    ]
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def sample(
     paths: list[str], *, write_bytecode: bool, importtime: bool = False, policy: str = ""
 ) -> dict[str, Any]:
-    command = [sys.executable, "-I", "-S"]
-    if not write_bytecode:
-        command.append("-B")
+    options = [] if write_bytecode else ["-B"]
     if importtime:
-        command += ["-X", "importtime"]
-    command += ["-c", SAMPLE.format(paths=paths, policy=policy)]
+        options += ["-X", "importtime"]
     started = time.perf_counter()
+    result, stderr = _interpreter(options, SAMPLE.format(paths=paths, policy=policy), paths)
+    result["process_s"] = time.perf_counter() - started
+    if importtime:
+        result["by_package"] = packages_of(stderr)
+    return result
+
+
+def _interpreter(options: list[str], code: str, paths: list[str]) -> tuple[dict[str, Any], str]:
+    """Run `code` in a fresh interpreter without site-packages, in the functions' environment:
+    the last line it prints, as JSON, and what it wrote to stderr."""
     process = subprocess.run(
-        command, env={**_base_environment(), **ENVIRONMENT}, capture_output=True, text=True
+        [sys.executable, "-I", "-S", *options, "-c", code],
+        env={**_base_environment(), **ENVIRONMENT},
+        capture_output=True,
+        text=True,
     )
-    wall = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"import failed for {paths}:\n{process.stderr[-2000:]}")
-    result = json.loads(process.stdout.strip().splitlines()[-1])
-    result["process_s"] = wall
-    if importtime:
-        result["by_package"] = packages_of(process.stderr)
-    return result
+    return json.loads(process.stdout.strip().splitlines()[-1]), process.stderr
 
 
 def _base_environment() -> dict[str, str]:
