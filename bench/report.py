@@ -1011,7 +1011,7 @@ def data_classes_paragraph(results: Mapping[str, Any]) -> str:
             times((compiled[name]["import_s"] - found["own_s"]) / bare),
         ]
         for name, found in building.items()
-        if found["own"] or name not in results.get("floors", ())
+        if found["own"] or name not in results["floors"]
     ]
     header = [
         "handler",

@@ -351,7 +351,7 @@ def deployment_item(
     `deployment ecs-svc/47… failed: ECS deployment circuit breaker: task failed to start.;
     stopped tasks: Essential container in task exited (2 times); latest events: (service …) …`.
     """
-    from nightshift.redeploy.outcome import LATEST_EVENTS, STOPPED_TASKS  # a deployment event's
+    from nightshift.redeploy.outcome import LATEST_EVENTS, STOPPED_TASKS  # deployment events only
 
     headline = _HEADLINE[change.status].format(
         id=change.deployment_id, reason=change.reason, to=change.rollback_to
